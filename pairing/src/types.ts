@@ -1,0 +1,129 @@
+/** Records of the pairing store. Token secrets never live here: only their SHA-256 hashes. */
+import type { Role } from '@tether/protocol';
+
+export type { Role };
+
+/** What a connecting device asks for, after its key proof has been verified. */
+export interface DeviceClaim {
+  deviceId: string;
+  /** Raw Ed25519 key, base64url. */
+  publicKey: string;
+  role: Role;
+  scopes: string[];
+  commands: string[];
+  caps: string[];
+  displayName?: string;
+  platform?: string;
+  deviceFamily?: string;
+  clientId?: string;
+  clientMode?: string;
+  remoteIp?: string;
+}
+
+export type PendingReason = 'not-paired' | 'role-upgrade' | 'scope-upgrade' | 'surface-upgrade' | 'token-revoked';
+
+export interface PendingRequest {
+  requestId: string;
+  deviceId: string;
+  publicKey: string;
+  role: Role;
+  /** Every role the device will hold once approved (approved roles ∪ the requested one). */
+  roles: Role[];
+  scopes: string[];
+  /** Commands the device declared in this request (the surface to approve). */
+  commands: string[];
+  caps: string[];
+  displayName?: string;
+  platform?: string;
+  deviceFamily?: string;
+  clientId?: string;
+  clientMode?: string;
+  remoteIp?: string;
+  reason: PendingReason;
+  isRepair: boolean;
+  silent: boolean;
+  /** Created at. */
+  ts: number;
+  refreshedAtMs: number;
+  expiresAtMs: number;
+}
+
+export interface TokenRecord {
+  role: Role;
+  scopes: string[];
+  /** hex(sha256(token)). */
+  hash: string;
+  createdAtMs: number;
+  rotatedAtMs?: number;
+  revokedAtMs?: number;
+  lastUsedAtMs?: number;
+}
+
+export type ApprovedVia = 'owner' | 'silent';
+
+export interface PairedDevice {
+  deviceId: string;
+  publicKey: string;
+  roles: Role[];
+  scopes: string[];
+  /** Commands the device declared when last approved. */
+  declaredCommands: string[];
+  /** The approved command surface: what may be invoked on it. */
+  approvedCommands: string[];
+  caps: string[];
+  displayName?: string;
+  platform?: string;
+  deviceFamily?: string;
+  clientId?: string;
+  clientMode?: string;
+  remoteIp?: string;
+  approvedVia: ApprovedVia;
+  tokens: Partial<Record<Role, TokenRecord>>;
+  createdAtMs: number;
+  approvedAtMs: number;
+  lastSeenAtMs?: number;
+}
+
+export interface PairingState {
+  version: 1;
+  pending: Record<string, PendingRequest>;
+  paired: Record<string, PairedDevice>;
+}
+
+/** The outcome of a connect, decided by `PairingStore.admit`. */
+export type AdmissionDecision =
+  | {
+      kind: 'admitted';
+      device: PairedDevice;
+      /** A freshly minted device token (plaintext, shown once) when the device had none or a stale one. */
+      issuedToken?: string;
+      /** When the device declared commands beyond its approved surface: the re-approval request. */
+      surfaceRequest?: PendingRequest;
+    }
+  | {
+      kind: 'pending';
+      request: PendingRequest;
+      /** True when this call created the request (not a refresh of an existing one). */
+      created: boolean;
+      /** Requests this one replaced (same device, different grant). */
+      superseded: PendingRequest[];
+    };
+
+export interface AuditEntry {
+  ts: number;
+  action:
+    | 'pair.requested'
+    | 'pair.approved'
+    | 'pair.rejected'
+    | 'pair.superseded'
+    | 'pair.expired'
+    | 'device.removed'
+    | 'token.issued'
+    | 'token.rotated'
+    | 'token.revoked';
+  deviceId: string;
+  requestId?: string;
+  role?: Role;
+  approvedVia?: ApprovedVia;
+  detail?: Record<string, unknown>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The one catalogue of error codes and close codes.
+ *
+ * `ErrorShape.code` is one of OpenClaw's few wire codes (clients branch on them); the precise,
+ * stable machine code goes in `details.code`, as OpenClaw does.
+ */
+export const ErrorCode = {
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  NOT_PAIRED: 'NOT_PAIRED',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAVAILABLE: 'UNAVAILABLE',
+  APPROVAL_NOT_FOUND: 'APPROVAL_NOT_FOUND',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const DetailCode = {
+  INVALID_FRAME: 'INVALID_FRAME',
+  INVALID_PARAMS: 'INVALID_PARAMS',
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  UNAUTHORIZED_ROLE: 'UNAUTHORIZED_ROLE',
+  MISSING_SCOPE: 'MISSING_SCOPE',
+  PROTOCOL_MISMATCH: 'PROTOCOL_MISMATCH',
+  AUTH_TOKEN_MISSING: 'AUTH_TOKEN_MISSING',
+  AUTH_TOKEN_MISMATCH: 'AUTH_TOKEN_MISMATCH',
+  DEVICE_IDENTITY_REQUIRED: 'DEVICE_IDENTITY_REQUIRED',
+  DEVICE_AUTH_DEVICE_ID_MISMATCH: 'DEVICE_AUTH_DEVICE_ID_MISMATCH',
+  DEVICE_AUTH_SIGNATURE_EXPIRED: 'DEVICE_AUTH_SIGNATURE_EXPIRED',
+  DEVICE_AUTH_NONCE_REQUIRED: 'DEVICE_AUTH_NONCE_REQUIRED',
+  DEVICE_AUTH_NONCE_MISMATCH: 'DEVICE_AUTH_NONCE_MISMATCH',
+  DEVICE_AUTH_SIGNATURE_INVALID: 'DEVICE_AUTH_SIGNATURE_INVALID',
+  DEVICE_AUTH_PUBLIC_KEY_INVALID: 'DEVICE_AUTH_PUBLIC_KEY_INVALID',
+  PAIRING_REQUIRED: 'PAIRING_REQUIRED',
+  PAIRING_REJECTED: 'PAIRING_REJECTED',
+  UNKNOWN_REQUEST_ID: 'UNKNOWN_REQUEST_ID',
+  UNKNOWN_DEVICE: 'UNKNOWN_DEVICE',
+  UNKNOWN_NODE: 'UNKNOWN_NODE',
+  NOT_CONNECTED: 'NOT_CONNECTED',
+  NODE_DISCONNECTED: 'NODE_DISCONNECTED',
+  TIMEOUT: 'TIMEOUT',
+  COMMAND_NOT_ALLOWED: 'COMMAND_NOT_ALLOWED',
+  NODE_ID_MISMATCH: 'NODE_ID_MISMATCH',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+  EXEC_DENIED: 'EXEC_DENIED',
+  COMMAND_FAILED: 'COMMAND_FAILED',
+  CONNECTION_CLOSED: 'CONNECTION_CLOSED',
+  CONNECT_FAILED: 'CONNECT_FAILED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type DetailCode = (typeof DetailCode)[keyof typeof DetailCode];
+
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_MISMATCH: 1002,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  TICK_TIMEOUT: 4000,
+  CLIENT_INVALIDATED: 4001,
+} as const;
+
+export interface ErrorShape {
+  code: string;
+  message: string;
+  details?: unknown;
+  retryable?: boolean;
+  retryAfterMs?: number;
+}
+
+export interface ErrorDetails {
+  code?: string;
+  [key: string]: unknown;
+}
+
+/** An error that crosses the wire. `details.code` is the stable machine code. */
+export class GatewayError extends Error {
+  readonly code: string;
+  readonly details: ErrorDetails | undefined;
+  readonly retryable: boolean | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(shape: ErrorShape) {
+    super(shape.message);
+    this.name = 'GatewayError';
+    this.code = shape.code;
+    this.details = isRecord(shape.details) ? (shape.details as ErrorDetails) : undefined;
+    this.retryable = shape.retryable;
+    this.retryAfterMs = shape.retryAfterMs;
+  }
+
+  /** The precise machine code: `details.code` when present, else the wire code. */
+  get detailCode(): string {
+    return typeof this.details?.code === 'string' ? this.details.code : this.code;
+  }
+
+  toShape(): ErrorShape {
+    const shape: ErrorShape = { code: this.code, message: this.message };
+    if (this.details !== undefined) shape.details = this.details;
+    if (this.retryable !== undefined) shape.retryable = this.retryable;
+    if (this.retryAfterMs !== undefined) shape.retryAfterMs = this.retryAfterMs;
+    return shape;
+  }
+}
+
+export function gatewayError(
+  code: ErrorCode,
+  message: string,
+  details?: ErrorDetails,
+  extra?: { retryable?: boolean; retryAfterMs?: number },
+): GatewayError {
+  return new GatewayError({ code, message, details, ...extra });
+}
+
+export function invalidParams(message: string, details?: ErrorDetails): GatewayError {
+  return gatewayError(ErrorCode.INVALID_REQUEST, message, { code: DetailCode.INVALID_PARAMS, ...details });
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,41 @@
+/** Gateway-level methods (`health`, `status`) and broadcast events (`tick`, `presence`, `shutdown`). */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const EmptyParamsSchema = Type.Object({}, { additionalProperties: true, $id: 'EmptyParams' });
+
+export const HealthResultSchema = Type.Object(
+  {
+    ok: Type.Boolean(),
+    ts: Type.Integer(),
+    uptimeMs: Type.Integer(),
+    nodes: Type.Object({ connected: Type.Integer(), paired: Type.Integer() }),
+    pendingPairings: Type.Integer(),
+  },
+  { additionalProperties: true, $id: 'HealthResult' },
+);
+export type HealthResult = Static<typeof HealthResultSchema>;
+
+export const StatusResultSchema = Type.Object(
+  {
+    version: Type.String(),
+    pid: Type.Integer(),
+    uptimeMs: Type.Integer(),
+    listen: Type.Object({ host: Type.String(), port: Type.Integer() }),
+    stateDir: Type.String(),
+    connections: Type.Object({ operators: Type.Integer(), nodes: Type.Integer() }),
+    nodes: Type.Object({ connected: Type.Integer(), paired: Type.Integer() }),
+    pendingPairings: Type.Integer(),
+    invokesInFlight: Type.Integer(),
+    autoApproveLoopback: Type.Boolean(),
+  },
+  { additionalProperties: true, $id: 'StatusResult' },
+);
+export type StatusResult = Static<typeof StatusResultSchema>;
+
+export const TickEventSchema = Type.Object({ ts: Type.Integer() }, { additionalProperties: true, $id: 'TickEvent' });
+
+export const ShutdownEventSchema = Type.Object(
+  { reason: Type.String(), restartExpectedMs: Type.Optional(Type.Integer()) },
+  { additionalProperties: true, $id: 'ShutdownEvent' },
+);
+export type ShutdownEvent = Static<typeof ShutdownEventSchema>;
