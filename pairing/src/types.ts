@@ -84,10 +84,19 @@ export interface PairedDevice {
   lastSeenAtMs?: number;
 }
 
+/** A rejected request keeps its device out until `untilMs`, so a rejected node cannot re-ask every second. */
+export interface Rejection {
+  requestId: string;
+  deviceId: string;
+  atMs: number;
+  untilMs: number;
+}
+
 export interface PairingState {
   version: 1;
   pending: Record<string, PendingRequest>;
   paired: Record<string, PairedDevice>;
+  rejected: Record<string, Rejection>;
 }
 
 /** The outcome of a connect, decided by `PairingStore.admit`. */
@@ -107,7 +116,8 @@ export type AdmissionDecision =
       created: boolean;
       /** Requests this one replaced (same device, different grant). */
       superseded: PendingRequest[];
-    };
+    }
+  | { kind: 'rejected'; rejection: Rejection };
 
 export interface AuditEntry {
   ts: number;

@@ -1,0 +1,181 @@
+/**
+ * Gateway configuration: `<stateDir>/tether.json` (JSON5) validated with zod, then flags and
+ * environment on top. Precedence for port and token: flag > env > config file > default.
+ * A bad key is reported with its dotted path and the fix.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import JSON5 from 'json5';
+import { z } from 'zod';
+import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
+
+export const CONFIG_FILE_NAME = 'tether.json';
+
+const GatewayFileSchema = z
+  .object({
+    gateway: z
+      .object({
+        host: z.string().min(1).optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        auth: z
+          .object({
+            mode: z.enum(['token', 'none']).optional(),
+            token: z.string().min(16, 'must be at least 16 characters').optional(),
+          })
+          .strict()
+          .optional(),
+        tickIntervalMs: z.number().int().min(100).max(300_000).optional(),
+      })
+      .strict()
+      .optional(),
+    pairing: z
+      .object({
+        autoApproveLoopback: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+    nodes: z
+      .object({
+        invokeTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type GatewayConfigFile = z.infer<typeof GatewayFileSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface GatewayConfig {
+  stateDir: string;
+  host: string;
+  port: number;
+  authMode: 'token' | 'none';
+  /** Explicit token from flag, env or config; otherwise the state dir's generated token is used. */
+  token?: string;
+  autoApproveLoopback: boolean;
+  tickIntervalMs: number;
+  invokeTimeoutMs: number;
+}
+
+export interface GatewayOverrides {
+  host?: string;
+  port?: number;
+  token?: string;
+  autoApproveLoopback?: boolean;
+}
+
+export function readConfigFile(stateDir: string): GatewayConfigFile {
+  const path = join(stateDir, CONFIG_FILE_NAME);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON5.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid JSON5: ${(error as Error).message}. Fix the syntax or delete the file to use defaults.`);
+  }
+  const parsed = GatewayFileSchema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(describeIssues(path, parsed.error.issues));
+  return parsed.data;
+}
+
+const KNOWN_KEYS: Record<string, string[]> = {
+  '': ['gateway', 'pairing', 'nodes'],
+  gateway: ['host', 'port', 'auth', 'tickIntervalMs'],
+  'gateway.auth': ['mode', 'token'],
+  pairing: ['autoApproveLoopback'],
+  nodes: ['invokeTimeoutMs'],
+};
+
+function describeIssues(path: string, issues: z.core.$ZodIssue[]): string {
+  const lines = issues.map((issue) => {
+    const at = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = KNOWN_KEYS[at] ?? [];
+      return issue.keys
+        .map((key) => {
+          const full = at ? `${at}.${key}` : key;
+          const guess = closest(key, allowed);
+          return `unknown key "${full}"${guess ? `: did you mean "${at ? `${at}.` : ''}${guess}"?` : ''} (allowed here: ${allowed.join(', ')})`;
+        })
+        .join('; ');
+    }
+    return `"${at || '(root)'}": ${issue.message}`;
+  });
+  return `invalid configuration in ${path}: ${lines.join('; ')}. Edit the file to fix it, or delete it to use defaults.`;
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+function envPort(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TETHER_GATEWAY_PORT;
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`TETHER_GATEWAY_PORT must be a port number from 0 to 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Merges file, environment and flags into the effective configuration, and checks the combination. */
+export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrides = {}, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const file = readConfigFile(stateDir);
+  const token = overrides.token ?? (env.TETHER_GATEWAY_TOKEN || undefined) ?? file.gateway?.auth?.token;
+  const config: GatewayConfig = {
+    stateDir,
+    host: overrides.host ?? file.gateway?.host ?? '127.0.0.1',
+    port: overrides.port ?? envPort(env) ?? file.gateway?.port ?? DEFAULT_GATEWAY_PORT,
+    authMode: file.gateway?.auth?.mode ?? 'token',
+    autoApproveLoopback: overrides.autoApproveLoopback ?? file.pairing?.autoApproveLoopback ?? true,
+    tickIntervalMs: file.gateway?.tickIntervalMs ?? TICK_INTERVAL_MS,
+    invokeTimeoutMs: file.nodes?.invokeTimeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS,
+  };
+  if (token !== undefined) {
+    if (token.length < 16) throw new ConfigError('the gateway token must be at least 16 characters; use a long random value');
+    config.token = token;
+  }
+  if (config.authMode === 'none' && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without auth: set gateway.auth.mode to "token" in ${join(stateDir, CONFIG_FILE_NAME)}, or bind to 127.0.0.1`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,38 @@
+/** What methods and the handshake share: one object per running gateway. */
+import type { DeviceIdentity, PairingStore } from '@tether/pairing';
+import type { Broadcaster } from './broadcast.js';
+import type { GatewayConfig } from './config.js';
+import type { Connection } from './connection.js';
+import type { Logger } from './log.js';
+import type { IdempotencyCache } from './nodes/idempotency.js';
+import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
+
+export interface GatewayContext {
+  config: GatewayConfig;
+  version: string;
+  startedAtMs: number;
+  sharedToken: string | undefined;
+  listen: { host: string; port: number };
+  store: PairingStore;
+  registry: NodeRegistry;
+  broadcaster: Broadcaster;
+  identity: DeviceIdentity;
+  invokeCache: IdempotencyCache<InvokeSuccess>;
+  log: Logger;
+  methodNames(): string[];
+  /** Closes every live socket of a device (all roles, or one role). */
+  disconnectDevice(deviceId: string, code: number, reason: string, role?: string): number;
+  connectionsOf(deviceId: string): Connection[];
+}
+
+export const GATEWAY_EVENTS = [
+  'connect.challenge',
+  'tick',
+  'presence',
+  'shutdown',
+  'device.pair.requested',
+  'device.pair.resolved',
+  'node.pair.resolved',
+  'node.invoke.request',
+  'node.invoke.cancel',
+] as const;

@@ -1,0 +1,224 @@
+/**
+ * Admission of one `connect`, in order: protocol range, role and scopes, shared auth, device proof,
+ * pairing decision. Every refusal carries OpenClaw's wire code, a stable `details.code`, a message
+ * that says what to do, and the close code to use.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  CloseCode,
+  DetailCode,
+  DEVICE_SIGNATURE_SKEW_MS,
+  ErrorCode,
+  OPERATOR_SCOPES,
+  PAIRING_RETRY_MS,
+  PROTOCOL_VERSION,
+  ROLES,
+  SUPPORTED_PROTOCOLS,
+  deriveDeviceId,
+  publicKeyObjectFromRaw,
+  rawPublicKeyFrom,
+  signatureToken,
+  verifyDeviceAuthSignature,
+  type ConnectParams,
+  type ErrorShape,
+  type Role,
+} from '@tether/protocol';
+import type { DeviceClaim, PairedDevice } from '@tether/pairing';
+import type { Connection } from './connection.js';
+import type { GatewayContext } from './context.js';
+import { pendingInfo } from './methods/device.js';
+
+export type Admission =
+  | {
+      ok: true;
+      role: Role;
+      scopes: string[];
+      protocol: number;
+      authMethod: 'token' | 'device-token' | 'none';
+      deviceId?: string;
+      device?: PairedDevice;
+      issuedToken?: string;
+    }
+  | { ok: false; error: ErrorShape; closeCode: number; closeReason: string };
+
+function refuse(code: string, message: string, details: Record<string, unknown>, closeCode: number = CloseCode.POLICY_VIOLATION, closeReason = message, extra: Partial<ErrorShape> = {}): Admission {
+  return { ok: false, error: { code, message, details, ...extra }, closeCode, closeReason };
+}
+
+function proofFailure(detailCode: string, reason: string, message: string): Admission {
+  return refuse(ErrorCode.INVALID_REQUEST, message, { code: detailCode, reason });
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export function negotiateProtocol(min: number, max: number): number | undefined {
+  const common = SUPPORTED_PROTOCOLS.filter((version) => version >= min && version <= max);
+  return common.length > 0 ? Math.max(...common) : undefined;
+}
+
+export async function admitConnection(gateway: GatewayContext, connection: Connection, params: ConnectParams): Promise<Admission> {
+  const protocol = negotiateProtocol(params.minProtocol, params.maxProtocol);
+  if (protocol === undefined) {
+    return refuse(
+      ErrorCode.INVALID_REQUEST,
+      'protocol mismatch',
+      {
+        code: DetailCode.PROTOCOL_MISMATCH,
+        clientMinProtocol: params.minProtocol,
+        clientMaxProtocol: params.maxProtocol,
+        expectedProtocol: PROTOCOL_VERSION,
+        minimumProbeProtocol: 3,
+        supportedProtocols: [...SUPPORTED_PROTOCOLS],
+      },
+      CloseCode.PROTOCOL_MISMATCH,
+    );
+  }
+
+  const role = (params.role ?? 'operator') as Role;
+  if (!ROLES.includes(role)) return refuse(ErrorCode.INVALID_REQUEST, 'invalid role', { code: DetailCode.INVALID_PARAMS, role: params.role });
+  const scopes = role === 'node' ? [] : [...new Set(params.scopes ?? [])];
+  const unknownScope = scopes.find((scope) => !(OPERATOR_SCOPES as readonly string[]).includes(scope));
+  if (unknownScope) {
+    return refuse(ErrorCode.INVALID_REQUEST, `invalid connect params: unknown scope "${unknownScope}" (known: ${OPERATOR_SCOPES.join(', ')})`, {
+      code: DetailCode.INVALID_PARAMS,
+    });
+  }
+
+  const presented = params.auth?.token;
+  const sharedOk =
+    gateway.config.authMode === 'none' ||
+    (gateway.sharedToken !== undefined && presented !== undefined && safeEqual(presented, gateway.sharedToken));
+  const device = params.device;
+
+  if (presented !== undefined && !sharedOk && !device) {
+    return refuse(ErrorCode.INVALID_REQUEST, "unauthorized: gateway token mismatch (use this gateway's token from its state dir, or pair the device)", {
+      code: DetailCode.AUTH_TOKEN_MISMATCH,
+      authReason: 'token_mismatch',
+      canRetryWithDeviceToken: false,
+      recommendedNextStep: 'update_auth_credentials',
+    });
+  }
+  if (!device) {
+    if (role === 'node') {
+      return refuse(ErrorCode.NOT_PAIRED, 'device identity required', { code: DetailCode.DEVICE_IDENTITY_REQUIRED, reason: 'device-identity-missing' });
+    }
+    if (sharedOk) return { ok: true, role, scopes, protocol, authMethod: gateway.config.authMode === 'none' ? 'none' : 'token' };
+    return refuse(ErrorCode.INVALID_REQUEST, 'unauthorized: gateway token missing (pass --token or set TETHER_GATEWAY_TOKEN, or pair this device)', {
+      code: DetailCode.AUTH_TOKEN_MISSING,
+      authReason: 'token_missing',
+      canRetryWithDeviceToken: false,
+      recommendedNextStep: 'update_auth_configuration',
+    });
+  }
+
+  const raw = rawPublicKeyFrom(device.publicKey);
+  if (!raw) return proofFailure(DetailCode.DEVICE_AUTH_PUBLIC_KEY_INVALID, 'device-public-key', 'device public key invalid');
+  if (deriveDeviceId(raw) !== device.id) return proofFailure(DetailCode.DEVICE_AUTH_DEVICE_ID_MISMATCH, 'device-id-mismatch', 'device identity mismatch');
+  if (Math.abs(Date.now() - device.signedAt) > DEVICE_SIGNATURE_SKEW_MS) {
+    return proofFailure(DetailCode.DEVICE_AUTH_SIGNATURE_EXPIRED, 'device-signature-stale', 'device signature expired');
+  }
+  if (device.nonce.trim() === '') return proofFailure(DetailCode.DEVICE_AUTH_NONCE_REQUIRED, 'device-nonce-missing', 'device nonce required');
+  if (device.nonce !== connection.nonce) return proofFailure(DetailCode.DEVICE_AUTH_NONCE_MISMATCH, 'device-nonce-mismatch', 'device nonce mismatch');
+  const verified = verifyDeviceAuthSignature(
+    publicKeyObjectFromRaw(raw),
+    {
+      deviceId: device.id,
+      clientId: params.client.id,
+      clientMode: params.client.mode,
+      role,
+      scopes: params.scopes ?? [],
+      signedAtMs: device.signedAt,
+      token: signatureToken(params.auth),
+      nonce: device.nonce,
+      platform: params.client.platform,
+      deviceFamily: params.client.deviceFamily,
+    },
+    device.signature,
+  );
+  if (!verified) return proofFailure(DetailCode.DEVICE_AUTH_SIGNATURE_INVALID, 'device-signature', 'device signature invalid');
+
+  // The shared token is the owner's credential: an operator holding it needs no pairing.
+  if (role === 'operator' && sharedOk) return { ok: true, role, scopes, protocol, authMethod: 'token', deviceId: device.id };
+
+  const claim: DeviceClaim = {
+    deviceId: device.id,
+    publicKey: raw.toString('base64url'),
+    role,
+    scopes,
+    commands: [...new Set(params.commands ?? [])],
+    caps: [...new Set(params.caps ?? [])],
+    displayName: params.client.displayName,
+    platform: params.client.platform,
+    deviceFamily: params.client.deviceFamily,
+    clientId: params.client.id,
+    clientMode: params.client.mode,
+    remoteIp: connection.remoteIp,
+  };
+  const presentedDeviceToken = params.auth?.deviceToken ?? (sharedOk ? undefined : presented);
+  const autoApprove = role === 'node' && connection.isDirectLoopback && gateway.config.autoApproveLoopback;
+  const decision = await gateway.store.admit(claim, presentedDeviceToken, { autoApprove });
+
+  if (decision.kind === 'rejected') {
+    const retryAfterMs = Math.max(0, decision.rejection.untilMs - Date.now());
+    return refuse(
+      ErrorCode.NOT_PAIRED,
+      `pairing rejected: an operator rejected request ${decision.rejection.requestId}; it may ask again in ${Math.ceil(retryAfterMs / 1000)} s`,
+      { code: DetailCode.PAIRING_REJECTED, requestId: decision.rejection.requestId, deviceId: device.id },
+      CloseCode.POLICY_VIOLATION,
+      'pairing rejected',
+      { retryAfterMs },
+    );
+  }
+  if (decision.kind === 'pending') {
+    const request = decision.request;
+    for (const old of decision.superseded) {
+      gateway.broadcaster.broadcast('device.pair.resolved', { requestId: old.requestId, deviceId: old.deviceId, decision: 'superseded', ts: Date.now() }, { scope: 'operator.pairing' });
+    }
+    if (decision.created) {
+      gateway.log.info(`pairing requested by ${request.displayName ?? request.deviceId.slice(0, 12)} (${request.role}); approve with: tether devices approve ${request.requestId}`);
+      gateway.broadcaster.broadcast('device.pair.requested', pendingInfo(gateway, request), { scope: 'operator.pairing' });
+    }
+    const details: Record<string, unknown> = {
+      code: DetailCode.PAIRING_REQUIRED,
+      reason: request.reason,
+      requestId: request.requestId,
+      deviceId: request.deviceId,
+      requestedRole: request.role,
+      verificationCode: pendingInfo(gateway, request).verificationCode,
+      remediationHint: `Approve this device on the gateway host: tether devices approve ${request.requestId}`,
+      // Keep stock OpenClaw node hosts retrying instead of pausing until restarted.
+      pauseReconnect: false,
+      recommendedNextStep: 'wait_then_retry',
+    };
+    if (request.scopes.length > 0) details.requestedScopes = request.scopes;
+    return refuse(
+      ErrorCode.NOT_PAIRED,
+      'pairing required: device is not approved yet',
+      details,
+      CloseCode.POLICY_VIOLATION,
+      `pairing required: device is not approved yet (requestId: ${request.requestId})`,
+      { retryable: true, retryAfterMs: PAIRING_RETRY_MS },
+    );
+  }
+
+  if (decision.device.approvedVia === 'silent' && decision.device.approvedAtMs >= Date.now() - 1_000) {
+    gateway.log.info(`paired ${claim.displayName ?? claim.deviceId.slice(0, 12)} silently (direct loopback)`);
+  }
+  if (decision.surfaceRequest) {
+    gateway.broadcaster.broadcast('device.pair.requested', pendingInfo(gateway, decision.surfaceRequest), { scope: 'operator.pairing' });
+  }
+  return {
+    ok: true,
+    role,
+    scopes: role === 'operator' ? scopes : [],
+    protocol,
+    authMethod: 'device-token',
+    deviceId: device.id,
+    device: decision.device,
+    issuedToken: decision.issuedToken,
+  };
+}

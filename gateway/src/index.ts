@@ -1,0 +1,6 @@
+export * from './config.js';
+export * from './state-dir.js';
+export * from './server.js';
+export * from './log.js';
+export { TETHER_VERSION } from './version.js';
+export type { GatewayContext } from './context.js';

@@ -1,0 +1,150 @@
+/** `node.*` methods: listing, describing and invoking nodes, and the node's side of an invoke. */
+import {
+  DetailCode,
+  ErrorCode,
+  GatewayError,
+  NodeDescribeParamsSchema,
+  NodeEventParamsSchema,
+  NodeInvokeParamsSchema,
+  NodeInvokeResultParamsSchema,
+  NodeListParamsSchema,
+  type NodeInfo,
+  type NodeInvokeResult,
+} from '@tether/protocol';
+import type { PairedDevice } from '@tether/pairing';
+import { defineMethod, type MethodDefinition } from '../method-registry.js';
+import type { GatewayContext } from '../context.js';
+import { checkNodeCommand, effectiveCommands } from '../nodes/policy.js';
+import type { NodeSession } from '../nodes/registry.js';
+
+function describeNode(gateway: GatewayContext, nodeId: string, device: PairedDevice | undefined, session: NodeSession | undefined): NodeInfo {
+  const pending = gateway.store.pendingForDevice(nodeId);
+  const info: NodeInfo = {
+    nodeId,
+    paired: device !== undefined,
+    connected: session !== undefined,
+    caps: [...(session?.caps ?? device?.caps ?? [])].sort(),
+    commands: session ? effectiveCommands(session) : [...(device?.approvedCommands ?? [])].sort(),
+    approvalState: device ? (pending ? 'pending-reapproval' : 'approved') : pending ? 'pending-approval' : 'unapproved',
+  };
+  const displayName = session?.displayName ?? device?.displayName;
+  if (displayName) info.displayName = displayName;
+  const platform = session?.platform ?? device?.platform;
+  if (platform) info.platform = platform;
+  const deviceFamily = session?.deviceFamily ?? device?.deviceFamily;
+  if (deviceFamily) info.deviceFamily = deviceFamily;
+  if (session?.version) info.version = session.version;
+  const clientId = session?.clientId ?? device?.clientId;
+  if (clientId) info.clientId = clientId;
+  const clientMode = session?.clientMode ?? device?.clientMode;
+  if (clientMode) info.clientMode = clientMode;
+  const remoteIp = session?.remoteIp ?? device?.remoteIp;
+  if (remoteIp) info.remoteIp = remoteIp;
+  if (session?.pathEnv) info.pathEnv = session.pathEnv;
+  if (session?.permissions) info.permissions = session.permissions;
+  if (session) {
+    info.declaredCommands = [...session.declaredCommands].sort();
+    info.connectedAtMs = session.connectedAtMs;
+    info.lastConnectedAtMs = session.connectedAtMs;
+  }
+  if (pending) info.pendingRequestId = pending.requestId;
+  const disconnectedAt = gateway.registry.lastDisconnectedAtMs(nodeId);
+  if (disconnectedAt !== undefined) info.lastDisconnectedAtMs = disconnectedAt;
+  const lastSeen = session ? Date.now() : device?.lastSeenAtMs;
+  if (lastSeen !== undefined) info.lastSeenAtMs = lastSeen;
+  if (device) info.approvedAtMs = device.approvedAtMs;
+  return info;
+}
+
+/** Paired nodes plus connected ones (a connected node is always paired, but listing both is cheap insurance). */
+export function listNodes(gateway: GatewayContext): NodeInfo[] {
+  const ids = new Set<string>();
+  for (const device of gateway.store.listPaired()) if (device.roles.includes('node')) ids.add(device.deviceId);
+  for (const session of gateway.registry.connected()) ids.add(session.nodeId);
+  return [...ids].map((id) => describeNode(gateway, id, gateway.store.getPaired(id), gateway.registry.get(id)));
+}
+
+export const nodeMethods: MethodDefinition<any>[] = [
+  defineMethod({
+    method: 'node.list',
+    roles: ['operator'],
+    scope: 'operator.read',
+    params: NodeListParamsSchema,
+    handler: ({ gateway }) => ({ ts: Date.now(), nodes: listNodes(gateway) }),
+  }),
+  defineMethod({
+    method: 'node.describe',
+    roles: ['operator'],
+    scope: 'operator.read',
+    params: NodeDescribeParamsSchema,
+    handler: ({ gateway }, { nodeId }) => {
+      const device = gateway.store.getPaired(nodeId);
+      const session = gateway.registry.get(nodeId);
+      if (!session && !device?.roles.includes('node')) {
+        throw new GatewayError({ code: ErrorCode.INVALID_REQUEST, message: 'unknown nodeId', details: { code: DetailCode.UNKNOWN_NODE, nodeId } });
+      }
+      return { ts: Date.now(), ...describeNode(gateway, nodeId, device, session) };
+    },
+  }),
+  defineMethod({
+    method: 'node.invoke',
+    roles: ['operator'],
+    scope: 'operator.write',
+    params: NodeInvokeParamsSchema,
+    handler: async ({ gateway }, params): Promise<NodeInvokeResult> => {
+      const session = gateway.registry.get(params.nodeId);
+      if (!session) {
+        const known = gateway.store.getPaired(params.nodeId)?.roles.includes('node');
+        if (!known) {
+          throw new GatewayError({
+            code: ErrorCode.INVALID_REQUEST,
+            message: `unknown nodeId ${params.nodeId}; list nodes with \`tether nodes list\``,
+            details: { code: DetailCode.UNKNOWN_NODE, nodeId: params.nodeId },
+          });
+        }
+        throw new GatewayError({
+          code: ErrorCode.UNAVAILABLE,
+          message: 'node not connected',
+          details: { code: DetailCode.NOT_CONNECTED, nodeError: { code: 'NOT_CONNECTED', message: 'node not connected' }, nodeCommandDispatched: false },
+          retryable: true,
+        });
+      }
+      const decision = checkNodeCommand(session, params.command);
+      if (!decision.allowed) {
+        throw new GatewayError({
+          code: ErrorCode.INVALID_REQUEST,
+          message: decision.message,
+          details: { code: DetailCode.COMMAND_NOT_ALLOWED, reason: decision.reason, command: params.command },
+        });
+      }
+      const timeoutMs = params.timeoutMs || gateway.config.invokeTimeoutMs;
+      const outcome = await gateway.invokeCache.run(`${params.nodeId}\0${params.idempotencyKey}`, () =>
+        gateway.registry.invoke(session, {
+          command: params.command,
+          params: params.params,
+          timeoutMs,
+          idempotencyKey: params.idempotencyKey,
+          sessionKey: params.sessionKey,
+        }),
+      );
+      return { ok: true, nodeId: params.nodeId, command: params.command, payload: outcome.payload, payloadJSON: outcome.payloadJSON };
+    },
+  }),
+  defineMethod({
+    method: 'node.invoke.result',
+    roles: ['node'],
+    params: NodeInvokeResultParamsSchema,
+    handler: ({ gateway, connection, session }, params) => {
+      if (params.nodeId !== session.deviceId) {
+        throw new GatewayError({ code: ErrorCode.INVALID_REQUEST, message: 'nodeId mismatch', details: { code: DetailCode.NODE_ID_MISMATCH } });
+      }
+      return gateway.registry.complete(connection, params) ? { ok: true } : { ok: true, ignored: true };
+    },
+  }),
+  defineMethod({
+    method: 'node.event',
+    roles: ['node'],
+    params: NodeEventParamsSchema,
+    handler: (_ctx, params) => ({ ok: true, event: params.event, handled: false, reason: 'no handler for this event' }),
+  }),
+];

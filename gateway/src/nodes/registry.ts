@@ -1,0 +1,187 @@
+/**
+ * Connected nodes and the invokes in flight. The last connection of a node wins; a node that
+ * disconnects fails its invokes at once with a retryable error; late results are dropped.
+ */
+import { randomUUID } from 'node:crypto';
+import { DetailCode, ErrorCode, GatewayError, type NodeInvokeResultParams } from '@tether/protocol';
+import type { Connection } from '../connection.js';
+
+export interface NodeSession {
+  nodeId: string;
+  connection: Connection;
+  displayName?: string;
+  platform?: string;
+  deviceFamily?: string;
+  version?: string;
+  clientId: string;
+  clientMode: string;
+  remoteIp: string;
+  pathEnv?: string;
+  caps: string[];
+  declaredCommands: string[];
+  /** Approved surface; replaced live when an operator approves a surface upgrade. */
+  approvedCommands: Set<string>;
+  permissions?: Record<string, boolean>;
+  connectedAtMs: number;
+}
+
+export interface InvokeSuccess {
+  payload: unknown;
+  payloadJSON: string | null;
+}
+
+interface InFlight {
+  nodeId: string;
+  connection: Connection;
+  command: string;
+  resolve: (value: InvokeSuccess) => void;
+  reject: (error: GatewayError) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface InvokeRequest {
+  command: string;
+  params: unknown;
+  timeoutMs: number;
+  idempotencyKey?: string;
+  sessionKey?: string;
+}
+
+export class NodeRegistry {
+  private readonly byId = new Map<string, NodeSession>();
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly lastDisconnectedAt = new Map<string, number>();
+
+  register(session: NodeSession): void {
+    this.byId.set(session.nodeId, session);
+  }
+
+  /** Removes the node if this connection is still its current one, and fails its invokes. */
+  unregister(connection: Connection, nodeId: string): void {
+    const current = this.byId.get(nodeId);
+    if (current?.connection === connection) {
+      this.byId.delete(nodeId);
+      this.lastDisconnectedAt.set(nodeId, Date.now());
+    }
+    for (const [id, invoke] of this.inFlight) {
+      if (invoke.connection !== connection) continue;
+      this.settle(id, invoke);
+      invoke.reject(
+        nodeFailure(ErrorCode.UNAVAILABLE, `node disconnected (${invoke.command})`, DetailCode.NODE_DISCONNECTED, true, {
+          retryable: true,
+        }),
+      );
+    }
+  }
+
+  get(nodeId: string): NodeSession | undefined {
+    return this.byId.get(nodeId);
+  }
+
+  connected(): Iterable<NodeSession> {
+    return this.byId.values();
+  }
+
+  get connectedCount(): number {
+    return this.byId.size;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  lastDisconnectedAtMs(nodeId: string): number | undefined {
+    return this.lastDisconnectedAt.get(nodeId);
+  }
+
+  invoke(session: NodeSession, request: InvokeRequest): Promise<InvokeSuccess> {
+    const id = randomUUID();
+    return new Promise<InvokeSuccess>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const invoke = this.inFlight.get(id);
+        if (!invoke) return;
+        this.settle(id, invoke);
+        session.connection.sendEvent('node.invoke.cancel', { invokeId: id, nodeId: session.nodeId });
+        reject(
+          nodeFailure(ErrorCode.UNAVAILABLE, 'TIMEOUT: node invoke timed out', DetailCode.TIMEOUT, true, {
+            retryable: true,
+            nodeError: { code: 'TIMEOUT', message: 'node invoke timed out' },
+          }),
+        );
+      }, request.timeoutMs);
+      this.inFlight.set(id, { nodeId: session.nodeId, connection: session.connection, command: request.command, resolve, reject, timer });
+      const payload: Record<string, unknown> = {
+        id,
+        nodeId: session.nodeId,
+        command: request.command,
+        // Always a string: OpenClaw node hosts reject a null paramsJSON for system.* commands.
+        paramsJSON: JSON.stringify(request.params ?? {}),
+        timeoutMs: request.timeoutMs,
+      };
+      if (request.idempotencyKey) payload.idempotencyKey = request.idempotencyKey;
+      if (request.sessionKey) payload.sessionKey = request.sessionKey;
+      session.connection.sendEvent('node.invoke.request', payload);
+    });
+  }
+
+  /** Applies a `node.invoke.result`. Returns false when it is late or unknown (and so dropped). */
+  complete(connection: Connection, result: NodeInvokeResultParams): boolean {
+    const invoke = this.inFlight.get(result.id);
+    if (!invoke || invoke.connection !== connection || invoke.nodeId !== result.nodeId) return false;
+    this.settle(result.id, invoke);
+    if (result.ok) {
+      invoke.resolve(decodePayload(result));
+      return true;
+    }
+    const code = result.error?.code || 'UNAVAILABLE';
+    const message = result.error?.message || 'node reported an error';
+    invoke.reject(
+      nodeFailure(ErrorCode.UNAVAILABLE, `${code}: ${message}`, code, true, { nodeError: { code, message } }),
+    );
+    return true;
+  }
+
+  /** Fails everything in flight (gateway shutdown). */
+  failAll(error: GatewayError): void {
+    for (const [id, invoke] of this.inFlight) {
+      this.settle(id, invoke);
+      invoke.reject(error);
+    }
+  }
+
+  private settle(id: string, invoke: InFlight): void {
+    clearTimeout(invoke.timer);
+    this.inFlight.delete(id);
+  }
+}
+
+function decodePayload(result: NodeInvokeResultParams): InvokeSuccess {
+  if (typeof result.payloadJSON === 'string') {
+    try {
+      return { payload: JSON.parse(result.payloadJSON), payloadJSON: result.payloadJSON };
+    } catch {
+      return { payload: { payloadJSON: result.payloadJSON }, payloadJSON: result.payloadJSON };
+    }
+  }
+  const payload = result.payload ?? null;
+  return { payload, payloadJSON: payload === null ? null : JSON.stringify(payload) };
+}
+
+function nodeFailure(
+  code: ErrorCode,
+  message: string,
+  detailCode: string,
+  dispatched: boolean,
+  extra: { retryable?: boolean; nodeError?: { code: string; message: string } },
+): GatewayError {
+  return new GatewayError({
+    code,
+    message,
+    details: {
+      code: detailCode,
+      nodeError: extra.nodeError ?? { code: detailCode, message },
+      nodeCommandDispatched: dispatched,
+    },
+    retryable: extra.retryable,
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * `startGateway(options) → Gateway`: one port for HTTP and WebSocket, the pairing store, the node
+ * registry, ticks, and an orderly `close()` (shutdown event, 1012, pending invokes failed, state flushed).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { CloseCode, DetailCode, ErrorCode, GatewayError, MAX_PAYLOAD_BYTES } from '@tether/protocol';
+import { loadOrCreateIdentity, PairingStore } from '@tether/pairing';
+import { Broadcaster } from './broadcast.js';
+import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
+import type { Connection } from './connection.js';
+import type { GatewayContext } from './context.js';
+import { handleHttp } from './http.js';
+import { createLogger, type Logger } from './log.js';
+import { MethodRegistry } from './method-registry.js';
+import { deviceMethods } from './methods/device.js';
+import { gatewayMethods } from './methods/gateway.js';
+import { nodeMethods } from './methods/node.js';
+import { IdempotencyCache } from './nodes/idempotency.js';
+import { NodeRegistry, type InvokeSuccess } from './nodes/registry.js';
+import { handleSocket } from './socket-handler.js';
+import { acquireGatewayLock, loadOrCreateSharedToken, removeRuntimeInfo, writeRuntimeInfo } from './state-dir.js';
+import { TETHER_VERSION } from './version.js';
+
+export interface StartGatewayOptions {
+  stateDir: string;
+  overrides?: GatewayOverrides;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly stateDir: string;
+  readonly context: GatewayContext;
+  close(reason?: string): Promise<void>;
+}
+
+export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
+  const config = resolveGatewayConfig(options.stateDir, options.overrides, options.env);
+  const log = options.log ?? createLogger();
+  const releaseLock = acquireGatewayLock(config.stateDir);
+  let store: PairingStore | undefined;
+  try {
+    const sharedToken = config.authMode === 'token' ? (config.token ?? loadOrCreateSharedToken(config.stateDir)) : undefined;
+    const identity = loadOrCreateIdentity({ dir: join(config.stateDir, 'identity') });
+    store = await PairingStore.open({ stateDir: config.stateDir });
+    const methods = new MethodRegistry();
+    methods.register([...gatewayMethods, ...nodeMethods, ...deviceMethods]);
+    const broadcaster = new Broadcaster();
+    const context: GatewayContext = {
+      config,
+      version: TETHER_VERSION,
+      startedAtMs: Date.now(),
+      sharedToken,
+      listen: { host: config.host, port: config.port },
+      store,
+      registry: new NodeRegistry(),
+      broadcaster,
+      identity,
+      invokeCache: new IdempotencyCache<InvokeSuccess>(),
+      log,
+      methodNames: () => methods.names(),
+      connectionsOf: (deviceId) => [...broadcaster.all()].filter((c) => c.session?.deviceId === deviceId),
+      disconnectDevice: (deviceId, code, reason, role) => {
+        let closed = 0;
+        for (const connection of context.connectionsOf(deviceId)) {
+          if (role && connection.session?.role !== role) continue;
+          connection.close(code, reason);
+          closed++;
+        }
+        return closed;
+      },
+    };
+
+    const server = createServer((request, response) => handleHttp(context, request, response));
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
+    server.on('upgrade', (request, socket, head) => {
+      wss.handleUpgrade(request, socket, head, (ws) => handleSocket(context, methods, ws, request));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    context.listen = { host: config.host, port };
+    const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `ws://${urlHost}:${port}`;
+    await writeRuntimeInfo(config.stateDir, { pid: process.pid, url, host: config.host, port, startedAtMs: context.startedAtMs, version: TETHER_VERSION });
+    if (!isLoopbackHost(config.host)) log.warn(`listening beyond loopback on ${config.host}; clients need the token or a paired device`);
+
+    const tick = setInterval(() => broadcaster.broadcast('tick', { ts: Date.now() }, 'all', { dropIfSlow: true }), config.tickIntervalMs);
+    tick.unref();
+
+    let closing: Promise<void> | undefined;
+    const close = (reason = 'gateway stopping'): Promise<void> => {
+      closing ??= (async () => {
+        clearInterval(tick);
+        broadcaster.broadcast('shutdown', { reason, restartExpectedMs: 1_000 });
+        context.registry.failAll(
+          new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `gateway shutting down (${reason})`, details: { code: DetailCode.SHUTTING_DOWN }, retryable: true }),
+        );
+        const sockets: Connection[] = [...broadcaster.all()];
+        for (const connection of sockets) connection.close(CloseCode.SERVICE_RESTART, 'service restart');
+        for (const ws of wss.clients) if (!sockets.some((c) => c.isOpen)) ws.close(CloseCode.SERVICE_RESTART, 'service restart');
+        await new Promise<void>((resolve) => {
+          wss.close(() => resolve());
+          for (const ws of wss.clients) ws.terminate();
+        });
+        server.closeAllConnections?.();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await store?.close();
+        removeRuntimeInfo(config.stateDir);
+        releaseLock();
+      })();
+      return closing;
+    };
+
+    return { url, host: config.host, port, stateDir: config.stateDir, context, close };
+  } catch (error) {
+    await store?.close().catch(() => undefined);
+    releaseLock();
+    throw error;
+  }
+}

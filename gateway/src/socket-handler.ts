@@ -1,0 +1,150 @@
+/**
+ * One socket from upgrade to close: challenge, handshake deadline, pre-auth frame cap, then
+ * admission, registration and method dispatch.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import {
+  CloseCode,
+  ConnectParamsSchema,
+  createValidator,
+  DetailCode,
+  ErrorCode,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_PREAUTH_PAYLOAD_BYTES,
+  parseFrame,
+  type ConnectParams,
+  type RequestFrame,
+} from '@tether/protocol';
+import { Connection } from './connection.js';
+import type { GatewayContext } from './context.js';
+import { admitConnection } from './handshake.js';
+import { buildHelloOk, presenceEntries } from './hello.js';
+import type { MethodRegistry } from './method-registry.js';
+
+const connectParams = createValidator(ConnectParamsSchema);
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
+
+export function clientAddress(request: IncomingMessage): { remoteIp: string; isDirectLoopback: boolean } {
+  const raw = request.socket.remoteAddress ?? '';
+  const remoteIp = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+  const loopback = remoteIp === '::1' || remoteIp.startsWith('127.');
+  const forwarded = FORWARDING_HEADERS.some((header) => request.headers[header] !== undefined);
+  return { remoteIp, isDirectLoopback: loopback && !forwarded };
+}
+
+export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, ws: WebSocket, request: IncomingMessage): void {
+  const connection = new Connection(ws, { connId: randomUUID(), nonce: randomUUID(), ...clientAddress(request) });
+  let phase: 'awaiting-connect' | 'admitting' | 'ready' | 'closed' = 'awaiting-connect';
+
+  const handshakeTimer = setTimeout(() => {
+    if (phase === 'awaiting-connect' || phase === 'admitting') connection.close(CloseCode.NORMAL, 'handshake timeout');
+  }, HANDSHAKE_TIMEOUT_MS);
+
+  connection.sendEvent('connect.challenge', { nonce: connection.nonce, ts: Date.now(), gatewayPublicKey: gateway.identity.publicKey });
+
+  ws.on('message', (data, isBinary) => {
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+    if (phase !== 'ready') {
+      if (size > MAX_PREAUTH_PAYLOAD_BYTES) return connection.close(CloseCode.MESSAGE_TOO_BIG, 'preauth payload too large');
+      if (phase !== 'awaiting-connect') return; // Nothing may be sent while admission runs.
+    }
+    if (isBinary) return connection.close(CloseCode.POLICY_VIOLATION, 'invalid request frame');
+    const parsed = parseFrame(data.toString());
+    if (phase === 'awaiting-connect') {
+      void onFirstFrame(parsed);
+      return;
+    }
+    if (!parsed.ok) {
+      return connection.close(CloseCode.POLICY_VIOLATION, `invalid request frame: ${parsed.reason}`);
+    }
+    if (parsed.frame.type === 'req' && connection.session) {
+      void methods.dispatch({ gateway, connection, session: connection.session }, parsed.frame);
+    }
+    // Clients send no events and no responses to the gateway; anything else is ignored.
+  });
+
+  async function onFirstFrame(parsed: ReturnType<typeof parseFrame>): Promise<void> {
+    if (!parsed.ok || parsed.frame.type !== 'req') return connection.close(CloseCode.POLICY_VIOLATION, 'invalid request frame');
+    const frame: RequestFrame = parsed.frame;
+    if (frame.method !== 'connect') return refuseFrame(frame.id, 'invalid handshake: first request must be connect');
+    if (!connectParams.check(frame.params)) return refuseFrame(frame.id, `invalid connect params: ${connectParams.lastError()}`);
+    phase = 'admitting';
+    const params: ConnectParams = frame.params;
+    let admission;
+    try {
+      admission = await admitConnection(gateway, connection, params);
+    } catch (error) {
+      gateway.log.error(`admission failed: ${(error as Error).stack ?? String(error)}`);
+      connection.sendError(frame.id, { code: ErrorCode.UNAVAILABLE, message: 'the gateway could not decide on this connection; see its log', details: { code: DetailCode.INTERNAL } });
+      return connection.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    }
+    if (!connection.isOpen) return;
+    if (!admission.ok) {
+      connection.sendError(frame.id, admission.error);
+      return connection.close(admission.closeCode, admission.closeReason);
+    }
+    clearTimeout(handshakeTimer);
+    const now = Date.now();
+    connection.session = {
+      role: admission.role,
+      scopes: new Set(admission.scopes),
+      deviceId: admission.deviceId,
+      clientId: params.client.id,
+      clientMode: params.client.mode,
+      displayName: params.client.displayName,
+      platform: params.client.platform,
+      protocol: admission.protocol,
+      connectedAtMs: now,
+    };
+    connection.sendResult(frame.id, buildHelloOk(gateway, connection, admission));
+    phase = 'ready';
+    gateway.broadcaster.add(connection);
+    if (admission.role === 'node' && admission.deviceId) {
+      gateway.registry.register({
+        nodeId: admission.deviceId,
+        connection,
+        displayName: params.client.displayName,
+        platform: params.client.platform,
+        deviceFamily: params.client.deviceFamily,
+        version: params.client.version,
+        clientId: params.client.id,
+        clientMode: params.client.mode,
+        remoteIp: connection.remoteIp,
+        pathEnv: params.pathEnv,
+        caps: [...new Set(params.caps ?? [])],
+        declaredCommands: [...new Set(params.commands ?? [])],
+        approvedCommands: new Set(admission.device?.approvedCommands ?? []),
+        permissions: params.permissions,
+        connectedAtMs: now,
+      });
+    }
+    if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp, displayName: params.client.displayName });
+    announcePresence();
+  }
+
+  function refuseFrame(id: string, message: string): void {
+    connection.sendError(id, { code: ErrorCode.INVALID_REQUEST, message, details: { code: DetailCode.INVALID_FRAME } });
+    connection.close(CloseCode.POLICY_VIOLATION, message);
+  }
+
+  function announcePresence(): void {
+    gateway.broadcaster.presenceVersion++;
+    gateway.broadcaster.broadcast('presence', { presence: presenceEntries(gateway) }, 'operators', { withStateVersion: true, dropIfSlow: true });
+  }
+
+  ws.on('close', () => {
+    const wasReady = phase === 'ready';
+    phase = 'closed';
+    clearTimeout(handshakeTimer);
+    const session = connection.session;
+    if (!wasReady || !session) return;
+    gateway.broadcaster.delete(connection);
+    if (session.role === 'node' && session.deviceId) gateway.registry.unregister(connection, session.deviceId);
+    if (session.deviceId) gateway.store.recordSeen(session.deviceId, { atMs: Date.now() });
+    announcePresence();
+  });
+
+  ws.on('error', (error) => gateway.log.debug(`socket ${connection.connId}: ${error.message}`));
+}

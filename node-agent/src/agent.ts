@@ -1,0 +1,122 @@
+/**
+ * The node daemon: connect, wait for approval (printing once how to approve), serve commands, and
+ * reconnect after gateway restarts and network loss without restarting itself.
+ */
+import { join } from 'node:path';
+import { GatewayClient, type ClientStatus, type GatewayError } from '@tether/protocol';
+import { loadOrCreateIdentity, verificationCode, type DeviceIdentity } from '@tether/pairing';
+import { CapabilityRegistry, createSystemProvider } from './capabilities/index.js';
+import { InvokeHandler } from './invoke-handler.js';
+import { wirePlatform } from './platform.js';
+import { loadOrCreateNodeRecord, readDeviceToken, saveDeviceToken } from './state.js';
+
+export const NODE_AGENT_VERSION = '0.1.0';
+
+export interface NodeAgentOptions {
+  url: string;
+  stateDir: string;
+  displayName?: string;
+  /** Optional shared gateway token; pairing works without it. */
+  token?: string;
+  log?: (message: string) => void;
+}
+
+export interface NodeAgent {
+  readonly identity: DeviceIdentity;
+  readonly commands: string[];
+  readonly client: GatewayClient;
+  /** Resolves once the node is connected and serving (after approval if needed). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function identityDir(stateDir: string): string {
+  return join(stateDir, 'identity');
+}
+
+export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
+  const log = options.log ?? ((message: string) => process.stderr.write(`[node] ${message}\n`));
+  const identity = loadOrCreateIdentity({ dir: identityDir(options.stateDir), resetHint: 'tether node identity --reset' });
+  const record = await loadOrCreateNodeRecord(options.stateDir, options.displayName);
+  const capabilities = new CapabilityRegistry([createSystemProvider({ stateDir: options.stateDir })]);
+  await capabilities.detectAll();
+  const commands = capabilities.commands();
+  const { platform, deviceFamily } = wirePlatform();
+
+  let announcedRequest: string | undefined;
+  let readyResolve: () => void = () => undefined;
+  const readyPromise = new Promise<void>((resolve) => (readyResolve = resolve));
+
+  const client: GatewayClient = new GatewayClient({
+    url: options.url,
+    role: 'node',
+    scopes: [],
+    client: { id: 'node-host', mode: 'node', version: NODE_AGENT_VERSION, platform, deviceFamily, displayName: record.displayName, instanceId: record.nodeId },
+    caps: capabilities.families(),
+    commands,
+    pathEnv: process.env.PATH,
+    token: options.token,
+    deviceToken: readDeviceToken(options.stateDir, options.url),
+    identity,
+    onEvent: (event, payload) => invokes.onEvent(event, payload),
+    onDeviceToken: (token, hello) => {
+      void saveDeviceToken(options.stateDir, options.url, token, hello.auth?.role ?? 'node', hello.auth?.scopes ?? []).catch((error: Error) =>
+        log(`could not save the device token: ${error.message}`),
+      );
+    },
+    onPairingRequired: (error, challenge) => {
+      const requestId = typeof error.details?.requestId === 'string' ? error.details.requestId : undefined;
+      if (!requestId || requestId === announcedRequest) return;
+      announcedRequest = requestId;
+      const code = challenge?.gatewayPublicKey ? safeCode(challenge.gatewayPublicKey, identity.publicKey) : undefined;
+      log(
+        [
+          `waiting for approval on the gateway (${options.url})`,
+          `  request id:        ${requestId}`,
+          ...(code ? [`  verification code: ${code}  (check that \`tether devices list\` shows the same code)`] : []),
+          `  approve it on the gateway host with:`,
+          `    tether devices approve ${requestId}`,
+        ].join('\n'),
+      );
+    },
+    onStatus: (status: ClientStatus) => onStatus(status),
+  });
+  const invokes = new InvokeHandler({ nodeId: () => identity.deviceId, capabilities, transport: client, log });
+
+  let lastState: string | undefined;
+  function onStatus(status: ClientStatus): void {
+    if (status.state === 'connected') {
+      announcedRequest = undefined;
+      log(`connected to ${options.url} as ${record.displayName} (${identity.deviceId.slice(0, 12)}); serving ${commands.join(', ')}`);
+      readyResolve();
+    } else if (status.state === 'waiting' && lastState !== 'waiting') {
+      invokes.abortAll();
+      log(`not connected (${describe(status.error)}); retrying in ${Math.round((status.retryInMs ?? 0) / 100) / 10} s`);
+    }
+    lastState = status.state;
+  }
+
+  client.start();
+  return {
+    identity,
+    commands,
+    client,
+    ready: () => readyPromise,
+    close: async () => {
+      invokes.abortAll();
+      await client.close();
+    },
+  };
+}
+
+function safeCode(gatewayKey: string, deviceKey: string): string | undefined {
+  try {
+    return verificationCode(gatewayKey, deviceKey);
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: GatewayError | undefined): string {
+  return error ? error.message : 'connection closed';
+}

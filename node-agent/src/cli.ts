@@ -1,0 +1,38 @@
+/** `tether-node`: the node-agent as its own binary (same code as `tether node run`). */
+import { parseArgs } from 'node:util';
+import { runNodeUntilSignal, UsageError } from './run.js';
+
+const USAGE = `usage: tether-node [--url ws://HOST:PORT] [--state-dir DIR] [--display-name NAME]
+
+Connects this machine to a Tether gateway as a node and serves its commands.
+On first start it prints a request id; approve it on the gateway host with
+  tether devices approve <requestId>`;
+
+export async function runNodeAgentCli(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'display-name': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`tether-node: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    return await runNodeUntilSignal({ url: values.url, stateDir: values['state-dir'], displayName: values['display-name'] });
+  } catch (error) {
+    process.stderr.write(`tether-node: ${(error as Error).message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
