@@ -10,7 +10,6 @@ import { CloseCode, DetailCode, ErrorCode, GatewayError, MAX_PAYLOAD_BYTES } fro
 import { loadOrCreateIdentity, PairingStore } from '@tether/pairing';
 import { Broadcaster } from './broadcast.js';
 import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
-import type { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http.js';
 import { createLogger, type Logger } from './log.js';
@@ -103,17 +102,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const close = (reason = 'gateway stopping'): Promise<void> => {
       closing ??= (async () => {
         clearInterval(tick);
-        broadcaster.broadcast('shutdown', { reason, restartExpectedMs: 1_000 });
+        broadcaster.broadcast('shutdown', { reason });
         context.registry.failAll(
           new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `gateway shutting down (${reason})`, details: { code: DetailCode.SHUTTING_DOWN }, retryable: true }),
         );
-        const sockets: Connection[] = [...broadcaster.all()];
-        for (const connection of sockets) connection.close(CloseCode.SERVICE_RESTART, 'service restart');
-        for (const ws of wss.clients) if (!sockets.some((c) => c.isOpen)) ws.close(CloseCode.SERVICE_RESTART, 'service restart');
-        await new Promise<void>((resolve) => {
-          wss.close(() => resolve());
-          for (const ws of wss.clients) ws.terminate();
-        });
+        // Let the failed invokes' answers reach their callers before the sockets close.
+        await new Promise((resolve) => setImmediate(resolve));
+        for (const connection of broadcaster.all()) connection.close(CloseCode.SERVICE_RESTART, 'service restart');
+        // Sockets still in their handshake get the same close; give peers a moment to answer, then cut.
+        for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.close(CloseCode.SERVICE_RESTART, 'service restart');
+        await waitForSocketsToClose(wss, 500);
+        for (const ws of wss.clients) ws.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await store?.close();
@@ -129,4 +129,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     releaseLock();
     throw error;
   }
+}
+
+function waitForSocketsToClose(wss: WebSocketServer, timeoutMs: number): Promise<void> {
+  const open = [...wss.clients].filter((ws) => ws.readyState !== ws.CLOSED);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    let remaining = open.length;
+    for (const ws of open) {
+      ws.once('close', () => {
+        if (--remaining === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
 }

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// Same code path as `tether node run`.
-import { runNodeAgentCli } from '../dist/cli.js';
-process.exitCode = await runNodeAgentCli(process.argv.slice(2));
+// Same code path as `tether node run`, bundled by scripts/bundle.mjs.
+import { runNodeAgentCli } from '../bundle/cli.js';
+process.exit(await runNodeAgentCli(process.argv.slice(2)));

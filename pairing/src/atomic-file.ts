@@ -45,7 +45,7 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Creates a private directory (0700), tightening the mode if it already exists. */
+/** Creates a private directory (0700). An existing directory keeps its mode: it may be one the user chose, like /tmp. */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 }

@@ -1,0 +1,71 @@
+/** `tether gateway run|status` and `tether health`. */
+import { Command } from 'commander';
+import type { HealthResult, StatusResult } from '@tether/protocol';
+import { action, withConnectionOptions } from '../command-kit.js';
+import { withGateway } from '../gateway-target.js';
+import { printJson, usageError } from '../output.js';
+import { runGatewayUntilSignal } from '../run-gateway.js';
+
+export function parsePort(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port takes a number from 0 to 65535, got "${String(value)}"`);
+  return port;
+}
+
+export function gatewayCommand(): Command {
+  const gateway = new Command('gateway').description('run and inspect the gateway');
+
+  gateway
+    .command('run')
+    .description('run the gateway in the foreground (HTTP + WebSocket on one port)')
+    .option('--port <port>', 'port (default: TETHER_GATEWAY_PORT, config, 18789; 0 picks a free one)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--token <token>', 'shared token (default: TETHER_GATEWAY_TOKEN, config, or generated into the state dir)')
+    .option('--state-dir <dir>', 'state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .option('--no-local-auto-approve', 'ask for approval even for nodes on this machine')
+    .action(
+      action(async (flags) =>
+        runGatewayUntilSignal({
+          stateDir: flags.stateDir,
+          overrides: {
+            port: parsePort(flags.port),
+            host: flags.host as string | undefined,
+            token: flags.token,
+            ...(flags.localAutoApprove === false ? { autoApproveLoopback: false } : {}),
+          },
+        }),
+      ),
+    );
+
+  withConnectionOptions(gateway.command('status').description('what the running gateway is doing')).action(
+    action(async (flags) => {
+      const status = await withGateway(flags, ['operator.read'], (client) => client.request<StatusResult>('status', {}));
+      if (flags.json) return printJson(status);
+      process.stdout.write(
+        [
+          `Gateway ${status.version} (pid ${status.pid}) on ${status.listen.host}:${status.listen.port}, up ${Math.round(status.uptimeMs / 1000)} s`,
+          `State:       ${status.stateDir}`,
+          `Nodes:       ${status.nodes.connected} connected / ${status.nodes.paired} paired`,
+          `Connections: ${status.connections.operators} operator(s), ${status.connections.nodes} node(s)`,
+          `Pending:     ${status.pendingPairings} pairing request(s)${status.pendingPairings > 0 ? ' — see `tether devices list`' : ''}`,
+          `In flight:   ${status.invokesInFlight} invoke(s)`,
+          `Loopback nodes are ${status.autoApproveLoopback ? 'approved silently' : 'approved by hand'}`,
+        ].join('\n') + '\n',
+      );
+    }),
+  );
+  return gateway;
+}
+
+export function healthCommand(): Command {
+  return withConnectionOptions(new Command('health').description('is the gateway up and answering?')).action(
+    action(async (flags) => {
+      const health = await withGateway(flags, ['operator.read'], (client) => client.request<HealthResult>('health', {}));
+      if (flags.json) return printJson(health);
+      process.stdout.write(
+        `ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending\n`,
+      );
+    }),
+  );
+}

@@ -1,0 +1,145 @@
+/** `tether nodes …`: list, describe and invoke nodes; `nodes run` runs a program on one and mirrors its exit code. */
+import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
+import type { GatewayClient, NodeInfo, NodeInvokeResult, NodeListResult, SystemRunResult } from '@tether/protocol';
+import { action, withConnectionOptions } from '../command-kit.js';
+import { withGateway } from '../gateway-target.js';
+import { resolveNode } from '../node-target.js';
+import { ago, CliError, printJson, printTable, usageError } from '../output.js';
+
+async function findNode(client: GatewayClient, query: string): Promise<NodeInfo> {
+  const { nodes } = await client.request<NodeListResult>('node.list', {});
+  return resolveNode(nodes, query);
+}
+
+function parseParams(text: string | undefined): unknown {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw usageError(`--params must be JSON, e.g. '{"bins":["git"]}': ${(error as Error).message}`);
+  }
+}
+
+function parseEnv(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs || pairs.length === 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw usageError(`--env takes KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+export function invoke(client: GatewayClient, nodeId: string, command: string, params: unknown, timeoutMs: number): Promise<NodeInvokeResult> {
+  // The request deadline is the invoke's plus a margin, so the gateway's TIMEOUT answer arrives first.
+  return client.request<NodeInvokeResult>('node.invoke', { nodeId, command, params, timeoutMs, idempotencyKey: randomUUID() }, { timeoutMs: timeoutMs + 5_000 });
+}
+
+export function nodesCommand(): Command {
+  const nodes = new Command('nodes').description('list nodes and run commands on them');
+
+  withConnectionOptions(nodes.command('list').description('paired and connected nodes')).action(
+    action(async (flags) => {
+      const result = await withGateway(flags, ['operator.read'], (client) => client.request<NodeListResult>('node.list', {}));
+      if (flags.json) return printJson({ nodes: result.nodes });
+      if (result.nodes.length === 0) {
+        process.stdout.write('No nodes yet. Start one with `tether node run --url <gateway url>` and approve it with `tether devices approve`.\n');
+        return;
+      }
+      printTable(
+        ['NODE', 'NAME', 'PLATFORM', 'STATUS', 'APPROVAL', 'COMMANDS', 'SEEN'],
+        result.nodes.map((n) => [
+          n.nodeId.slice(0, 12),
+          n.displayName ?? '-',
+          n.platform ?? '-',
+          n.connected ? 'connected' : 'offline',
+          n.approvalState + (n.pendingRequestId ? ` (${n.pendingRequestId.slice(0, 8)})` : ''),
+          n.commands.join(',') || '-',
+          n.connected ? 'now' : ago(n.lastSeenAtMs),
+        ]),
+      );
+    }),
+  );
+
+  withConnectionOptions(nodes.command('describe').description('everything known about one node').requiredOption('--node <node>', 'id, name or id prefix')).action(
+    action(async (flags) => {
+      const info = await withGateway(flags, ['operator.read'], async (client) => {
+        const node = await findNode(client, String(flags.node));
+        return client.request<NodeInfo>('node.describe', { nodeId: node.nodeId });
+      });
+      if (flags.json) return printJson(info);
+      const rows: [string, string][] = [
+        ['ID', info.nodeId],
+        ['Name', info.displayName ?? '-'],
+        ['Platform', `${info.platform ?? '-'}${info.deviceFamily ? ` (${info.deviceFamily})` : ''}`],
+        ['Client', `${info.clientId ?? '-'}/${info.clientMode ?? '-'} ${info.version ?? ''}`.trim()],
+        ['Status', `${info.paired ? 'paired' : 'unpaired'} · ${info.connected ? 'connected' : 'offline'}`],
+        ['Approval', info.approvalState + (info.pendingRequestId ? ` (request ${info.pendingRequestId})` : '')],
+        ['Address', info.remoteIp ?? '-'],
+        ['Caps', info.caps.join(', ') || '-'],
+        ['Commands', info.commands.join(', ') || '-'],
+      ];
+      const width = Math.max(...rows.map(([k]) => k.length));
+      for (const [key, value] of rows) process.stdout.write(`${key.padEnd(width)}  ${value}\n`);
+    }),
+  );
+
+  withConnectionOptions(
+    nodes
+      .command('invoke')
+      .description('invoke one command on a node and print its result')
+      .requiredOption('--node <node>', 'id, name or id prefix')
+      .requiredOption('--command <command>', 'e.g. system.which')
+      .option('--params <json>', 'command params as JSON', '{}')
+      .option('--invoke-timeout <ms>', 'deadline for the command on the node', '30000'),
+  ).action(
+    action(async (flags) => {
+      const params = parseParams(flags.params as string);
+      const timeoutMs = Number(flags.invokeTimeout);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError('--invoke-timeout takes milliseconds as a positive whole number');
+      const result = await withGateway(flags, ['operator.read', 'operator.write'], async (client) => {
+        const node = await findNode(client, String(flags.node));
+        return invoke(client, node.nodeId, String(flags.command), params, timeoutMs);
+      });
+      printJson(flags.json ? result : result.payload);
+    }),
+  );
+
+  withConnectionOptions(
+    nodes
+      .command('run')
+      .description('run a program on a node (no shell); exits with its exit code')
+      .requiredOption('--node <node>', 'id, name or id prefix')
+      .option('--cwd <dir>', 'working directory on the node')
+      .option('--env <KEY=VALUE...>', 'environment variables for the program')
+      .option('--command-timeout <ms>', 'kill the program after this long', '30000')
+      .argument('<argv...>', 'program and arguments, after --'),
+  ).action(
+    action(async (flags, argv: string[]) => {
+      const commandTimeoutMs = Number(flags.commandTimeout);
+      if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs <= 0) throw usageError('--command-timeout takes milliseconds as a positive whole number');
+      const params: Record<string, unknown> = { command: argv, timeoutMs: commandTimeoutMs };
+      if (flags.cwd) params.cwd = flags.cwd;
+      const env = parseEnv(flags.env as string[] | undefined);
+      if (env) params.env = env;
+      const result = await withGateway(flags, ['operator.read', 'operator.write'], async (client) => {
+        const node = await findNode(client, String(flags.node));
+        return invoke(client, node.nodeId, 'system.run', params, commandTimeoutMs + 2_000);
+      });
+      const run = result.payload as SystemRunResult;
+      if (flags.json) {
+        printJson(run);
+      } else {
+        process.stdout.write(run.stdout);
+        process.stderr.write(run.stderr);
+        if (run.truncated) process.stderr.write('\n[output truncated at 200 kB]\n');
+      }
+      if (run.timedOut) throw new CliError(`killed after ${commandTimeoutMs} ms (--command-timeout)`, 124, 'TIMEOUT');
+      if (run.exitCode === null) throw new CliError(run.error ?? 'the program ended without an exit code', 1, 'COMMAND_FAILED');
+      return run.exitCode;
+    }),
+  );
+  return nodes;
+}

@@ -1,0 +1,79 @@
+/**
+ * Where the CLI's requests go. On the gateway's own host the URL and token come from the state dir,
+ * so no flags are needed; `--url`/`--token` and TETHER_GATEWAY_URL/TETHER_GATEWAY_TOKEN override.
+ */
+import { DEFAULT_GATEWAY_PORT, GatewayClient, type OperatorScope } from '@tether/protocol';
+import { readRuntimeInfo, readSharedToken, resolveStateDir } from '@tether/gateway/state-dir';
+import { CliError, usageError } from './output.js';
+
+export interface ConnectionFlags {
+  url?: string;
+  token?: string;
+  timeout?: string;
+  stateDir?: string;
+  json?: boolean;
+}
+
+export interface GatewayTarget {
+  url: string;
+  token?: string;
+  timeoutMs: number;
+}
+
+export const CLI_VERSION = '0.1.0';
+
+export function parseTimeout(value: string | undefined, fallback = 10_000): number {
+  if (value === undefined) return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) throw usageError(`--timeout takes milliseconds as a positive whole number, got "${value}"`);
+  return ms;
+}
+
+export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): GatewayTarget {
+  const stateDir = resolveStateDir(flags.stateDir, env);
+  const local = readRuntimeInfo(stateDir);
+  const explicitUrl = flags.url ?? (env.TETHER_GATEWAY_URL || undefined);
+  const url = explicitUrl ?? local?.url ?? `ws://127.0.0.1:${DEFAULT_GATEWAY_PORT}`;
+  try {
+    const protocol = new URL(url).protocol;
+    if (protocol !== 'ws:' && protocol !== 'wss:') throw new Error();
+  } catch {
+    throw usageError(`--url must be a WebSocket URL such as ws://127.0.0.1:${DEFAULT_GATEWAY_PORT}, got "${url}"`);
+  }
+  // The local token file is only offered to the local gateway, never to a URL someone typed.
+  const isLocal = explicitUrl === undefined || explicitUrl === local?.url;
+  const token = flags.token ?? (env.TETHER_GATEWAY_TOKEN || undefined) ?? (isLocal ? readSharedToken(stateDir) : undefined);
+  return { url, token, timeoutMs: parseTimeout(flags.timeout) };
+}
+
+/** Opens one operator connection, runs `action`, and always closes it. */
+export async function withGateway<T>(flags: ConnectionFlags, scopes: OperatorScope[], action: (client: GatewayClient, target: GatewayTarget) => Promise<T>): Promise<T> {
+  const target = resolveTarget(flags);
+  if (!target.token) {
+    throw new CliError(
+      `no gateway token for ${target.url}: pass --token or set TETHER_GATEWAY_TOKEN (on the gateway host it is in ${resolveStateDir(flags.stateDir)}/gateway.token)`,
+    );
+  }
+  const client = new GatewayClient({
+    url: target.url,
+    token: target.token,
+    role: 'operator',
+    scopes,
+    client: { id: 'cli', mode: 'cli', version: CLI_VERSION, platform: process.platform, instanceId: undefined },
+    requestTimeoutMs: target.timeoutMs,
+    connectTimeoutMs: Math.min(target.timeoutMs, 15_000),
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    if (error instanceof Error && /ECONNREFUSED|cannot reach/.test(error.message)) {
+      throw new CliError(`no gateway is answering at ${target.url}; start one with \`tether gateway run\` (or \`tether up\`), or pass --url`);
+    }
+    throw error;
+  }
+  try {
+    return await action(client, target);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,33 @@
+/** Runs a gateway in the foreground until SIGINT/SIGTERM, then shuts it down in order and returns 0. */
+import type { Gateway, GatewayOverrides } from '@tether/gateway';
+
+export interface RunGatewayOptions {
+  stateDir?: string;
+  overrides?: GatewayOverrides;
+}
+
+// The gateway (zod, json5, ws server) is loaded only by the commands that run one, so every other
+// command starts fast.
+export async function startLocalGateway(options: RunGatewayOptions): Promise<Gateway> {
+  const { resolveStateDir, startGateway } = await import('@tether/gateway');
+  const stateDir = resolveStateDir(options.stateDir);
+  return startGateway({ stateDir, overrides: options.overrides });
+}
+
+export function waitForStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+export async function runGatewayUntilSignal(options: RunGatewayOptions): Promise<number> {
+  const gateway = await startLocalGateway(options);
+  process.stderr.write(`[gateway] listening on ${gateway.url} (state in ${gateway.stateDir})\n`);
+  // Machine-readable line for scripts and tests that start the gateway on port 0.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port, pid: process.pid })}\n`);
+  const signal = await waitForStopSignal();
+  process.stderr.write(`[gateway] ${signal}: shutting down\n`);
+  await gateway.close('gateway stopping');
+  return 0;
+}

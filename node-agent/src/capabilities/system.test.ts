@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SystemRunResult, SystemWhichResult } from '@tether/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { allowBinary, execPolicyPath, writeExecPolicy, type ExecSecurity } from '../exec-policy/policy-file.js';
+import { searchPath } from '../exec-policy/resolve.js';
+import { CommandError } from './capability.js';
+import { createSystemProvider } from './system.js';
+
+let stateDir: string;
+beforeEach(() => {
+  stateDir = realpathSync(mkdtempSync(join(tmpdir(), 'tether-system-')));
+});
+afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+const setPolicy = (security: ExecSecurity, allowlist: string[] = []): Promise<void> =>
+  writeExecPolicy(stateDir, { version: 1, security, allowlist });
+
+function run(params: unknown, signal = new AbortController().signal): Promise<SystemRunResult> {
+  return createSystemProvider({ stateDir }).run('system.run', params, signal) as Promise<SystemRunResult>;
+}
+
+async function failure(promise: Promise<unknown>): Promise<CommandError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CommandError) return error;
+    throw error;
+  }
+  throw new Error('expected a CommandError');
+}
+
+/** Running or sleeping; a zombie (killed, not yet reaped by init) counts as dead. */
+function isAlive(pid: number): boolean {
+  try {
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
+  } catch {
+    return false; // ps exits 1 when there is no such process
+  }
+}
+
+describe('system.run with security=full', () => {
+  beforeEach(() => setPolicy('full'));
+
+  it('runs uname -s', async () => {
+    const result = await run({ command: ['uname', '-s'] });
+    expect(result).toEqual({
+      exitCode: 0, timedOut: false, success: true, truncated: false, error: null, stderr: '',
+      stdout: process.platform === 'darwin' ? 'Darwin\n' : 'Linux\n',
+    });
+  });
+
+  it('propagates a nonzero exit code and stderr', async () => {
+    const result = await run({ command: ['sh', '-c', 'echo oops >&2; exit 3'] });
+    expect(result).toMatchObject({ exitCode: 3, success: false, timedOut: false, error: null, stderr: 'oops\n' });
+  });
+
+  it('kills at the deadline, with everything the command started', async () => {
+    const started = Date.now();
+    const result = await run({ command: ['sh', '-c', 'sleep 30 & echo $!; sleep 5'], timeoutMs: 200 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toMatchObject({ timedOut: true, exitCode: null, success: false });
+    expect(result.error).toMatch(/^killed by SIGKILL after timeout/);
+    const grandchild = Number(result.stdout.trim());
+    expect(grandchild).toBeGreaterThan(0);
+    expect(isAlive(grandchild)).toBe(false);
+  });
+
+  it('times out a plain sleep in well under 2 s', async () => {
+    const started = Date.now();
+    const result = await run({ command: ['sleep', '5'], timeoutMs: 200 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result.timedOut).toBe(true);
+  });
+
+  it('caps stdout+stderr at 200 000 bytes combined and marks the result truncated', async () => {
+    const script = "process.stdout.write('o'.repeat(150000)); process.stderr.write('e'.repeat(150000));";
+    const result = await run({ command: [process.execPath, '-e', script] });
+    expect(result).toMatchObject({ exitCode: 0, truncated: true, success: true });
+    expect(Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr)).toBe(200_000);
+  });
+
+  it('truncates 300k characters of stdout to 200 000 bytes', async () => {
+    const result = await run({ command: [process.execPath, '-e', "process.stdout.write('x'.repeat(300000))"] });
+    expect(result.truncated).toBe(true);
+    expect(result.stdout).toBe('x'.repeat(200_000));
+  });
+
+  it('never cuts inside a UTF-8 character', async () => {
+    // 1 + 3×100 000 bytes: the 200 000-byte cut falls in the middle of a '€'.
+    const result = await run({ command: [process.execPath, '-e', "process.stdout.write('x' + '€'.repeat(100000))"] });
+    expect(result.truncated).toBe(true);
+    expect(result.stdout).toBe(`x${'€'.repeat(66_666)}`);
+  });
+
+  it('honours cwd, and rejects a missing one', async () => {
+    expect((await run({ command: ['pwd'], cwd: stateDir })).stdout).toBe(`${stateDir}\n`);
+    const error = await failure(run({ command: ['pwd'], cwd: join(stateDir, 'missing') }));
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toMatch(/^cwd does not exist: /);
+    writeFileSync(join(stateDir, 'file'), '');
+    expect((await failure(run({ command: ['pwd'], cwd: join(stateDir, 'file') }))).message).toMatch(/^cwd is not a directory/);
+  });
+
+  it('passes request env and rejects LD_PRELOAD without running anything', async () => {
+    expect((await run({ command: ['env'], env: { FOO: 'bar' } })).stdout.split('\n')).toContain('FOO=bar');
+    const marker = join(stateDir, 'ran');
+    const error = await failure(run({ command: ['touch', marker], env: { LD_PRELOAD: '/tmp/evil.so' } }));
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain('LD_PRELOAD');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('rejects bad params and unknown commands with INVALID_REQUEST', async () => {
+    const bad = await failure(run({ command: [] }));
+    expect(bad.code).toBe('INVALID_REQUEST');
+    expect(bad.message).toMatch(/^invalid system.run params: command: /);
+    expect((await failure(run({ command: ['ls'], shell: true }))).message).toContain('unexpected property "shell"');
+    const missing = await failure(run({ command: ['no-such-command-xyz'] }));
+    expect(missing.code).toBe('INVALID_REQUEST');
+    expect(missing.message).toMatch(/^command not found: no-such-command-xyz \(searched PATH /);
+  });
+
+  it('resolves a relative path against cwd and keeps argv[0] as written', async () => {
+    symlinkSync(process.execPath, join(stateDir, 'mynode'));
+    const result = await run({ command: ['./mynode', '-e', 'console.log(process.argv0)'], cwd: stateDir });
+    expect(result).toMatchObject({ exitCode: 0, stdout: './mynode\n' });
+  });
+
+  it('stops a run when the signal aborts', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    const result = await run({ command: ['sleep', '10'] }, controller.signal);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result).toMatchObject({ exitCode: null, success: false, timedOut: false, error: 'cancelled: killed by SIGKILL' });
+  });
+});
+
+describe('system.run exec policy', () => {
+  it('runs allowlisted binaries and refuses others without spawning them', async () => {
+    const uname = await allowBinary(stateDir, 'uname');
+    expect((await run({ command: ['uname', '-s'] })).exitCode).toBe(0);
+
+    const marker = join(stateDir, 'x');
+    const error = await failure(run({ command: ['touch', marker] }));
+    expect(error.code).toBe('EXEC_DENIED');
+    const touch = realpathSync((await searchPath('touch', process.env.PATH ?? '')) ?? 'touch');
+    expect(error.message).toContain(`tether node allow ${touch}`);
+    expect(error.details).toEqual({ rule: 'allowlist-miss', path: touch });
+    expect(existsSync(marker)).toBe(false);
+    expect(uname).not.toBe(touch);
+  });
+
+  it('reads the policy fresh on every run', async () => {
+    const provider = createSystemProvider({ stateDir });
+    const signal = new AbortController().signal;
+    await expect(provider.run('system.run', { command: ['uname'] }, signal)).rejects.toMatchObject({ code: 'EXEC_DENIED' });
+    await allowBinary(stateDir, 'uname');
+    await expect(provider.run('system.run', { command: ['uname'] }, signal)).resolves.toMatchObject({ exitCode: 0 });
+    await setPolicy('deny', [realpathSync(execFileSync('sh', ['-c', 'command -v uname'], { encoding: 'utf8' }).trim())]);
+    const denied = await failure(provider.run('system.run', { command: ['uname'] }, signal));
+    expect(denied).toMatchObject({ code: 'EXEC_DENIED', details: { rule: 'security=deny' } });
+    expect(denied.message).toContain('tether node policy --security allowlist');
+  });
+
+  it('fails closed when the policy file is broken', async () => {
+    writeFileSync(execPolicyPath(stateDir), '{"security":');
+    const error = await failure(run({ command: ['uname'] }));
+    expect(error.code).toBe('EXEC_DENIED');
+    expect(error.message).toContain(execPolicyPath(stateDir));
+  });
+});
+
+describe('system.which', () => {
+  const which = (params: unknown, pathEnv?: string): Promise<SystemWhichResult> =>
+    createSystemProvider(pathEnv === undefined ? { stateDir } : { stateDir, pathEnv }).run(
+      'system.which', params, new AbortController().signal,
+    ) as Promise<SystemWhichResult>;
+
+  it('finds sh and omits names that are not on PATH', async () => {
+    const result = await which({ bins: ['sh', 'no-such-bin-xyz'] });
+    expect(Object.keys(result.bins)).toEqual(['sh']);
+    expect(result.bins.sh).toMatch(/^\/.*\/sh$/);
+    expect(execFileSync(result.bins.sh as string, ['-c', 'echo ok'], { encoding: 'utf8' })).toBe('ok\n');
+  });
+
+  it('searches the configured PATH only, and skips non-executable files', async () => {
+    writeFileSync(join(stateDir, 'tool'), '#!/bin/sh\n', { mode: 0o644 });
+    expect(await which({ bins: ['sh', 'tool'] }, stateDir)).toEqual({ bins: {} });
+  });
+
+  it('rejects paths and bad params', async () => {
+    expect(await failure(which({ bins: ['/bin/sh'] }))).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect((await failure(which({ bins: [] }))).message).toMatch(/^invalid system.which params: /);
+  });
+});
+
+describe('system provider', () => {
+  it('detects child_process on Linux and macOS and refuses other commands', async () => {
+    const provider = createSystemProvider({ stateDir });
+    expect(await provider.detect()).toEqual({ available: true, backend: 'child_process' });
+    await expect(provider.run('system.nope', {}, new AbortController().signal)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { CommandError } from '../capabilities/capability.js';
+import { BLOCKED_REQUEST_ENV, sanitizeRequestEnv } from './env.js';
+
+function rejection(env: Record<string, string>): CommandError {
+  try {
+    sanitizeRequestEnv(env);
+  } catch (error) {
+    if (error instanceof CommandError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be rejected`);
+}
+
+describe('sanitizeRequestEnv', () => {
+  it.each([
+    'NODE_OPTIONS', 'node_options', 'PYTHONPATH', 'BASH_ENV', 'IFS', 'Home', 'GIT_SSH_COMMAND', 'KUBECONFIG',
+    'HTTP_PROXY', 'https_proxy', 'ALL_PROXY', 'no_proxy', 'FTP_PROXY', 'SSL_CERT_FILE', 'DOCKER_HOST', 'PATH', 'Path',
+    'LD_PRELOAD', 'ld_library_path', 'DYLD_INSERT_LIBRARIES', 'BASH_FUNC_x%%', 'GIT_CONFIG_COUNT', 'npm_config_registry',
+    'CARGO_REGISTRIES_X_INDEX',
+  ])('rejects %s, naming it', (key) => {
+    const error = rejection({ SAFE: '1', [key]: 'x' });
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toContain(key);
+    expect(error.message).toMatch(/^env key .* (is blocked for safety|is not a valid variable name)/);
+  });
+
+  it('says a blocked key is blocked for safety', () => {
+    expect(rejection({ LD_PRELOAD: '/tmp/x.so' }).message).toBe(
+      'env key LD_PRELOAD is blocked for safety (rule LD_*); remove it from the request\'s env',
+    );
+  });
+
+  it.each(['1ABC', 'A-B', 'A B', 'A=B', ''])('rejects the malformed key %j', (key) => {
+    expect(rejection({ [key]: 'x' }).message).toMatch(/is not a valid variable name/);
+  });
+
+  it('rejects NUL in values', () => {
+    expect(rejection({ FOO: 'a\0b' }).message).toMatch(/FOO must be a string without NUL/);
+  });
+
+  it('rejects every listed key and prefix', () => {
+    for (const key of BLOCKED_REQUEST_ENV.keys) expect(rejection({ [key]: 'x' }).code).toBe('INVALID_REQUEST');
+    for (const prefix of BLOCKED_REQUEST_ENV.prefixes) expect(rejection({ [`${prefix}X`]: 'x' }).code).toBe('INVALID_REQUEST');
+  });
+
+  it('passes allowed keys through, on top of the process env', () => {
+    const env = sanitizeRequestEnv({ FOO: 'bar', LANG: 'C.UTF-8', TERM: 'dumb', _X1: '', PROXY_MODE: 'on' });
+    expect(env).toMatchObject({ FOO: 'bar', LANG: 'C.UTF-8', TERM: 'dumb', _X1: '', PROXY_MODE: 'on' });
+    expect(env.PATH).toBe(process.env.PATH);
+  });
+
+  it('returns the process env when the request has none', () => {
+    expect(sanitizeRequestEnv()).toEqual(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)));
+  });
+});

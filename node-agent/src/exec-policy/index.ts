@@ -1,0 +1,4 @@
+export * from './policy-file.js';
+export * from './evaluate.js';
+export * from './env.js';
+export * from './resolve.js';

@@ -1,0 +1,68 @@
+/**
+ * Finding executables. Policy decisions are made on the realpath, so a symlink or a PATH entry
+ * cannot make an allowlisted name point somewhere else.
+ */
+import { constants, promises as fs } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+
+/** OpenClaw's fallback when PATH is empty or unset. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The PATH to search and hand to children: the given one, else the process's, else the default. */
+export function effectivePath(pathEnv?: string): string {
+  const value = pathEnv ?? process.env.PATH;
+  return value !== undefined && value.trim() !== '' ? value : DEFAULT_PATH;
+}
+
+/** True for a regular file (after following symlinks) that this process may execute. */
+export async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    const stat = await fs.stat(path);
+    if (!stat.isFile()) return false;
+    await fs.access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable regular file called `name` on `pathValue`, as found (not yet realpath'd). */
+export async function searchPath(name: string, pathValue: string): Promise<string | undefined> {
+  for (const dir of pathValue.split(delimiter)) {
+    // An empty or relative PATH entry would search the caller's cwd; never do that.
+    if (dir === '' || !isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    if (await isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export type ResolvedExecutable =
+  | { ok: true; path: string }
+  | { ok: false; reason: 'not-found' | 'not-executable'; message: string };
+
+/**
+ * Resolves a bare name on PATH, or a path containing '/' against `cwd`, to the realpath of an
+ * executable regular file.
+ */
+export async function resolveExecutable(nameOrPath: string, options: { pathEnv?: string; cwd?: string } = {}): Promise<ResolvedExecutable> {
+  const pathValue = effectivePath(options.pathEnv);
+  let found: string;
+  if (nameOrPath.includes('/')) {
+    found = resolve(options.cwd ?? process.cwd(), nameOrPath);
+  } else {
+    const hit = await searchPath(nameOrPath, pathValue);
+    if (!hit) return { ok: false, reason: 'not-found', message: `command not found: ${nameOrPath} (searched PATH ${pathValue})` };
+    found = hit;
+  }
+  let real: string;
+  try {
+    real = await fs.realpath(found);
+  } catch {
+    return { ok: false, reason: 'not-found', message: `command not found: ${nameOrPath} (no such file: ${found})` };
+  }
+  if (!(await isExecutableFile(real))) {
+    return { ok: false, reason: 'not-executable', message: `${nameOrPath} is not an executable file (${real}); check its type and permissions` };
+  }
+  return { ok: true, path: real };
+}

@@ -1,0 +1,222 @@
+/**
+ * The admission decision for a device whose key proof has already been verified: a pure function from
+ * (state, claim, presented token, clock) to a decision plus the next state, so every branch can be
+ * table-tested without files. The input state is never mutated; changed records are replaced.
+ *
+ * The key proof is authoritative: a paired device with a missing or stale token is admitted and handed a
+ * fresh one, instead of OpenClaw's endless "device token mismatch".
+ */
+import { randomUUID } from 'node:crypto';
+import { applyApproval, sameGrant, sortedUnique, unionRoles } from './grant.js';
+import { hashToken, mintToken, tokenMatches } from './tokens.js';
+import type {
+  AdmissionDecision,
+  AuditEntry,
+  DeviceClaim,
+  PairedDevice,
+  PairingState,
+  PendingReason,
+  PendingRequest,
+  Role,
+  TokenRecord,
+} from './types.js';
+
+export interface DecideInput {
+  state: PairingState;
+  claim: DeviceClaim;
+  presentedToken: string | undefined;
+  /** The caller trusts this connection enough to approve without an owner (e.g. loopback). */
+  autoApprove: boolean;
+  now: number;
+  pendingTtlMs: number;
+}
+
+/** The random parts, injectable so tests can pin them. */
+export interface DecideDeps {
+  mintToken(): string;
+  newRequestId(): string;
+}
+
+/** Changes that may stay in memory for a while; they are included in `Decided.state` as well. */
+export type EphemeralChange =
+  | { kind: 'token-used'; deviceId: string; role: Role; hash: string; atMs: number }
+  | { kind: 'pending-refreshed'; request: PendingRequest };
+
+export interface Decided {
+  decision: AdmissionDecision;
+  state: PairingState;
+  /** True when `state` differs from the input in a way that must reach the disk before acting on it. */
+  durable: boolean;
+  ephemeral: EphemeralChange[];
+  audit: AuditEntry[];
+}
+
+const DEFAULT_DEPS: DecideDeps = { mintToken, newRequestId: randomUUID };
+
+/** Reasons an autoApprove connection may have approved silently; widening scopes or un-revoking never is. */
+const SILENT_REASONS: ReadonlySet<PendingReason> = new Set(['not-paired', 'role-upgrade', 'surface-upgrade']);
+
+interface Context {
+  input: DecideInput;
+  deps: DecideDeps;
+  draft: PairingState;
+  durable: boolean;
+  ephemeral: EphemeralChange[];
+  audit: AuditEntry[];
+}
+
+export function decide(input: DecideInput, deps: DecideDeps = DEFAULT_DEPS): Decided {
+  const ctx: Context = {
+    input,
+    deps,
+    draft: { version: 1, pending: {}, paired: { ...input.state.paired }, rejected: {} },
+    durable: false,
+    ephemeral: [],
+    audit: [],
+  };
+  prune(ctx);
+  const decision = admitClaim(ctx);
+  return { decision, state: ctx.draft, durable: ctx.durable, ephemeral: ctx.ephemeral, audit: ctx.audit };
+}
+
+function prune(ctx: Context): void {
+  const { state, now } = ctx.input;
+  for (const [deviceId, rejection] of Object.entries(state.rejected)) {
+    if (now < rejection.untilMs) ctx.draft.rejected[deviceId] = rejection;
+    else ctx.durable = true;
+  }
+  for (const [requestId, request] of Object.entries(state.pending)) {
+    if (request.expiresAtMs > now) {
+      ctx.draft.pending[requestId] = request;
+      continue;
+    }
+    ctx.durable = true;
+    ctx.audit.push({ ts: now, action: 'pair.expired', deviceId: request.deviceId, requestId, role: request.role });
+  }
+}
+
+function admitClaim(ctx: Context): AdmissionDecision {
+  const { claim } = ctx.input;
+  const paired = ctx.draft.paired[claim.deviceId];
+  if (!paired) return requestGrant(ctx, 'not-paired');
+  // Scopes first: a role upgrade that also widens scopes must not slip through as a silent one.
+  if (claim.scopes.some((scope) => !paired.scopes.includes(scope))) return requestGrant(ctx, 'scope-upgrade');
+  if (!paired.roles.includes(claim.role)) return requestGrant(ctx, 'role-upgrade');
+  if (paired.tokens[claim.role]?.revokedAtMs !== undefined) return requestGrant(ctx, 'token-revoked');
+  return admitPaired(ctx, paired);
+}
+
+/** The device needs a new grant: pending, silently approved, or refused while a rejection lasts. */
+function requestGrant(ctx: Context, reason: PendingReason): AdmissionDecision {
+  const rejection = ctx.draft.rejected[ctx.input.claim.deviceId];
+  if (rejection) return { kind: 'rejected', rejection };
+  const silent = ctx.input.autoApprove && SILENT_REASONS.has(reason);
+  const { request, created, superseded } = upsertPending(ctx, reason, silent);
+  if (!silent) return { kind: 'pending', request, created, superseded };
+  return admitPaired(ctx, approveSilently(ctx, request, []));
+}
+
+function admitPaired(ctx: Context, paired: PairedDevice): AdmissionDecision {
+  const { claim, autoApprove } = ctx.input;
+  const { device, issuedToken } = settleToken(ctx, paired);
+  const admitted = (current: PairedDevice, surfaceRequest?: PendingRequest): AdmissionDecision => ({
+    kind: 'admitted',
+    device: current,
+    ...(issuedToken !== undefined && { issuedToken }),
+    ...(surfaceRequest && { surfaceRequest }),
+  });
+  const extra = claim.commands.filter((command) => !device.declaredCommands.includes(command));
+  // A rejected surface request keeps the approved surface working, but is not asked again until the cooldown ends.
+  if (extra.length === 0 || ctx.draft.rejected[device.deviceId]) return admitted(device);
+  if (!autoApprove) return admitted(device, upsertPending(ctx, 'surface-upgrade', false).request);
+  // Commands the owner left out before stay out: only the new ones are approved silently.
+  const excluded = device.declaredCommands.filter((c) => !device.approvedCommands.includes(c) && claim.commands.includes(c));
+  const request = upsertPending(ctx, 'surface-upgrade', true).request;
+  return admitted(approveSilently(ctx, request, excluded));
+}
+
+function settleToken(ctx: Context, device: PairedDevice): { device: PairedDevice; issuedToken?: string } {
+  const { claim, now, presentedToken } = ctx.input;
+  const record = device.tokens[claim.role];
+  if (record && presentedToken !== undefined && tokenMatches(presentedToken, record.hash)) {
+    const used = replaceToken(ctx, device, { ...record, lastUsedAtMs: now });
+    ctx.ephemeral.push({ kind: 'token-used', deviceId: device.deviceId, role: claim.role, hash: record.hash, atMs: now });
+    return { device: used };
+  }
+  const issuedToken = ctx.deps.mintToken();
+  const fresh: TokenRecord = {
+    role: claim.role,
+    scopes: sortedUnique(claim.scopes),
+    hash: hashToken(issuedToken),
+    createdAtMs: record?.createdAtMs ?? now,
+    ...(record && { rotatedAtMs: now }),
+  };
+  ctx.durable = true;
+  ctx.audit.push({
+    ts: now,
+    action: 'token.issued',
+    deviceId: device.deviceId,
+    role: claim.role,
+    detail: { reason: !record ? 'first' : presentedToken === undefined ? 'not-presented' : 'mismatch' },
+  });
+  return { device: replaceToken(ctx, device, fresh), issuedToken };
+}
+
+function replaceToken(ctx: Context, device: PairedDevice, record: TokenRecord): PairedDevice {
+  const next = { ...device, tokens: { ...device.tokens, [record.role]: record } };
+  ctx.draft.paired[device.deviceId] = next;
+  return next;
+}
+
+function approveSilently(ctx: Context, request: PendingRequest, without: string[]): PairedDevice {
+  const { device, audit } = applyApproval(ctx.draft, request, { without, via: 'silent', now: ctx.input.now });
+  ctx.durable = true;
+  ctx.audit.push(audit);
+  return device;
+}
+
+/** One pending request per device: the same grant keeps its id (the one the owner copied), another supersedes it. */
+function upsertPending(
+  ctx: Context,
+  reason: PendingReason,
+  silent: boolean,
+): { request: PendingRequest; created: boolean; superseded: PendingRequest[] } {
+  const { claim, now, pendingTtlMs } = ctx.input;
+  const paired = ctx.draft.paired[claim.deviceId];
+  const fields = {
+    deviceId: claim.deviceId,
+    publicKey: claim.publicKey,
+    role: claim.role,
+    roles: unionRoles(paired?.roles ?? [], [claim.role]),
+    scopes: sortedUnique(claim.scopes),
+    commands: sortedUnique(claim.commands),
+    caps: sortedUnique(claim.caps),
+    displayName: claim.displayName,
+    platform: claim.platform,
+    deviceFamily: claim.deviceFamily,
+    clientId: claim.clientId,
+    clientMode: claim.clientMode,
+    remoteIp: claim.remoteIp,
+    reason,
+    isRepair: paired !== undefined,
+    silent,
+  };
+  const existing = Object.values(ctx.draft.pending).filter((request) => request.deviceId === claim.deviceId);
+  const same = existing.find((request) => sameGrant(request, fields));
+  const superseded = existing.filter((request) => request !== same);
+  const requestId = same?.requestId ?? ctx.deps.newRequestId();
+  for (const old of superseded) {
+    delete ctx.draft.pending[old.requestId];
+    ctx.durable = true;
+    ctx.audit.push({ ts: now, action: 'pair.superseded', deviceId: old.deviceId, requestId: old.requestId, role: old.role, detail: { by: requestId } });
+  }
+  const request: PendingRequest = { ...fields, requestId, ts: same?.ts ?? now, refreshedAtMs: now, expiresAtMs: now + pendingTtlMs };
+  ctx.draft.pending[requestId] = request;
+  if (same) {
+    ctx.ephemeral.push({ kind: 'pending-refreshed', request });
+  } else {
+    ctx.durable = true;
+    ctx.audit.push({ ts: now, action: 'pair.requested', deviceId: claim.deviceId, requestId, role: claim.role, detail: { reason } });
+  }
+  return { request, created: !same, superseded };
+}

@@ -1,0 +1,20 @@
+/** Errors of the pairing store: a stable code to branch on and a message that says what to do next. */
+
+export type PairingStoreErrorCode =
+  | 'UNKNOWN_REQUEST_ID'
+  | 'UNKNOWN_DEVICE'
+  | 'UNKNOWN_ROLE'
+  | 'AMBIGUOUS_DEVICE'
+  /** An approval or rotation names a command or scope the request or device does not have. */
+  | 'INVALID_GRANT'
+  | 'STORE_CORRUPT'
+  | 'STORE_LOCKED';
+
+export class PairingStoreError extends Error {
+  readonly code: PairingStoreErrorCode;
+  constructor(code: PairingStoreErrorCode, message: string) {
+    super(message);
+    this.name = 'PairingStoreError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Approving a pending request, as one pure change to a draft state. Shared by the owner's
+ * `PairingStore.approve` and the silent approvals inside `decide`, so both grant exactly the same way.
+ */
+import { PairingStoreError } from './errors.js';
+import type { ApprovedVia, AuditEntry, PairedDevice, PairingState, PendingRequest, Role } from './types.js';
+
+export interface ApprovalOptions {
+  /** Declared commands to leave out of the approved surface. */
+  without?: readonly string[];
+  via: ApprovedVia;
+  now: number;
+}
+
+/** The grant a request asks for; requests with the same grant are the same request (one stable id). */
+export function sameGrant(a: Pick<PendingRequest, 'role' | 'scopes' | 'commands'>, b: Pick<PendingRequest, 'role' | 'scopes' | 'commands'>): boolean {
+  return a.role === b.role && sameSet(a.scopes, b.scopes) && sameSet(a.commands, b.commands);
+}
+
+export function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+/** Order-preserving, so a device's first role stays its primary one. */
+export function unionRoles(...lists: readonly (readonly Role[])[]): Role[] {
+  return [...new Set(lists.flat())];
+}
+
+/**
+ * Merges the request into the paired record (roles and scopes only grow), binds the declared command
+ * snapshot, and resolves the request. A token-revoked repair drops the revoked token record so the next
+ * admission mints a fresh one.
+ */
+export function applyApproval(
+  draft: PairingState,
+  request: PendingRequest,
+  options: ApprovalOptions,
+): { device: PairedDevice; audit: AuditEntry } {
+  const without = options.without ?? [];
+  // Refuse unknown names: a typo in --without must not silently approve the command it meant to drop.
+  const unknown = without.filter((command) => !request.commands.includes(command));
+  if (unknown.length > 0) {
+    throw new PairingStoreError(
+      'INVALID_GRANT',
+      `request ${request.requestId} does not declare ${unknown.join(', ')}; it declares: ${request.commands.join(', ') || '(no commands)'} — leave out only commands from that list`,
+    );
+  }
+  const previous = draft.paired[request.deviceId];
+  const tokens = { ...previous?.tokens };
+  if (request.reason === 'token-revoked' && tokens[request.role]?.revokedAtMs !== undefined) delete tokens[request.role];
+  const declaredCommands = sortedUnique(request.commands);
+  const device: PairedDevice = {
+    deviceId: request.deviceId,
+    publicKey: request.publicKey,
+    roles: unionRoles(previous?.roles ?? [], request.roles, [request.role]),
+    scopes: sortedUnique([...(previous?.scopes ?? []), ...request.scopes]),
+    declaredCommands,
+    approvedCommands: declaredCommands.filter((command) => !without.includes(command)),
+    caps: sortedUnique(request.caps),
+    displayName: request.displayName ?? previous?.displayName,
+    platform: request.platform ?? previous?.platform,
+    deviceFamily: request.deviceFamily ?? previous?.deviceFamily,
+    clientId: request.clientId ?? previous?.clientId,
+    clientMode: request.clientMode ?? previous?.clientMode,
+    remoteIp: request.remoteIp ?? previous?.remoteIp,
+    approvedVia: options.via,
+    tokens,
+    createdAtMs: previous?.createdAtMs ?? options.now,
+    approvedAtMs: options.now,
+    lastSeenAtMs: previous?.lastSeenAtMs,
+  };
+  draft.paired[device.deviceId] = device;
+  delete draft.pending[request.requestId];
+  delete draft.rejected[device.deviceId];
+  const audit: AuditEntry = {
+    ts: options.now,
+    action: 'pair.approved',
+    deviceId: device.deviceId,
+    requestId: request.requestId,
+    role: request.role,
+    approvedVia: options.via,
+    detail: { reason: request.reason, ...(without.length > 0 && { without: [...without] }) },
+  };
+  return { device, audit };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = sortedUnique(a);
+  const right = sortedUnique(b);
+  return left.length === right.length && left.every((value, i) => value === right[i]);
+}

@@ -1,0 +1,11 @@
+// Bundles the two binaries into a few files each. Node spends most of a cold start resolving and
+// loading hundreds of small ESM files (TypeBox alone is 266); one bundle starts in about half the time.
+import { build } from 'esbuild';
+
+const banner = { js: "import { createRequire as __tetherCreateRequire } from 'node:module'; const require = __tetherCreateRequire(import.meta.url);" };
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', splitting: true, banner, logLevel: 'warning', legalComments: 'none' };
+
+await Promise.all([
+  build({ ...common, entryPoints: { main: 'cli/dist/main.js' }, outdir: 'cli/bundle' }),
+  build({ ...common, entryPoints: { cli: 'node-agent/dist/cli.js' }, outdir: 'node-agent/bundle' }),
+]);
