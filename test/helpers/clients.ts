@@ -1,0 +1,59 @@
+/** In-test clients of a real gateway process: an operator with the shared token, and scriptable nodes. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GatewayClient, type OperatorScope } from '@tether/protocol';
+import { loadOrCreateIdentity, type DeviceIdentity } from '@tether/pairing';
+import { tempDir } from './processes.js';
+
+export function sharedToken(stateDir: string): string {
+  return readFileSync(join(stateDir, 'gateway.token'), 'utf8').trim();
+}
+
+export async function connectOperator(url: string, stateDir: string, scopes: OperatorScope[] = ['operator.admin']): Promise<GatewayClient> {
+  const client = new GatewayClient({ url, token: sharedToken(stateDir), role: 'operator', scopes, client: { id: 'test', mode: 'test', version: 'test', platform: 'linux' } });
+  await client.connect();
+  return client;
+}
+
+export interface TestNode {
+  client: GatewayClient;
+  identity: DeviceIdentity;
+  events: { event: string; payload: any }[];
+  waitForEvent(event: string, timeoutMs?: number): Promise<any>;
+}
+
+/** A node whose invoke handling the test scripts itself (it answers nothing unless told to). */
+export async function connectTestNode(url: string, options: { commands?: string[]; displayName?: string } = {}): Promise<TestNode> {
+  const identity = loadOrCreateIdentity({ dir: join(tempDir('tether-node-id-'), 'identity') });
+  const events: { event: string; payload: any }[] = [];
+  const waiters: { event: string; resolve: (p: any) => void }[] = [];
+  const client = new GatewayClient({
+    url,
+    role: 'node',
+    identity,
+    commands: options.commands ?? ['system.which'],
+    client: { id: 'node-host', mode: 'node', version: 'test', platform: 'linux', deviceFamily: 'Linux', displayName: options.displayName ?? 'test-node' },
+    onEvent: (event, payload) => {
+      events.push({ event, payload });
+      const index = waiters.findIndex((w) => w.event === event);
+      if (index >= 0) waiters.splice(index, 1)[0]!.resolve(payload);
+    },
+  });
+  await client.connect();
+  return {
+    client,
+    identity,
+    events,
+    waitForEvent(event, timeoutMs = 5_000) {
+      const seen = events.find((e) => e.event === event);
+      if (seen) {
+        events.splice(events.indexOf(seen), 1);
+        return Promise.resolve(seen.payload);
+      }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${event} event within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ event, resolve: (p) => (clearTimeout(timer), resolve(p)) });
+      });
+    },
+  };
+}
