@@ -19,6 +19,8 @@ export interface TestNode {
   client: GatewayClient;
   identity: DeviceIdentity;
   events: { event: string; payload: any }[];
+  /** Resolves with "<code> <reason>" when the gateway closes the connection. */
+  disconnected: Promise<string>;
   waitForEvent(event: string, timeoutMs?: number): Promise<any>;
 }
 
@@ -27,12 +29,15 @@ export async function connectTestNode(url: string, options: { commands?: string[
   const identity = loadOrCreateIdentity({ dir: join(tempDir('tether-node-id-'), 'identity') });
   const events: { event: string; payload: any }[] = [];
   const waiters: { event: string; resolve: (p: any) => void }[] = [];
+  let onDisconnect: (text: string) => void = () => undefined;
+  const disconnected = new Promise<string>((resolve) => (onDisconnect = resolve));
   const client = new GatewayClient({
     url,
     role: 'node',
     identity,
     commands: options.commands ?? ['system.which'],
     client: { id: 'node-host', mode: 'node', version: 'test', platform: 'linux', deviceFamily: 'Linux', displayName: options.displayName ?? 'test-node' },
+    onDisconnect: (code, reason) => onDisconnect(`${code} ${reason}`),
     onEvent: (event, payload) => {
       events.push({ event, payload });
       const index = waiters.findIndex((w) => w.event === event);
@@ -44,6 +49,7 @@ export async function connectTestNode(url: string, options: { commands?: string[
     client,
     identity,
     events,
+    disconnected,
     waitForEvent(event, timeoutMs = 5_000) {
       const seen = events.find((e) => e.event === event);
       if (seen) {

@@ -56,6 +56,8 @@ export interface GatewayClientOptions {
   onEvent?: (event: string, payload: unknown) => void;
   onHello?: (hello: HelloOk) => void;
   onStatus?: (status: ClientStatus) => void;
+  /** Called when an established connection closes, with the gateway's close code and reason. */
+  onDisconnect?: (code: number, reason: string) => void;
   /** Called with the pairing error each time a connect is answered "pairing required". */
   onPairingRequired?: (error: GatewayError, challenge: ConnectChallenge | undefined) => void;
   /** Called when the gateway issues a device token; persist it for the next connect. */
@@ -349,6 +351,7 @@ export class GatewayClient {
   }
 
   private onConnectionLost(code: number, reason: string): void {
+    this.options.onDisconnect?.(code, reason);
     this.teardown(
       new GatewayError({
         code: ErrorCode.UNAVAILABLE,

@@ -1,0 +1,159 @@
+/**
+ * Invokes and live connections against a real gateway process: authorisation by role and scope,
+ * a node dropping mid-invoke, idempotent retries, and revoke/remove closing live sockets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayError, type GatewayClient } from '@tether/protocol';
+import { cleanup, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
+import { connectOperator, connectTestNode, type TestNode } from './helpers/clients.js';
+import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
+
+let gateway: GatewayProcess;
+let operator: GatewayClient;
+beforeAll(async () => {
+  // Loopback nodes pair silently by default, which is what these tests want.
+  gateway = await startGatewayProcess();
+  operator = await connectOperator(gateway.url, gateway.stateDir);
+});
+afterAll(async () => {
+  await operator?.close();
+  await cleanup();
+});
+
+async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function invoke(nodeId: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return operator.request<any>('node.invoke', { nodeId, command: 'system.which', params, idempotencyKey: crypto.randomUUID(), timeoutMs: 5_000, ...extra });
+}
+
+/** Answers every invoke request with the given payload (or holds them when `hold` is set). */
+function serve(node: TestNode, answer: (payload: any) => unknown) {
+  return setInterval(() => {
+    for (const entry of node.events.splice(0)) {
+      if (entry.event !== 'node.invoke.request') continue;
+      void node.client.request('node.invoke.result', { id: entry.payload.id, nodeId: entry.payload.nodeId, ok: true, payloadJSON: JSON.stringify(answer(entry.payload)) });
+    }
+  }, 5);
+}
+
+describe('authorisation', () => {
+  it('refuses operator methods to a node with OpenClaw\'s exact message', async () => {
+    const node = await connectTestNode(gateway.url);
+    const error = await failure(node.client.request('node.list', {}));
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toBe('unauthorized role: node');
+    const unknown = await failure(node.client.request('node.runnerInventory.update', {}));
+    expect(unknown.message).toBe('unknown method: node.runnerInventory.update');
+    expect(await node.client.request('health', {})).toMatchObject({ ok: true });
+    await node.client.close();
+  });
+
+  it('refuses an operator without the needed scope', async () => {
+    const reader = await connectOperator(gateway.url, gateway.stateDir, ['operator.read']);
+    expect(await reader.request('node.list', {})).toHaveProperty('nodes');
+    const error = await failure(reader.request('node.invoke', { nodeId: 'x', command: 'system.which', idempotencyKey: 'k' }));
+    expect(error.code).toBe('FORBIDDEN');
+    expect(error.message).toBe('missing scope: operator.write');
+    expect(error.details).toMatchObject({ code: 'MISSING_SCOPE', missingScope: 'operator.write' });
+    const pairing = await failure(reader.request('device.pair.list', {}));
+    expect(pairing.message).toBe('missing scope: operator.pairing');
+    await reader.close();
+  });
+
+  it('names invalid params', async () => {
+    const error = await failure(operator.request('node.invoke', { nodeId: 'x', command: 'system.which' }));
+    expect(error.message).toMatch(/invalid node.invoke params: .*idempotencyKey/);
+  });
+});
+
+describe('invokes', () => {
+  it('round-trips params as a JSON string and returns payload and payloadJSON', async () => {
+    const node = await connectTestNode(gateway.url);
+    const timer = serve(node, (request) => ({ echo: JSON.parse(request.paramsJSON) }));
+    const result = await invoke(node.identity.deviceId, { bins: ['sh'] });
+    clearInterval(timer);
+    expect(result).toEqual({ ok: true, nodeId: node.identity.deviceId, command: 'system.which', payload: { echo: { bins: ['sh'] } }, payloadJSON: '{"echo":{"bins":["sh"]}}' });
+    await node.client.close();
+  });
+
+  it('fails the caller with a retryable error within 100 ms when the node drops mid-invoke', async () => {
+    // A bare socket plays the node so the test can cut it without a close handshake, as a crash would.
+    const key = newTestKey();
+    const peer = await openRawPeer(gateway.url);
+    peer.send(signedConnect(key, peer.challenge, { commands: ['system.which'] }));
+    expect((await peer.nextFrame()).ok).toBe(true);
+    const pending = failure(invoke(key.deviceId, {}, { timeoutMs: 20_000 }));
+    let request = await peer.nextFrame();
+    while (request.event !== 'node.invoke.request') request = await peer.nextFrame();
+    const droppedAt = Date.now();
+    peer.ws.terminate();
+    const error = await pending;
+    const elapsed = Date.now() - droppedAt;
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.retryable).toBe(true);
+    expect(error.details).toMatchObject({ code: 'NODE_DISCONNECTED', nodeCommandDispatched: true });
+    expect(elapsed).toBeLessThan(100);
+  });
+
+  it('times out with node.invoke.cancel to the node and TIMEOUT to the caller', async () => {
+    const node = await connectTestNode(gateway.url);
+    const error = await failure(invoke(node.identity.deviceId, {}, { timeoutMs: 300 }));
+    expect(error.message).toBe('TIMEOUT: node invoke timed out');
+    const cancel = await node.waitForEvent('node.invoke.cancel');
+    expect(cancel.nodeId).toBe(node.identity.deviceId);
+    await node.client.close();
+  });
+
+  it('runs a repeated idempotency key once and returns the first outcome', async () => {
+    const node = await connectTestNode(gateway.url);
+    let runs = 0;
+    const timer = serve(node, () => ({ run: ++runs }));
+    const key = crypto.randomUUID();
+    const first = await invoke(node.identity.deviceId, {}, { idempotencyKey: key });
+    const second = await invoke(node.identity.deviceId, {}, { idempotencyKey: key });
+    const other = await invoke(node.identity.deviceId, {});
+    clearInterval(timer);
+    expect(first.payload).toEqual({ run: 1 });
+    expect(second.payload).toEqual({ run: 1 });
+    expect(other.payload).toEqual({ run: 2 });
+    expect(runs).toBe(2);
+    await node.client.close();
+  });
+
+  it('reports an offline but paired node as not connected, and an unknown one as unknown', async () => {
+    const node = await connectTestNode(gateway.url);
+    await node.client.close();
+    const offline = await failure(invoke(node.identity.deviceId));
+    expect(offline.details).toMatchObject({ code: 'NOT_CONNECTED', nodeCommandDispatched: false });
+    const unknown = await failure(invoke('f'.repeat(64)));
+    expect(unknown.details).toMatchObject({ code: 'UNKNOWN_NODE' });
+  });
+});
+
+describe('revoking and removing', () => {
+  it('closes the socket at once when a token is revoked, and the node must be approved again', async () => {
+    const node = await connectTestNode(gateway.url, { displayName: 'to-revoke' });
+    const result = await operator.request<any>('device.token.revoke', { deviceId: node.identity.deviceId, role: 'node' });
+    expect(result.disconnected).toBe(1);
+    expect(await node.disconnected).toBe('4001 client invalidated: device token revoked');
+    const again = await failure(node.client.connect());
+    expect(again.details).toMatchObject({ code: 'PAIRING_REQUIRED', reason: 'token-revoked' });
+  });
+
+  it('closes the socket at once when the device is removed', async () => {
+    const node = await connectTestNode(gateway.url, { displayName: 'to-remove' });
+    const removed = await operator.request<any>('device.pair.remove', { deviceId: node.identity.deviceId });
+    expect(removed.disconnected).toBe(1);
+    expect(await node.disconnected).toBe('4001 client invalidated: device removed');
+    const list = await operator.request<any>('device.pair.list', {});
+    expect(list.paired.map((d: any) => d.deviceId)).not.toContain(node.identity.deviceId);
+  });
+});
