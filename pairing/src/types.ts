@@ -3,15 +3,8 @@ import type { Role } from '@tether/protocol';
 
 export type { Role };
 
-/** What a connecting device asks for, after its key proof has been verified. */
-export interface DeviceClaim {
-  deviceId: string;
-  /** Raw Ed25519 key, base64url. */
-  publicKey: string;
-  role: Role;
-  scopes: string[];
-  commands: string[];
-  caps: string[];
+/** What a device says about itself; kept on claims, pending requests and paired records alike. */
+export interface DeviceMetadata {
   displayName?: string;
   platform?: string;
   deviceFamily?: string;
@@ -20,9 +13,20 @@ export interface DeviceClaim {
   remoteIp?: string;
 }
 
+/** What a connecting device asks for, after its key proof has been verified. */
+export interface DeviceClaim extends DeviceMetadata {
+  deviceId: string;
+  /** Raw Ed25519 key, base64url. */
+  publicKey: string;
+  role: Role;
+  scopes: string[];
+  commands: string[];
+  caps: string[];
+}
+
 export type PendingReason = 'not-paired' | 'role-upgrade' | 'scope-upgrade' | 'surface-upgrade' | 'token-revoked';
 
-export interface PendingRequest {
+export interface PendingRequest extends DeviceMetadata {
   requestId: string;
   deviceId: string;
   publicKey: string;
@@ -33,12 +37,6 @@ export interface PendingRequest {
   /** Commands the device declared in this request (the surface to approve). */
   commands: string[];
   caps: string[];
-  displayName?: string;
-  platform?: string;
-  deviceFamily?: string;
-  clientId?: string;
-  clientMode?: string;
-  remoteIp?: string;
   reason: PendingReason;
   isRepair: boolean;
   silent: boolean;
@@ -61,7 +59,7 @@ export interface TokenRecord {
 
 export type ApprovedVia = 'owner' | 'silent';
 
-export interface PairedDevice {
+export interface PairedDevice extends DeviceMetadata {
   deviceId: string;
   publicKey: string;
   roles: Role[];
@@ -71,12 +69,6 @@ export interface PairedDevice {
   /** The approved command surface: what may be invoked on it. */
   approvedCommands: string[];
   caps: string[];
-  displayName?: string;
-  platform?: string;
-  deviceFamily?: string;
-  clientId?: string;
-  clientMode?: string;
-  remoteIp?: string;
   approvedVia: ApprovedVia;
   tokens: Partial<Record<Role, TokenRecord>>;
   createdAtMs: number;

@@ -27,19 +27,12 @@ function describeNode(gateway: GatewayContext, nodeId: string, device: PairedDev
     commands: session ? effectiveCommands(session) : [...(device?.approvedCommands ?? [])].sort(),
     approvalState: device ? (pending ? 'pending-reapproval' : 'approved') : pending ? 'pending-approval' : 'unapproved',
   };
-  const displayName = session?.displayName ?? device?.displayName;
-  if (displayName) info.displayName = displayName;
-  const platform = session?.platform ?? device?.platform;
-  if (platform) info.platform = platform;
-  const deviceFamily = session?.deviceFamily ?? device?.deviceFamily;
-  if (deviceFamily) info.deviceFamily = deviceFamily;
+  // The live session knows best; the paired record remembers a node that is offline.
+  for (const key of ['displayName', 'platform', 'deviceFamily', 'clientId', 'clientMode', 'remoteIp'] as const) {
+    const value = session?.[key] ?? device?.[key];
+    if (value) info[key] = value;
+  }
   if (session?.version) info.version = session.version;
-  const clientId = session?.clientId ?? device?.clientId;
-  if (clientId) info.clientId = clientId;
-  const clientMode = session?.clientMode ?? device?.clientMode;
-  if (clientMode) info.clientMode = clientMode;
-  const remoteIp = session?.remoteIp ?? device?.remoteIp;
-  if (remoteIp) info.remoteIp = remoteIp;
   if (session?.pathEnv) info.pathEnv = session.pathEnv;
   if (session?.permissions) info.permissions = session.permissions;
   if (session) {

@@ -4,6 +4,15 @@ import { Type, type Static } from '@sinclair/typebox';
 const Id = Type.String({ minLength: 1, maxLength: 256 });
 const RoleSchema = Type.Union([Type.Literal('operator'), Type.Literal('node')]);
 
+/** What a device says about itself, shown on pending requests and paired devices alike. */
+const DeviceMetadataFields = {
+  displayName: Type.Optional(Type.String()),
+  platform: Type.Optional(Type.String()),
+  deviceFamily: Type.Optional(Type.String()),
+  clientId: Type.Optional(Type.String()),
+  clientMode: Type.Optional(Type.String()),
+};
+
 export const DevicePairListParamsSchema = Type.Object({}, { additionalProperties: true, $id: 'DevicePairListParams' });
 
 export const DevicePairApproveParamsSchema = Type.Object(
@@ -39,11 +48,7 @@ export const PendingRequestInfoSchema = Type.Object(
     requestId: Type.String(),
     deviceId: Type.String(),
     publicKey: Type.String(),
-    displayName: Type.Optional(Type.String()),
-    platform: Type.Optional(Type.String()),
-    deviceFamily: Type.Optional(Type.String()),
-    clientId: Type.Optional(Type.String()),
-    clientMode: Type.Optional(Type.String()),
+    ...DeviceMetadataFields,
     role: RoleSchema,
     roles: Type.Array(RoleSchema),
     scopes: Type.Array(Type.String()),
@@ -78,11 +83,7 @@ export const PairedDeviceInfoSchema = Type.Object(
   {
     deviceId: Type.String(),
     publicKey: Type.String(),
-    displayName: Type.Optional(Type.String()),
-    platform: Type.Optional(Type.String()),
-    deviceFamily: Type.Optional(Type.String()),
-    clientId: Type.Optional(Type.String()),
-    clientMode: Type.Optional(Type.String()),
+    ...DeviceMetadataFields,
     role: RoleSchema,
     roles: Type.Array(RoleSchema),
     scopes: Type.Array(Type.String()),
