@@ -26,11 +26,11 @@ export class Broadcaster {
 
   /** `stateVersion` rides only on presence and health events, as in OpenClaw. */
   broadcast(event: string, payload: unknown, audience: Audience = 'all', options: { withStateVersion?: boolean; dropIfSlow?: boolean } = {}): void {
-    const body = JSON.stringify(payload);
+    const body = payload === undefined ? '' : `,"payload":${JSON.stringify(payload)}`;
     const stateVersion = options.withStateVersion
       ? `,"stateVersion":{"presence":${this.presenceVersion},"health":${this.healthVersion}}`
       : '';
-    const prefix = `{"type":"event","event":${JSON.stringify(event)},"payload":${body},"seq":`;
+    const prefix = `{"type":"event","event":${JSON.stringify(event)}${body},"seq":`;
     for (const connection of this.connections) {
       if (!matches(connection, audience)) continue;
       connection.sendBroadcast((seq) => `${prefix}${seq}${stateVersion}}`, options.dropIfSlow);

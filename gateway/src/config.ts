@@ -145,7 +145,7 @@ function envPort(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.TETHER_GATEWAY_PORT;
   if (raw === undefined || raw === '') return undefined;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d+$/.test(raw) || port > 65535) {
     throw new ConfigError(`TETHER_GATEWAY_PORT must be a port number from 0 to 65535, got "${raw}"`);
   }
   return port;

@@ -18,7 +18,8 @@ export function createValidator<S extends TSchema>(schema: S): Validator<Static<
   let compiled: ValidateFunction | undefined;
   return {
     check(value: unknown): value is Static<S> {
-      const validate = (compiled ??= ajv.compile(schema));
+      // A schema with an $id may already be registered as part of a larger one compiled earlier.
+      const validate = (compiled ??= (schema.$id ? ajv.getSchema(schema.$id) : undefined) ?? ajv.compile(schema));
       return validate(value) as boolean;
     },
     lastError(): string {

@@ -16,6 +16,8 @@ export class IdempotencyCache<T> {
     private readonly ttlMs = IDEMPOTENCY_TTL_MS,
     private readonly max = IDEMPOTENCY_MAX,
     private readonly now: () => number = Date.now,
+    /** Failures the caller is told to retry must not be replayed to that retry. */
+    private readonly forgetFailure: (error: unknown) => boolean = (error) => (error as { retryable?: boolean })?.retryable === true,
   ) {}
 
   run(key: string, start: () => Promise<T>): Promise<T> {
@@ -23,8 +25,10 @@ export class IdempotencyCache<T> {
     const existing = this.entries.get(key);
     if (existing && now - existing.atMs < this.ttlMs) return existing.outcome;
     const outcome = start();
-    // A rejected outcome is replayed too; keep the cached promise from reporting an unhandled rejection.
-    outcome.catch(() => undefined);
+    // Other rejections are replayed; the handler also keeps the cached promise from going unhandled.
+    outcome.catch((error: unknown) => {
+      if (this.forgetFailure(error) && this.entries.get(key)?.outcome === outcome) this.entries.delete(key);
+    });
     this.entries.delete(key);
     this.entries.set(key, { atMs: now, outcome });
     this.prune(now);

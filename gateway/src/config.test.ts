@@ -1,0 +1,201 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, isLoopbackHost, readConfigFile, resolveGatewayConfig } from './config.js';
+
+const dirs: string[] = [];
+
+function stateDir(fileText?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-config-'));
+  dirs.push(dir);
+  if (fileText !== undefined) writeFileSync(join(dir, 'tether.json'), fileText);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const FILE_TOKEN = 'file-token-0123456789';
+const ENV_TOKEN = 'env-token-0123456789';
+const FLAG_TOKEN = 'flag-token-0123456789';
+
+const FULL_FILE = `// Tether gateway configuration
+{
+  gateway: {
+    host: '127.0.0.2', // trailing comments are fine
+    port: 20001,
+    auth: { mode: 'token', token: '${FILE_TOKEN}' },
+    tickIntervalMs: 5000,
+  },
+  /* block comment */
+  pairing: { autoApproveLoopback: false },
+  nodes: { invokeTimeoutMs: 1234 },
+}
+`;
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveGatewayConfig', () => {
+  it('uses defaults when there is no tether.json', () => {
+    const dir = stateDir();
+    expect(resolveGatewayConfig(dir, {}, {})).toEqual({
+      stateDir: dir,
+      host: '127.0.0.1',
+      port: 18789,
+      authMode: 'token',
+      autoApproveLoopback: true,
+      tickIntervalMs: 30000,
+      invokeTimeoutMs: 30000,
+    });
+  });
+
+  it('reads a JSON5 file with comments, unquoted keys and trailing commas', () => {
+    const dir = stateDir(FULL_FILE);
+    expect(resolveGatewayConfig(dir, {}, {})).toEqual({
+      stateDir: dir,
+      host: '127.0.0.2',
+      port: 20001,
+      authMode: 'token',
+      token: FILE_TOKEN,
+      autoApproveLoopback: false,
+      tickIntervalMs: 5000,
+      invokeTimeoutMs: 1234,
+    });
+  });
+
+  it.each([
+    ['flag beats env and file', { port: 30003, token: FLAG_TOKEN }, { TETHER_GATEWAY_PORT: '30002', TETHER_GATEWAY_TOKEN: ENV_TOKEN }, 30003, FLAG_TOKEN],
+    ['env beats file', {}, { TETHER_GATEWAY_PORT: '30002', TETHER_GATEWAY_TOKEN: ENV_TOKEN }, 30002, ENV_TOKEN],
+    ['file when env is absent', {}, {}, 20001, FILE_TOKEN],
+    ['empty env values are ignored', {}, { TETHER_GATEWAY_PORT: '', TETHER_GATEWAY_TOKEN: '' }, 20001, FILE_TOKEN],
+    ['flag port 0 (ephemeral) beats env', { port: 0 }, { TETHER_GATEWAY_PORT: '30002' }, 0, FILE_TOKEN],
+  ])('precedence: %s', (_name, overrides, env, port, token) => {
+    const config = resolveGatewayConfig(stateDir(FULL_FILE), overrides, env);
+    expect(config.port).toBe(port);
+    expect(config.token).toBe(token);
+  });
+
+  it('falls back to the default port when neither flag, env nor file set it', () => {
+    const config = resolveGatewayConfig(stateDir('{ gateway: { host: "localhost" } }'), {}, { TETHER_GATEWAY_TOKEN: ENV_TOKEN });
+    expect(config.port).toBe(18789);
+    expect(config.token).toBe(ENV_TOKEN);
+    expect(config.host).toBe('localhost');
+  });
+
+  it('flags override host and autoApproveLoopback from the file', () => {
+    const config = resolveGatewayConfig(stateDir(FULL_FILE), { host: '::1', autoApproveLoopback: true }, {});
+    expect(config.host).toBe('::1');
+    expect(config.autoApproveLoopback).toBe(true);
+  });
+
+  it('does not read process.env when an env object is passed', () => {
+    const saved = process.env.TETHER_GATEWAY_PORT;
+    process.env.TETHER_GATEWAY_PORT = '31999';
+    try {
+      expect(resolveGatewayConfig(stateDir(), {}, {}).port).toBe(18789);
+    } finally {
+      if (saved === undefined) delete process.env.TETHER_GATEWAY_PORT;
+      else process.env.TETHER_GATEWAY_PORT = saved;
+    }
+  });
+});
+
+describe('resolveGatewayConfig: refusals', () => {
+  it('names an unknown key and suggests the right one', () => {
+    const error = configError(() => resolveGatewayConfig(stateDir('{ gateway: { prot: 1234 } }'), {}, {}));
+    expect(error.message).toContain('unknown key "gateway.prot"');
+    expect(error.message).toContain('did you mean "gateway.port"?');
+    expect(error.message).toContain('tether.json');
+  });
+
+  it('names an unknown top-level key', () => {
+    const error = configError(() => resolveGatewayConfig(stateDir('{ pairng: {} }'), {}, {}));
+    expect(error.message).toContain('unknown key "pairng"');
+    expect(error.message).toContain('did you mean "pairing"?');
+  });
+
+  it.each([
+    ['port as a string', '{ gateway: { port: "x" } }', '"gateway.port"'],
+    ['port out of range', '{ gateway: { port: 70000 } }', '"gateway.port"'],
+    ['fractional port', '{ gateway: { port: 80.5 } }', '"gateway.port"'],
+    ['unknown auth mode', '{ gateway: { auth: { mode: "password" } } }', '"gateway.auth.mode"'],
+    ['autoApproveLoopback not boolean', '{ pairing: { autoApproveLoopback: "yes" } }', '"pairing.autoApproveLoopback"'],
+    ['invokeTimeoutMs too small', '{ nodes: { invokeTimeoutMs: 5 } }', '"nodes.invokeTimeoutMs"'],
+    ['short token in file', '{ gateway: { auth: { token: "short" } } }', 'must be at least 16 characters'],
+    ['root is an array', '[1, 2]', 'invalid configuration'],
+  ])('wrong type: %s', (_name, text, fragment) => {
+    const error = configError(() => resolveGatewayConfig(stateDir(text), {}, {}));
+    expect(error.message).toContain(fragment);
+    expect(error.message).toContain('invalid configuration in');
+  });
+
+  it.each([
+    ['unclosed object', '{ gateway: { port: 1 }'],
+    ['bare word', 'port = 1'],
+    ['empty file', ''],
+  ])('invalid JSON5: %s', (_name, text) => {
+    const error = configError(() => resolveGatewayConfig(stateDir(text), {}, {}));
+    expect(error.message).toContain('is not valid JSON5');
+    expect(error.message).toContain('Fix the syntax or delete the file');
+  });
+
+  it.each(['abc', '-1', '65536', '80.5', '8080tcp', ' ', '0x50', '1e3'])('bad TETHER_GATEWAY_PORT %j', (raw) => {
+    const error = configError(() => resolveGatewayConfig(stateDir(), {}, { TETHER_GATEWAY_PORT: raw }));
+    expect(error.message).toContain('TETHER_GATEWAY_PORT must be a port number from 0 to 65535');
+    expect(error.message).toContain(`"${raw}"`);
+  });
+
+  it.each([
+    ['flag', { token: 'fifteen-chars-x' }, {}],
+    ['env', {}, { TETHER_GATEWAY_TOKEN: 'short' }],
+  ])('token shorter than 16 characters from %s', (_name, overrides, env) => {
+    const error = configError(() => resolveGatewayConfig(stateDir(), overrides, env));
+    expect(error.message).toContain('at least 16 characters');
+  });
+
+  it('accepts a token of exactly 16 characters', () => {
+    expect(resolveGatewayConfig(stateDir(), { token: 'sixteen-chars-xx' }, {}).token).toBe('sixteen-chars-xx');
+  });
+
+  it.each([
+    ['file host', '{ gateway: { host: "0.0.0.0", auth: { mode: "none" } } }', {}],
+    ['flag host', '{ gateway: { auth: { mode: "none" } } }', { host: '0.0.0.0' }],
+  ])('auth.mode "none" on 0.0.0.0 is refused (%s)', (_name, text, overrides) => {
+    const error = configError(() => resolveGatewayConfig(stateDir(text), overrides, {}));
+    expect(error.message).toContain('refusing to listen on 0.0.0.0 without auth');
+    expect(error.message).toContain('gateway.auth.mode');
+  });
+
+  it('auth.mode "none" on loopback is allowed', () => {
+    expect(resolveGatewayConfig(stateDir('{ gateway: { auth: { mode: "none" } } }'), {}, {}).authMode).toBe('none');
+  });
+});
+
+describe('readConfigFile and isLoopbackHost', () => {
+  it('returns {} for a missing file', () => {
+    expect(readConfigFile(stateDir())).toEqual({});
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['localhost', true],
+    ['::1', true],
+    ['0.0.0.0', false],
+    ['192.168.1.5', false],
+    ['::', false],
+  ])('isLoopbackHost(%s) → %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
