@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
-import { sharedToken } from './helpers/clients.js';
+import { connectOperator, sharedToken } from './helpers/clients.js';
 import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
 
 let gateway: GatewayProcess;
@@ -89,6 +89,33 @@ describe('device proof', () => {
     const closed = await peer.closed;
     expect(closed.code).toBe(1008);
     expect(closed.reason).toBe(`pairing required: device is not approved yet (requestId: ${res.error.details.requestId})`);
+  });
+
+  it('holds a pending node that does not retry by itself (a stock OpenClaw node host) until it is approved', async () => {
+    const key = newTestKey();
+    const peer = await openRawPeer(gateway.url);
+    peer.send(signedConnect(key, peer.challenge, { commands: ['system.which'], userAgent: null }));
+    const hello = await peer.nextFrame();
+    expect(hello).toMatchObject({ ok: true, payload: { type: 'hello-ok', auth: { role: 'node', scopes: [] } } });
+    expect(hello.payload.auth.deviceToken).toBeUndefined();
+
+    const operator = await connectOperator(gateway.url, gateway.stateDir);
+    const { nodes } = await operator.request<{ nodes: any[] }>('node.list', {});
+    const held = nodes.find((n) => n.nodeId === key.deviceId);
+    expect(held).toMatchObject({ connected: true, paired: false, approvalState: 'pending-approval', commands: [] });
+    const refused = await operator
+      .request('node.invoke', { nodeId: key.deviceId, command: 'system.which', params: {}, idempotencyKey: 'held-1' })
+      .catch((error: unknown) => error as { message: string; details: { code: string } });
+    expect(refused).toMatchObject({ details: { code: 'COMMAND_NOT_ALLOWED' } });
+
+    await operator.request('device.pair.approve', { requestId: held.pendingRequestId });
+    let resolved = await peer.nextFrame();
+    while (resolved.event !== 'node.pair.resolved') resolved = await peer.nextFrame();
+    expect(resolved.payload).toMatchObject({ nodeId: key.deviceId, decision: 'approved' });
+    const after = await operator.request<{ nodes: any[] }>('node.list', {});
+    expect(after.nodes.find((n) => n.nodeId === key.deviceId)).toMatchObject({ connected: true, approvalState: 'approved', commands: ['system.which'] });
+    await operator.close();
+    peer.ws.close();
   });
 
   it('requires a device identity from nodes', async () => {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, type GatewayClient } from '@tether/protocol';
-import { cleanup, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
+import { cleanup, eventually, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
 import { connectOperator, connectTestNode, type TestNode } from './helpers/clients.js';
 import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
 
@@ -131,6 +131,11 @@ describe('invokes', () => {
   it('reports an offline but paired node as not connected, and an unknown one as unknown', async () => {
     const node = await connectTestNode(gateway.url);
     await node.client.close();
+    // The gateway sees the close a moment after the client does.
+    await eventually(async () => {
+      const { nodes } = await operator.request<{ nodes: { nodeId: string; connected: boolean }[] }>('node.list', {});
+      return nodes.some((n) => n.nodeId === node.identity.deviceId && !n.connected) ? true : undefined;
+    });
     const offline = await failure(invoke(node.identity.deviceId));
     expect(offline.details).toMatchObject({ code: 'NOT_CONNECTED', nodeCommandDispatched: false });
     const unknown = await failure(invoke('f'.repeat(64)));

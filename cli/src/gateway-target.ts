@@ -2,7 +2,7 @@
  * Where the CLI's requests go. On the gateway's own host the URL and token come from the state dir,
  * so no flags are needed; `--url`/`--token` and TETHER_GATEWAY_URL/TETHER_GATEWAY_TOKEN override.
  */
-import { DEFAULT_GATEWAY_PORT, GatewayClient, type OperatorScope } from '@tether/protocol';
+import { DEFAULT_GATEWAY_PORT, GatewayClient, GatewayError, type OperatorScope } from '@tether/protocol';
 import { readRuntimeInfo, readSharedToken, resolveStateDir } from '@tether/gateway/state-dir';
 import { CliError, usageError } from './output.js';
 
@@ -49,11 +49,6 @@ export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
 /** Opens one operator connection, runs `action`, and always closes it. */
 export async function withGateway<T>(flags: ConnectionFlags, scopes: OperatorScope[], action: (client: GatewayClient, target: GatewayTarget) => Promise<T>): Promise<T> {
   const target = resolveTarget(flags);
-  if (!target.token) {
-    throw new CliError(
-      `no gateway token for ${target.url}: pass --token or set TETHER_GATEWAY_TOKEN (on the gateway host it is in ${resolveStateDir(flags.stateDir)}/gateway.token)`,
-    );
-  }
   const client = new GatewayClient({
     url: target.url,
     token: target.token,
@@ -68,6 +63,12 @@ export async function withGateway<T>(flags: ConnectionFlags, scopes: OperatorSco
   } catch (error) {
     if (error instanceof Error && /ECONNREFUSED|cannot reach/.test(error.message)) {
       throw new CliError(`no gateway is answering at ${target.url}; start one with \`tether gateway run\` (or \`tether up\`), or pass --url`);
+    }
+    // A gateway without auth (gateway.auth.mode "none", loopback only) needs no token, so only explain when one was missing.
+    if (!target.token && error instanceof GatewayError && error.detailCode === 'AUTH_TOKEN_MISSING') {
+      throw new CliError(
+        `no gateway token for ${target.url}: pass --token or set TETHER_GATEWAY_TOKEN (on the gateway host it is in ${resolveStateDir(flags.stateDir)}/gateway.token)`,
+      );
     }
     throw error;
   }

@@ -6,6 +6,7 @@ import type { Connection } from './connection.js';
 import type { Logger } from './log.js';
 import type { IdempotencyCache } from './nodes/idempotency.js';
 import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
+import type { WaitingRoom } from './nodes/waiting-room.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -15,6 +16,7 @@ export interface GatewayContext {
   listen: { host: string; port: number };
   store: PairingStore;
   registry: NodeRegistry;
+  waitingRoom: WaitingRoom;
   broadcaster: Broadcaster;
   identity: DeviceIdentity;
   invokeCache: IdempotencyCache<InvokeSuccess>;

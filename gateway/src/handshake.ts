@@ -23,7 +23,7 @@ import {
   type ErrorShape,
   type Role,
 } from '@tether/protocol';
-import type { DeviceClaim, PairedDevice } from '@tether/pairing';
+import type { DeviceClaim, PairedDevice, PendingRequest } from '@tether/pairing';
 import type { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { pendingInfo } from './methods/device.js';
@@ -38,6 +38,11 @@ export type Admission =
       deviceId?: string;
       device?: PairedDevice;
       issuedToken?: string;
+      /**
+       * Set when a node is admitted while its pairing request waits for an operator: it holds its
+       * socket with no commands until approved (see `holdsWhilePending`).
+       */
+      waiting?: { request: PendingRequest; claim: DeviceClaim };
     }
   | { ok: false; error: ErrorShape; closeCode: number; closeReason: string };
 
@@ -53,6 +58,16 @@ function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Whether a pending node is held connected instead of refused. Stock OpenClaw node hosts give up on a
+ * refused connect (v3 hosts exit, v4 hosts back off to 30 s), so they wait on an open socket with no
+ * commands and are live the moment an operator approves. Tether's node-agent says it retries every
+ * second by itself (userAgent tether-node/…), and gets the NOT_PAIRED answer with the request id.
+ */
+export function holdsWhilePending(params: ConnectParams): boolean {
+  return params.role === 'node' && !(params.userAgent ?? '').startsWith('tether-node/');
 }
 
 export function negotiateProtocol(min: number, max: number): number | undefined {
@@ -181,6 +196,9 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
     if (decision.created) {
       gateway.log.info(`pairing requested by ${request.displayName ?? request.deviceId.slice(0, 12)} (${request.role}); approve with: tether devices approve ${request.requestId}`);
       gateway.broadcaster.broadcast('device.pair.requested', pendingInfo(gateway, request), { scope: 'operator.pairing' });
+    }
+    if (holdsWhilePending(params)) {
+      return { ok: true, role, scopes: [], protocol, authMethod: 'none', deviceId: device.id, waiting: { request, claim } };
     }
     const details: Record<string, unknown> = {
       code: DetailCode.PAIRING_REQUIRED,

@@ -17,8 +17,10 @@ import { MethodRegistry } from './method-registry.js';
 import { deviceMethods } from './methods/device.js';
 import { gatewayMethods } from './methods/gateway.js';
 import { nodeMethods } from './methods/node.js';
+import { nodePairMethods } from './methods/node-pair.js';
 import { IdempotencyCache } from './nodes/idempotency.js';
 import { NodeRegistry, type InvokeSuccess } from './nodes/registry.js';
+import { WAITING_REFRESH_MS, WaitingRoom } from './nodes/waiting-room.js';
 import { handleSocket } from './socket-handler.js';
 import { acquireGatewayLock, loadOrCreateSharedToken, removeRuntimeInfo, writeRuntimeInfo } from './state-dir.js';
 import { TETHER_VERSION } from './version.js';
@@ -49,7 +51,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const identity = loadOrCreateIdentity({ dir: join(config.stateDir, 'identity') });
     store = await PairingStore.open({ stateDir: config.stateDir });
     const methods = new MethodRegistry();
-    methods.register([...gatewayMethods, ...nodeMethods, ...deviceMethods]);
+    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods]);
     const broadcaster = new Broadcaster();
     const context: GatewayContext = {
       config,
@@ -59,6 +61,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       listen: { host: config.host, port: config.port },
       store,
       registry: new NodeRegistry(),
+      waitingRoom: new WaitingRoom(),
       broadcaster,
       identity,
       invokeCache: new IdempotencyCache<InvokeSuccess>(),
@@ -97,11 +100,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 
     const tick = setInterval(() => broadcaster.broadcast('tick', { ts: Date.now() }, 'all', { dropIfSlow: true }), config.tickIntervalMs);
     tick.unref();
+    const refreshWaiting = setInterval(() => {
+      context.waitingRoom.refresh(context).catch((error: Error) => log.warn(`refreshing waiting nodes failed: ${error.message}`));
+    }, WAITING_REFRESH_MS);
+    refreshWaiting.unref();
 
     let closing: Promise<void> | undefined;
     const close = (reason = 'gateway stopping'): Promise<void> => {
       closing ??= (async () => {
         clearInterval(tick);
+        clearInterval(refreshWaiting);
         broadcaster.broadcast('shutdown', { reason });
         context.registry.failAll(
           new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `gateway shutting down (${reason})`, details: { code: DetailCode.SHUTTING_DOWN }, retryable: true }),

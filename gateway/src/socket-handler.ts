@@ -115,10 +115,15 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
         pathEnv: params.pathEnv,
         caps: [...new Set(params.caps ?? [])],
         declaredCommands: [...new Set(params.commands ?? [])],
+        // A node held while pending has no commands until an operator approves it.
         approvedCommands: new Set(admission.device?.approvedCommands ?? []),
         permissions: params.permissions,
         connectedAtMs: now,
       });
+    }
+    if (admission.waiting) {
+      gateway.waitingRoom.add(connection, admission.waiting.claim);
+      gateway.log.info(`${params.client.displayName ?? admission.deviceId} waits connected for approval of request ${admission.waiting.request.requestId}`);
     }
     if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp, displayName: params.client.displayName });
     announcePresence();
@@ -141,6 +146,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
     const session = connection.session;
     if (!wasReady || !session) return;
     gateway.broadcaster.delete(connection);
+    gateway.waitingRoom.delete(connection);
     if (session.role === 'node' && session.deviceId) gateway.registry.unregister(connection, session.deviceId);
     if (session.deviceId) gateway.store.recordSeen(session.deviceId, { atMs: Date.now() });
     announcePresence();

@@ -55,6 +55,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     caps: capabilities.families(),
     commands,
     pathEnv: process.env.PATH,
+    // Tells a Tether gateway that this node retries by itself while pairing is pending.
+    userAgent: `tether-node/${NODE_AGENT_VERSION}`,
     token: options.token,
     deviceToken: readDeviceToken(options.stateDir, options.url),
     identity,

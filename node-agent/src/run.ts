@@ -31,7 +31,10 @@ export function resolveGatewayUrl(url: string | undefined, env: NodeJS.ProcessEn
 export async function runNodeUntilSignal(options: RunNodeOptions): Promise<number> {
   const url = resolveGatewayUrl(options.url);
   const stateDir = resolveNodeStateDir(options.stateDir);
-  const agent = await startNodeAgent({ url, stateDir, displayName: options.displayName, token: options.token ?? (process.env.TETHER_GATEWAY_TOKEN || undefined) });
+  const token = options.token ?? (process.env.TETHER_GATEWAY_TOKEN || undefined);
+  // Programs that system.run starts inherit this process's environment: they must not see the owner token.
+  delete process.env.TETHER_GATEWAY_TOKEN;
+  const agent = await startNodeAgent({ url, stateDir, displayName: options.displayName, token });
   process.stderr.write(`[node] device ${agent.identity.deviceId} (state in ${stateDir})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

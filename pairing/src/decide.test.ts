@@ -115,8 +115,8 @@ const rows: Row[] = [
       expect(next.paired[ID]?.tokens.node).toMatchObject({ hash: hashToken('tok-1'), createdAtMs: 10, rotatedAtMs: NOW });
       expect(audit[0]?.detail).toEqual({ reason: 'mismatch' });
     } },
-  { name: 'paired, token record but none presented → fresh token', given: state({ paired: [paired()] }), kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
-    then: ({ audit }) => expect(audit[0]?.detail).toEqual({ reason: 'not-presented' }) },
+  { name: 'paired, token record but none presented → admitted on the key, no new token', given: state({ paired: [paired()] }), kind: 'admitted', issued: false, durable: false, audit: [],
+    then: ({ state: next }) => expect(next.paired[ID]?.tokens.node).toMatchObject({ hash: hashToken(GOOD) }) },
   { name: 'paired, no token record yet → first token', given: state({ paired: [paired({ tokens: {} })] }), token: GOOD, kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
     then: ({ state: next }) => expect(next.paired[ID]?.tokens.node).toEqual({ role: 'node', scopes: [], hash: hashToken('tok-1'), createdAtMs: NOW }) },
   { name: 'new role, manual → role-upgrade repair', given: state({ paired: [paired()] }), claim: { role: 'operator' }, kind: 'pending', reason: 'role-upgrade', requestId: 'req-1', created: true, durable: true, audit: ['pair.requested'],

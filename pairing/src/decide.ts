@@ -143,6 +143,10 @@ function settleToken(ctx: Context, device: PairedDevice): { device: PairedDevice
     ctx.ephemeral.push({ kind: 'token-used', deviceId: device.deviceId, role: claim.role, hash: record.hash, atMs: now });
     return { device: used };
   }
+  // No token presented while a valid one exists: the key proof admits the device. Minting here
+  // would cost a state write on every connect of clients that log in with the shared token
+  // (stock OpenClaw node hosts do) and would silently invalidate the token they keep.
+  if (record && presentedToken === undefined) return { device };
   const issuedToken = ctx.deps.mintToken();
   const fresh: TokenRecord = {
     role: claim.role,
@@ -157,7 +161,7 @@ function settleToken(ctx: Context, device: PairedDevice): { device: PairedDevice
     action: 'token.issued',
     deviceId: device.deviceId,
     role: claim.role,
-    detail: { reason: !record ? 'first' : presentedToken === undefined ? 'not-presented' : 'mismatch' },
+    detail: { reason: !record ? 'first' : 'mismatch' },
   });
   return { device: replaceToken(ctx, device, fresh), issuedToken };
 }

@@ -10,3 +10,5 @@ export * from './methods/gateway.js';
 export * from './commands/system.js';
 export * from './client/gateway-client.js';
 export * from './client/backoff.js';
+export * from './commands/location.js';
+export * from './commands/notify.js';

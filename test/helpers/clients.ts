@@ -36,6 +36,7 @@ export async function connectTestNode(url: string, options: { commands?: string[
     role: 'node',
     identity,
     commands: options.commands ?? ['system.which'],
+    userAgent: 'tether-node/test',
     client: { id: 'node-host', mode: 'node', version: 'test', platform: 'linux', deviceFamily: 'Linux', displayName: options.displayName ?? 'test-node' },
     onDisconnect: (code, reason) => onDisconnect(`${code} ${reason}`),
     onEvent: (event, payload) => {

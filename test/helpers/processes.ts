@@ -9,6 +9,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TETHER_BIN = join(ROOT, 'cli/bin/tether.js');
 
 const children = new Set<ChildProcess>();
+const everyChild: ChildProcess[] = [];
+const groups = new WeakSet<ChildProcess>();
 const dirs: string[] = [];
 
 export function tempDir(prefix = 'tether-test-'): string {
@@ -19,7 +21,8 @@ export function tempDir(prefix = 'tether-test-'): string {
 
 /** Ends every process and removes every directory this test file created. */
 export async function cleanup(): Promise<void> {
-  await Promise.all([...children].map((child) => stop(child, 'SIGKILL')));
+  await Promise.all([...new Set([...children, ...everyChild.filter((c) => groups.has(c))])].map((child) => stop(child, 'SIGKILL')));
+  everyChild.length = 0;
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -40,7 +43,15 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function spawnTether(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
-  const child = spawn(process.execPath, [TETHER_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnProcess(process.execPath, [TETHER_BIN, ...args], env);
+}
+
+/** Any program, watched like a Tether process: output captured, pattern waits, ended by pid at cleanup. */
+export function spawnProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, options: { cwd?: string; group?: boolean } = {}): Spawned {
+  // `group`: the program starts helpers of its own (OpenClaw does), so it gets a process group we end as a whole.
+  const child = spawn(command, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd, detached: options.group === true });
+  if (options.group) groups.add(child);
+  everyChild.push(child);
   children.add(child);
   let output = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
@@ -78,9 +89,27 @@ export function spawnTether(args: string[], env: NodeJS.ProcessEnv = {}): Spawne
 }
 
 export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    // The leader is gone, but helpers it started may still hold ports.
+    if (groups.has(child) && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Nothing left.
+      }
+    }
+    return child.exitCode;
+  }
   return new Promise((resolve) => {
     child.once('exit', (code) => resolve(code));
+    if (groups.has(child) && child.pid) {
+      try {
+        process.kill(-child.pid, signal);
+        return;
+      } catch {
+        // The group is gone already; fall through to the process itself.
+      }
+    }
     child.kill(signal);
   });
 }
@@ -105,15 +134,19 @@ export interface CliResult {
 }
 
 export function runTether(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> {
+  return runProcess(process.execPath, [TETHER_BIN, ...args], env, timeoutMs);
+}
+
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TETHER_BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tether ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);

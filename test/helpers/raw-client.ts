@@ -67,6 +67,8 @@ export interface SignedConnectOptions {
   signWith?: TestKey;
   minProtocol?: number;
   maxProtocol?: number;
+  /** Tether's node-agent announces itself so the gateway refuses (not holds) it while pending; default that. */
+  userAgent?: string | null;
 }
 
 /** A connect request signed like a real node host (v3 payload over the challenge). */
@@ -100,5 +102,6 @@ export function signedConnect(key: TestKey, challenge: { nonce: string; ts: numb
     device: { id: deviceId, publicKey: key.publicKey, signature: (o.signWith ?? key).sign(payload), signedAt, nonce },
   };
   if (o.token) params.auth = { token: o.token };
+  if (o.userAgent !== null) params.userAgent = o.userAgent ?? 'tether-node/test';
   return { type: 'req', id: '1:test', method: 'connect', params };
 }

@@ -25,8 +25,12 @@ export function nodeCommand(): Command {
     .option('--display-name <name>', 'how this node appears in `tether nodes list`')
     .action(
       action(async (flags) => {
-        const { runNodeUntilSignal } = await nodeAgent();
-        return runNodeUntilSignal({ url: flags.url, stateDir: flags.stateDir, displayName: flags.displayName as string | undefined });
+        const { runNodeUntilSignal, UsageError } = await nodeAgent();
+        try {
+          return await runNodeUntilSignal({ url: flags.url, stateDir: flags.stateDir, displayName: flags.displayName as string | undefined });
+        } catch (error) {
+          throw error instanceof UsageError ? usageError(error.message) : error;
+        }
       }),
     );
 

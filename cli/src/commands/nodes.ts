@@ -129,8 +129,10 @@ export function nodesCommand(): Command {
         return invoke(client, node.nodeId, 'system.run', params, commandTimeoutMs + 2_000);
       });
       const run = result.payload as SystemRunResult;
+      // With --json the result object is the whole answer: it already carries exitCode and timedOut.
       if (flags.json) {
         printJson(run);
+        return run.exitCode ?? (run.timedOut ? 124 : 1);
       } else {
         process.stdout.write(run.stdout);
         process.stderr.write(run.stderr);

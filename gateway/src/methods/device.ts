@@ -16,20 +16,25 @@ import { PairingStoreError, toPairedInfo, toPendingInfo, verificationCode, type 
 import { defineMethod, type MethodDefinition } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 
-const STORE_ERROR_CODES: Record<string, string> = {
-  UNKNOWN_REQUEST_ID: DetailCode.UNKNOWN_REQUEST_ID,
-  UNKNOWN_DEVICE: DetailCode.UNKNOWN_DEVICE,
-  AMBIGUOUS_DEVICE: DetailCode.UNKNOWN_DEVICE,
-  UNKNOWN_ROLE: DetailCode.INVALID_PARAMS,
+/** How each store error reaches the caller: the request was wrong, or the store could not act now. */
+const STORE_ERRORS: Record<string, { code: ErrorCode; detail: string; retryable?: boolean }> = {
+  UNKNOWN_REQUEST_ID: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.UNKNOWN_REQUEST_ID },
+  UNKNOWN_DEVICE: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.UNKNOWN_DEVICE },
+  AMBIGUOUS_DEVICE: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.UNKNOWN_DEVICE },
+  UNKNOWN_ROLE: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.INVALID_PARAMS },
+  INVALID_GRANT: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.INVALID_PARAMS },
+  STORE_LOCKED: { code: ErrorCode.UNAVAILABLE, detail: DetailCode.STORE_UNAVAILABLE, retryable: true },
+  STORE_CORRUPT: { code: ErrorCode.UNAVAILABLE, detail: DetailCode.STORE_UNAVAILABLE },
 };
 
-/** Store errors become INVALID_REQUEST with a stable details.code; the message already says what to do. */
-async function callStore<T>(action: () => Promise<T>): Promise<T> {
+/** Store errors keep their message (it already says what to do) and gain a wire code. */
+export async function callStore<T>(action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof PairingStoreError && STORE_ERROR_CODES[error.code]) {
-      throw new GatewayError({ code: ErrorCode.INVALID_REQUEST, message: error.message, details: { code: STORE_ERROR_CODES[error.code] } });
+    const mapped = error instanceof PairingStoreError ? STORE_ERRORS[error.code] : undefined;
+    if (mapped) {
+      throw new GatewayError({ code: mapped.code, message: (error as Error).message, details: { code: mapped.detail }, retryable: mapped.retryable });
     }
     throw error;
   }
@@ -41,6 +46,34 @@ export function pendingInfo(gateway: GatewayContext, request: PendingRequest) {
 
 function isConnected(gateway: GatewayContext, deviceId: string): boolean {
   return gateway.connectionsOf(deviceId).length > 0;
+}
+
+/** Approves a request (device, role and command surface at once) and tells everyone who needs to know. */
+export async function approveRequest(gateway: GatewayContext, requestId: string, without: string[] | undefined) {
+  const result = await callStore(() => gateway.store.approve(requestId, { without, via: 'owner' }));
+  const { request, device } = result;
+  const ts = Date.now();
+  gateway.log.info(`approved ${device.displayName ?? device.deviceId.slice(0, 12)} (${request.role}, request ${requestId})`);
+  gateway.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId: device.deviceId, decision: 'approved', ts }, { scope: 'operator.pairing' });
+  // A connected node (held while pending, or asking for more commands) gains them at once.
+  gateway.waitingRoom.release(gateway, device.deviceId, device.approvedCommands);
+  gateway.registry.get(device.deviceId)?.connection.sendEvent('node.pair.resolved', { requestId, nodeId: device.deviceId, decision: 'approved', ts });
+  return result;
+}
+
+export async function rejectRequest(gateway: GatewayContext, requestId: string): Promise<PendingRequest> {
+  const request = await callStore(() => gateway.store.reject(requestId));
+  // A node held connected while it waited is turned away now.
+  if (!gateway.store.getPaired(request.deviceId)) gateway.disconnectDevice(request.deviceId, CloseCode.POLICY_VIOLATION, 'pairing rejected');
+  gateway.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId: request.deviceId, decision: 'rejected', ts: Date.now() }, { scope: 'operator.pairing' });
+  return request;
+}
+
+export async function removeDevice(gateway: GatewayContext, deviceId: string) {
+  const device = await callStore(() => gateway.store.remove(deviceId));
+  const closed = gateway.disconnectDevice(deviceId, CloseCode.CLIENT_INVALIDATED, 'client invalidated: device removed');
+  gateway.broadcaster.broadcast('node.pair.resolved', { requestId: '', nodeId: deviceId, decision: 'removed', ts: Date.now() }, { scope: 'operator.pairing' });
+  return { device, closed };
 }
 
 export const deviceMethods: MethodDefinition<any>[] = [
@@ -60,16 +93,7 @@ export const deviceMethods: MethodDefinition<any>[] = [
     scope: 'operator.pairing',
     params: DevicePairApproveParamsSchema,
     handler: async ({ gateway }, { requestId, without }) => {
-      const { request, device } = await callStore(() => gateway.store.approve(requestId, { without, via: 'owner' }));
-      const ts = Date.now();
-      gateway.log.info(`approved ${device.displayName ?? device.deviceId.slice(0, 12)} (${request.role}, request ${requestId})`);
-      gateway.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId: device.deviceId, decision: 'approved', ts }, { scope: 'operator.pairing' });
-      // A connected node whose surface upgrade was approved gains the commands at once.
-      const session = gateway.registry.get(device.deviceId);
-      if (session) {
-        session.approvedCommands = new Set(device.approvedCommands);
-        session.connection.sendEvent('node.pair.resolved', { requestId, nodeId: device.deviceId, decision: 'approved', ts });
-      }
+      const { device } = await approveRequest(gateway, requestId, without);
       return { requestId, device: toPairedInfo(device, isConnected(gateway, device.deviceId)) };
     },
   }),
@@ -78,15 +102,7 @@ export const deviceMethods: MethodDefinition<any>[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: DevicePairRejectParamsSchema,
-    handler: async ({ gateway }, { requestId }) => {
-      const request = await callStore(() => gateway.store.reject(requestId));
-      gateway.broadcaster.broadcast(
-        'device.pair.resolved',
-        { requestId, deviceId: request.deviceId, decision: 'rejected', ts: Date.now() },
-        { scope: 'operator.pairing' },
-      );
-      return pendingInfo(gateway, request);
-    },
+    handler: async ({ gateway }, { requestId }) => pendingInfo(gateway, await rejectRequest(gateway, requestId)),
   }),
   defineMethod({
     method: 'device.pair.remove',
@@ -94,9 +110,7 @@ export const deviceMethods: MethodDefinition<any>[] = [
     scope: 'operator.pairing',
     params: DevicePairRemoveParamsSchema,
     handler: async ({ gateway }, { deviceId }) => {
-      const device = await callStore(() => gateway.store.remove(deviceId));
-      const closed = gateway.disconnectDevice(deviceId, CloseCode.CLIENT_INVALIDATED, 'client invalidated: device removed');
-      gateway.broadcaster.broadcast('node.pair.resolved', { requestId: '', nodeId: deviceId, decision: 'removed', ts: Date.now() }, { scope: 'operator.pairing' });
+      const { device, closed } = await removeDevice(gateway, deviceId);
       return { ...toPairedInfo(device, false), disconnected: closed };
     },
   }),

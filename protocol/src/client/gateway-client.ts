@@ -42,6 +42,8 @@ export interface GatewayClientOptions {
   commands?: string[];
   permissions?: Record<string, boolean>;
   pathEnv?: string;
+  /** Sent as ConnectParams.userAgent, e.g. `tether-node/0.1.0`. */
+  userAgent?: string;
   /** The gateway's shared token (the owner's credential). */
   token?: string;
   /** A device token this device received earlier in `hello-ok.auth.deviceToken`. */
@@ -289,6 +291,7 @@ export class GatewayClient {
     if (o.commands) params.commands = o.commands;
     if (o.permissions) params.permissions = o.permissions;
     if (o.pathEnv) params.pathEnv = o.pathEnv;
+    if (o.userAgent) params.userAgent = o.userAgent;
     if (Object.keys(auth).length > 0) params.auth = auth;
     if (o.identity) {
       const signedAt = challenge.ts;

@@ -1,0 +1,186 @@
+// `npm run bench`: start a real gateway and node-agent on 127.0.0.1 and measure start time, RSS,
+// `node.invoke` (system.which) latency/throughput, and handshake rate. Prints a table with the
+// targets from DESIGN.md and writes bench/results/mesh-<timestamp>.json and bench/results/latest.json.
+// Never pass/fail: targets are reported, not asserted. The load client runs in this process, so on a
+// 2-core machine it competes with the gateway and the node-agent for CPU.
+//
+// Options: --quick (smaller counts), --profile (gateway and node-agent under --cpu-prof; profiles in bench/results/prof/).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { invokeWhich, nodeList, operatorClient, runLoad, signedNodeHandshakes, tokenHandshakes } from './lib/load.mjs';
+import { readCpuMs, readMachineCpuMs, readRss, startGateway, startNodeAgent, stopAll, stopProcess } from './lib/procs.mjs';
+import { median, round } from './lib/stats.mjs';
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const PROFILE = args.has('--profile');
+const RESULTS = new URL('./results/', import.meta.url).pathname;
+const N = QUICK
+  ? { starts: 3, warmup: 200, c1: 500, c16: 2000, handshakes: 300 }
+  : { starts: 5, warmup: 500, c1: 3000, c16: 20000, handshakes: 2000 };
+const HANDSHAKE_CONCURRENCY = 8;
+const IDLE_MS = 1000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+/** Runs `fn` and reports the CPU the gateway, the node and this client used meanwhile, as % of one core. */
+async function withCpu(pids, fn) {
+  const before = pids.map(readCpuMs);
+  const self = process.cpuUsage();
+  const machine = readMachineCpuMs();
+  const t0 = performance.now();
+  const result = await fn();
+  const wall = performance.now() - t0;
+  const pct = (ms) => Math.round((ms / wall) * 100);
+  const used = process.cpuUsage(self);
+  const cpu = { gateway: pct(readCpuMs(pids[0]) - before[0]), node: pct(readCpuMs(pids[1]) - before[1]), client: pct((used.user + used.system) / 1000) };
+  // Everything else the machine did meanwhile (kernel softirq for loopback, other workloads).
+  cpu.other = Math.max(0, pct(readMachineCpuMs().busyMs - machine.busyMs) - cpu.gateway - cpu.node - cpu.client);
+  result.cpuPercent = cpu;
+  return result;
+}
+
+async function measureStarts() {
+  const runs = [];
+  for (let i = 0; i < N.starts; i++) {
+    const gateway = await startGateway();
+    runs.push(round(gateway.startMs, 1));
+    await stopProcess(gateway);
+  }
+  return { runsMs: runs, medianMs: round(median(runs), 1), minMs: Math.min(...runs), maxMs: Math.max(...runs) };
+}
+
+/** CPU the rest of the machine is using right now (other workloads), as % of one core, over `ms`. */
+async function backgroundLoad(ms = 1000) {
+  const before = readMachineCpuMs();
+  await sleep(ms);
+  const after = readMachineCpuMs();
+  return Math.round(((after.busyMs - before.busyMs) / (after.totalMs - before.totalMs)) * availableParallelism() * 100);
+}
+
+function gitCommit() {
+  try {
+    const cwd = new URL('..', import.meta.url).pathname;
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
+  const results = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, memGb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform}-${process.arch}` },
+    counts: { ...N, handshakeConcurrency: HANDSHAKE_CONCURRENCY },
+    profiled: PROFILE, // --cpu-prof slows both processes; do not compare these numbers with normal runs
+    note: 'Load client runs in the bench process and shares the CPU cores with the gateway and the node-agent.',
+  };
+
+  results.backgroundCpuPercentBefore = await backgroundLoad();
+  if (results.backgroundCpuPercentBefore > 20) log(`warning: the machine is already busy (${results.backgroundCpuPercentBefore}% of one core); numbers will be noisy`);
+  log(`gateway start × ${N.starts}`);
+  results.start = await measureStarts();
+
+  const nodeArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(RESULTS, 'prof')] : [];
+  const gateway = await startGateway({ nodeArgs });
+  await sleep(IDLE_MS);
+  results.gatewayRssIdle = readRss(gateway.pid);
+
+  const node = await startNodeAgent(gateway.url, { nodeArgs });
+  results.nodeConnectMs = round(node.connectMs, 1);
+  await sleep(IDLE_MS);
+  results.nodeRssIdle = readRss(node.pid);
+  results.gatewayRssWithNode = readRss(gateway.pid);
+
+  const client = operatorClient(gateway.url, gateway.token);
+  await client.connect();
+  const { nodes } = await client.request('node.list', {});
+  const nodeId = nodes.find((n) => n.connected)?.nodeId;
+  if (!nodeId) throw new Error(`node.list shows no connected node: ${JSON.stringify(nodes)}`);
+  const pids = [gateway.pid, node.pid];
+
+  log(`warm-up: ${N.warmup} invokes + ${N.warmup} node.list`);
+  await runLoad(invokeWhich(client, nodeId), { total: N.warmup, concurrency: 4 });
+  await runLoad(nodeList(client), { total: N.warmup, concurrency: 4 });
+
+  log('node.list baseline (gateway only)');
+  results.nodeList = {
+    c1: await withCpu(pids, () => runLoad(nodeList(client), { total: N.c1, concurrency: 1 })),
+    c16: await withCpu(pids, () => runLoad(nodeList(client), { total: N.c16, concurrency: 16 })),
+  };
+  log('node.invoke system.which');
+  results.invoke = {
+    c1: await withCpu(pids, () => runLoad(invokeWhich(client, nodeId), { total: N.c1, concurrency: 1 })),
+    c16: await withCpu(pids, () => runLoad(invokeWhich(client, nodeId), { total: N.c16, concurrency: 16 })),
+  };
+  await client.close();
+  results.gatewayRssAfterInvokes = readRss(gateway.pid);
+  results.nodeRssAfterInvokes = readRss(node.pid);
+
+  log(`handshakes: ${N.handshakes} token, ${N.handshakes} signed node, ${HANDSHAKE_CONCURRENCY} at a time`);
+  results.handshakes = {
+    token: await withCpu(pids, () => tokenHandshakes(gateway.url, gateway.token, { total: N.handshakes, concurrency: HANDSHAKE_CONCURRENCY })),
+    signedNode: await withCpu(pids, () => signedNodeHandshakes(gateway.url, gateway.token, { total: N.handshakes, concurrency: HANDSHAKE_CONCURRENCY })),
+  };
+  results.gatewayRssAfterHandshakes = readRss(gateway.pid);
+
+  await stopProcess(node);
+  await stopProcess(gateway);
+  results.backgroundCpuPercentAfter = await backgroundLoad();
+  return results;
+}
+
+function printTable(r) {
+  const mb = (x) => `${x.rssMb.toFixed(1)} MB`;
+  const lat = (x) => `p50 ${x.p50Ms.toFixed(2)} / p95 ${x.p95Ms.toFixed(2)} / p99 ${x.p99Ms.toFixed(2)} ms, ${x.perSecond.toLocaleString('en-US')}/s`;
+  const rate = (x) => `${x.perSecond.toLocaleString('en-US')}/s (p50 ${x.p50Ms.toFixed(2)} ms)`;
+  const errs = (x) => (x.errors ? ` [${x.errors} errors]` : '');
+  const cpu = (x) => `CPU gw ${x.cpuPercent.gateway}% node ${x.cpuPercent.node}% client ${x.cpuPercent.client}% other ${x.cpuPercent.other}%`;
+  const rows = [
+    ['gateway start → accepting', `median ${r.start.medianMs} ms (min ${r.start.minMs}, max ${r.start.maxMs}, n=${r.start.runsMs.length})`, '< 300 ms', ''],
+    ['gateway RSS after start (idle)', mb(r.gatewayRssIdle), '< 80 MB', `${mb(r.gatewayRssWithNode)} with node`],
+    ['gateway RSS after load', mb(r.gatewayRssAfterHandshakes), '', `after invokes ${mb(r.gatewayRssAfterInvokes)}`],
+    ['node RSS after start (idle)', mb(r.nodeRssIdle), '< 60 MB', `after invokes ${mb(r.nodeRssAfterInvokes)}`],
+    ['node.invoke system.which, 1 in flight', lat(r.invoke.c1) + errs(r.invoke.c1), 'p50 < 1 ms', cpu(r.invoke.c1)],
+    ['node.invoke system.which, 16 in flight', lat(r.invoke.c16) + errs(r.invoke.c16), '> 5,000/s', cpu(r.invoke.c16)],
+    ['node.list (gateway only), 1 in flight', lat(r.nodeList.c1) + errs(r.nodeList.c1), '', cpu(r.nodeList.c1)],
+    ['node.list (gateway only), 16 in flight', lat(r.nodeList.c16) + errs(r.nodeList.c16), '', cpu(r.nodeList.c16)],
+    [`handshakes/s, shared token (${HANDSHAKE_CONCURRENCY} at a time)`, rate(r.handshakes.token) + errs(r.handshakes.token), '> 1,000/s', cpu(r.handshakes.token)],
+    [`signed node handshakes/s (${HANDSHAKE_CONCURRENCY} at a time)`, rate(r.handshakes.signedNode) + errs(r.handshakes.signedNode), '', cpu(r.handshakes.signedNode)],
+  ];
+  const header = ['Metric', 'Measured', 'Target', 'Notes'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  const m = r.machine;
+  console.log(`\nTether mesh benchmark — ${r.date}`);
+  console.log(`${m.cores} cores (${m.cpu}), ${m.memGb} GB, Node ${m.node}, ${m.platform}`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+  console.log(`Background CPU before/after the run (other workloads): ${r.backgroundCpuPercentBefore}% / ${r.backgroundCpuPercentAfter}% of one core`);
+  console.log(`\nNote: ${r.note} "CPU gw/node/client" is CPU time used by the gateway, the node-agent and the bench client during that run, as % of one core (2 cores = 200%); "other" is the rest of the machine (kernel, other workloads).`);
+}
+
+let exitCode = 0;
+try {
+  const results = await main();
+  printTable(results);
+  mkdirSync(RESULTS, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  const file = join(RESULTS, `mesh-${results.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, json);
+  writeFileSync(join(RESULTS, 'latest.json'), json);
+  console.log(`Wrote ${file} and bench/results/latest.json`);
+} catch (error) {
+  console.error(`[bench] failed: ${error?.stack ?? error}`);
+  exitCode = 1;
+} finally {
+  await stopAll();
+}
+process.exit(exitCode);

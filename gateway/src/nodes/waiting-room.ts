@@ -1,0 +1,53 @@
+/**
+ * Nodes held connected while their pairing request waits for an operator (see `holdsWhilePending`).
+ * They never retry, so their request is refreshed here before it would expire, and a decision made
+ * elsewhere (another process writing the store) reaches them too.
+ */
+import { CloseCode } from '@tether/protocol';
+import type { DeviceClaim } from '@tether/pairing';
+import type { Connection } from '../connection.js';
+import type { GatewayContext } from '../context.js';
+
+export const WAITING_REFRESH_MS = 60_000;
+
+export class WaitingRoom {
+  private readonly waiting = new Map<Connection, DeviceClaim>();
+
+  add(connection: Connection, claim: DeviceClaim): void {
+    this.waiting.set(connection, claim);
+  }
+
+  delete(connection: Connection): void {
+    this.waiting.delete(connection);
+  }
+
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  /** Refreshes each waiting node's request; applies approvals and rejections that happened meanwhile. */
+  async refresh(gateway: GatewayContext): Promise<void> {
+    for (const [connection, claim] of this.waiting) {
+      if (!connection.isOpen) {
+        this.waiting.delete(connection);
+        continue;
+      }
+      const decision = await gateway.store.admit(claim, undefined, { autoApprove: false });
+      if (decision.kind === 'rejected') {
+        connection.close(CloseCode.POLICY_VIOLATION, 'pairing rejected');
+        this.waiting.delete(connection);
+      } else if (decision.kind === 'admitted') {
+        this.release(gateway, claim.deviceId, decision.device.approvedCommands);
+      }
+    }
+  }
+
+  /** The device was approved: its held sessions gain the approved commands. */
+  release(gateway: GatewayContext, deviceId: string, approvedCommands: string[]): void {
+    for (const [connection, claim] of this.waiting) {
+      if (claim.deviceId === deviceId) this.waiting.delete(connection);
+    }
+    const session = gateway.registry.get(deviceId);
+    if (session) session.approvedCommands = new Set(approvedCommands);
+  }
+}
