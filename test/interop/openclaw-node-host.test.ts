@@ -16,26 +16,33 @@ describe.each([CURRENT, LEGACY] as OpenclawVersion[])('openclaw@%s node host →
     const name = `oc-${version.replace(/\./g, '-')}`;
     const host = startOpenclawNodeHost(version, gateway.port, name);
 
-    // It appears in `tether devices list` with the request id it logs, and its declared commands.
-    const logged = await host.waitFor(/requestId: ([0-9a-f-]{36})/, 120_000);
-    const { pending } = await runTetherJson<DevicePairListResult>(['devices', 'list', ...gw]);
-    const request = pending.find((p) => p.displayName === name);
-    expect(request?.requestId).toBe(logged[1]);
-    expect(request?.commands).toEqual(expect.arrayContaining(['system.run', 'system.which']));
-    expect(request?.clientId).toBe('node-host');
-
-    // It keeps retrying while pending instead of pausing.
-    await eventually(async () => ((host.output().match(/pairing required/g) ?? []).length >= 2 ? true : undefined), 30_000, 250);
+    // It appears in `tether devices list` with its declared commands, connected but without commands.
+    const request = await eventually(async () => {
+      const { pending } = await runTetherJson<DevicePairListResult>(['devices', 'list', ...gw]);
+      return pending.find((p) => p.displayName === name);
+    }, 120_000, 500);
+    expect(request.commands).toEqual(expect.arrayContaining(['system.run', 'system.which']));
+    expect(request.clientId).toBe('node-host');
+    const held = await eventually(async () => {
+      const { nodes } = await runTetherJson<NodeListResult>(['nodes', 'list', ...gw]);
+      return nodes.find((n) => n.displayName === name && n.connected);
+    }, 30_000, 500);
+    expect(held).toMatchObject({ approvalState: 'pending-approval', commands: [], pendingRequestId: request.requestId });
     expect(host.output()).not.toMatch(/reconnect paused|waiting for operator action/);
+    const refused = await runTether(['nodes', 'invoke', '--node', name, ...gw, '--command', 'system.which', '--params', '{"bins":["sh"]}']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`tether devices approve`);
 
-    const approve = await runTether(['devices', 'approve', request!.requestId, ...gw]);
-    expect(approve.code).toBe(0);
     const pid = host.child.pid;
-    // OpenClaw's own backoff reaches 30 s while it waits, so allow for one full step.
+    const approve = await runTether(['devices', 'approve', request.requestId, ...gw]);
+    expect(approve.code).toBe(0);
+    const approvedAt = Date.now();
     const nodes = await eventually(async () => {
       const list = await runTetherJson<NodeListResult>(['nodes', 'list', ...gw]);
-      return list.nodes.find((n) => n.displayName === name && n.connected) ? list.nodes : undefined;
-    }, 60_000, 500);
+      return list.nodes.find((n) => n.displayName === name && n.connected && n.commands.length > 0) ? list.nodes : undefined;
+    }, 10_000, 100);
+    // Online at once: it never left.
+    expect(Date.now() - approvedAt).toBeLessThan(2_000);
     expect(host.child.pid).toBe(pid);
     expect(host.child.exitCode).toBeNull();
     expect(nodes.find((n) => n.displayName === name)?.commands).toEqual(expect.arrayContaining(['system.run', 'system.which']));

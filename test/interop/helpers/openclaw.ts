@@ -2,7 +2,7 @@
  * The real OpenClaw peer: node hosts, CLI calls and a gateway, each with its own state dir, on
  * loopback only, with everything that reaches outside switched off. Installed by ../install-peer.mjs.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePeerInstalled } from '../install-peer.mjs';
 import { runProcess, spawnProcess, tempDir, type CliResult, type Spawned } from '../../helpers/processes.js';
@@ -60,6 +60,13 @@ export function startOpenclawNodeHost(version: OpenclawVersion, port: number, di
     nodeHost: { browserProxy: { enabled: false } },
     ...(version === LEGACY ? { plugins: { enabled: false } } : {}),
   });
+  // The node owner's exec policy: the v3-era host asks for approval by default; allow runs, as
+  // `tether node policy --security full` does for a Tether node.
+  mkdirSync(join(home.stateDir, '.openclaw'), { recursive: true });
+  writeFileSync(
+    join(home.stateDir, '.openclaw', 'exec-approvals.json'),
+    JSON.stringify({ version: 1, defaults: { security: 'full', ask: 'off', askFallback: 'full' }, agents: {} }),
+  );
   const [command, args] = openclawArgs(version, ['node', 'run', '--host', '127.0.0.1', '--port', String(port), '--display-name', displayName]);
   return { ...spawnProcess(command, args, { ...home.env, ...env }, { group: true }), home };
 }
