@@ -39,6 +39,10 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   for (const key of ['TETHER_GATEWAY_URL', 'TETHER_GATEWAY_TOKEN', 'TETHER_GATEWAY_PORT', 'TETHER_STATE_DIR', 'TETHER_NODE_STATE_DIR']) {
     if (!(key in extra)) delete env[key];
   }
+  // Children are real programs, not tests: OpenClaw, for one, goes quiet when it sees the test runner.
+  for (const key of Object.keys(env)) {
+    if ((key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'TEST') && !(key in extra)) delete env[key];
+  }
   return env;
 }
 
