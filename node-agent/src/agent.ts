@@ -70,14 +70,18 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       const requestId = typeof error.details?.requestId === 'string' ? error.details.requestId : undefined;
       if (!requestId || requestId === announcedRequest) return;
       announcedRequest = requestId;
-      const code = challenge?.gatewayPublicKey ? safeCode(challenge.gatewayPublicKey, identity.publicKey) : undefined;
+      // Only a Tether gateway sends its key in the challenge; without it this is an OpenClaw gateway.
+      const isTether = typeof challenge?.gatewayPublicKey === 'string';
+      const code = isTether ? safeCode(challenge.gatewayPublicKey!, identity.publicKey) : undefined;
       log(
         [
           `waiting for approval on the gateway (${options.url})`,
           `  request id:        ${requestId}`,
           ...(code ? [`  verification code: ${code}  (check that \`tether devices list\` shows the same code)`] : []),
           `  approve it on the gateway host with:`,
-          `    tether devices approve ${requestId}`,
+          isTether
+            ? `    tether devices approve ${requestId}`
+            : `    openclaw devices approve ${requestId}   (then \`openclaw nodes approve\` for its commands)`,
         ].join('\n'),
       );
     },
