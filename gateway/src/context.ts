@@ -3,6 +3,7 @@ import type { DeviceIdentity, PairingStore } from '@tether/pairing';
 import type { Broadcaster } from './broadcast.js';
 import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
+import type { PublicKeyCache } from './key-cache.js';
 import type { Logger } from './log.js';
 import type { IdempotencyCache } from './nodes/idempotency.js';
 import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
@@ -16,6 +17,7 @@ export interface GatewayContext {
   listen: { host: string; port: number };
   store: PairingStore;
   registry: NodeRegistry;
+  publicKeys: PublicKeyCache;
   waitingRoom: WaitingRoom;
   broadcaster: Broadcaster;
   identity: DeviceIdentity;

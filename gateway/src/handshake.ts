@@ -15,7 +15,6 @@ import {
   ROLES,
   SUPPORTED_PROTOCOLS,
   deriveDeviceId,
-  publicKeyObjectFromRaw,
   rawPublicKeyFrom,
   signatureToken,
   verifyDeviceAuthSignature,
@@ -139,7 +138,7 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
   if (device.nonce.trim() === '') return proofFailure(DetailCode.DEVICE_AUTH_NONCE_REQUIRED, 'device-nonce-missing', 'device nonce required');
   if (device.nonce !== connection.nonce) return proofFailure(DetailCode.DEVICE_AUTH_NONCE_MISMATCH, 'device-nonce-mismatch', 'device nonce mismatch');
   const verified = verifyDeviceAuthSignature(
-    publicKeyObjectFromRaw(raw),
+    gateway.publicKeys.get(raw),
     {
       deviceId: device.id,
       clientId: params.client.id,

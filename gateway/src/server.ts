@@ -12,6 +12,7 @@ import { Broadcaster } from './broadcast.js';
 import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http.js';
+import { PublicKeyCache } from './key-cache.js';
 import { createLogger, type Logger } from './log.js';
 import { MethodRegistry } from './method-registry.js';
 import { deviceMethods } from './methods/device.js';
@@ -61,6 +62,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       listen: { host: config.host, port: config.port },
       store,
       registry: new NodeRegistry(),
+      publicKeys: new PublicKeyCache(),
       waitingRoom: new WaitingRoom(),
       broadcaster,
       identity,
