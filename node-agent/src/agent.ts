@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { GatewayClient, type ClientStatus, type GatewayError } from '@tether/protocol';
 import { loadOrCreateIdentity, verificationCode, type DeviceIdentity } from '@tether/pairing';
-import { CapabilityRegistry, createSystemProvider } from './capabilities/index.js';
 import { InvokeHandler } from './invoke-handler.js';
 import { wirePlatform } from './platform.js';
+import { detectCapabilities } from './providers.js';
 import { loadOrCreateNodeRecord, readDeviceToken, saveDeviceToken } from './state.js';
 
 export const NODE_AGENT_VERSION = '0.1.0';
@@ -38,8 +38,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   const log = options.log ?? ((message: string) => process.stderr.write(`[node] ${message}\n`));
   const identity = loadOrCreateIdentity({ dir: identityDir(options.stateDir), resetHint: 'tether node identity --reset' });
   const record = await loadOrCreateNodeRecord(options.stateDir, options.displayName);
-  const capabilities = new CapabilityRegistry([createSystemProvider({ stateDir: options.stateDir })]);
-  await capabilities.detectAll();
+  const capabilities = await detectCapabilities({ stateDir: options.stateDir, console: (line) => log(line) });
   const commands = capabilities.commands();
   const { platform, deviceFamily } = wirePlatform();
 

@@ -4,3 +4,6 @@ export * from './state.js';
 export * from './platform.js';
 export * from './capabilities/index.js';
 export * from './exec-policy/index.js';
+export * from './providers.js';
+export * from './node-config.js';
+export * from './doctor.js';

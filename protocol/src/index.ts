@@ -10,5 +10,7 @@ export * from './methods/gateway.js';
 export * from './commands/system.js';
 export * from './client/gateway-client.js';
 export * from './client/backoff.js';
+export * from './commands/camera.js';
+export * from './commands/screen.js';
 export * from './commands/location.js';
 export * from './commands/notify.js';

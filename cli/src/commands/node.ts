@@ -78,6 +78,20 @@ export function nodeCommand(): Command {
     );
 
   node
+    .command('doctor')
+    .description('which command families this node can offer, and how to fix the missing ones')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (flags) => {
+        const { detectCapabilities, doctorReport, formatDoctorReport, resolveNodeStateDir } = await nodeAgent();
+        const report = await doctorReport(await detectCapabilities({ stateDir: resolveNodeStateDir(flags.stateDir) }));
+        if (flags.json) return printJson(report);
+        process.stdout.write(`${formatDoctorReport(report)}\n`);
+      }),
+    );
+
+  node
     .command('identity')
     .description("show this node's device id and public key")
     .option('--reset', 'delete the key pair and create a new one (the node must be paired again)')

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import type { GatewayClient, NodeInfo, NodeInvokeResult, NodeListResult, SystemRunResult } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
+import { captureCommands } from './nodes-capture.js';
 import { withGateway } from '../gateway-target.js';
 import { resolveNode } from '../node-target.js';
 import { ago, CliError, printJson, printTable, usageError } from '../output.js';
@@ -143,5 +144,6 @@ export function nodesCommand(): Command {
       return run.exitCode;
     }),
   );
+  for (const command of captureCommands()) nodes.addCommand(command);
   return nodes;
 }
