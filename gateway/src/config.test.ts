@@ -57,7 +57,19 @@ describe('resolveGatewayConfig', () => {
       autoApproveLoopback: true,
       tickIntervalMs: 30000,
       invokeTimeoutMs: 30000,
+      allowCommands: [],
+      denyCommands: [],
+      configPath: join(dir, 'tether.json'),
     });
+  });
+
+  it('reads command allow and deny lists, and rejects unknown command names', () => {
+    const dir = stateDir('{ nodes: { allowCommands: ["file.*"], denyCommands: ["camera.clip"] } }');
+    expect(resolveGatewayConfig(dir, {}, {})).toMatchObject({ allowCommands: ['file.*'], denyCommands: ['camera.clip'] });
+    const bad = stateDir('{ nodes: { denyCommands: ["camera.snapp"] } }');
+    const error = configError(() => resolveGatewayConfig(bad, {}, {}));
+    expect(error.message).toContain('camera.snapp');
+    expect(error.message).toContain('silently do nothing');
   });
 
   it('reads a JSON5 file with comments, unquoted keys and trailing commas', () => {
@@ -71,6 +83,9 @@ describe('resolveGatewayConfig', () => {
       autoApproveLoopback: false,
       tickIntervalMs: 5000,
       invokeTimeoutMs: 1234,
+      allowCommands: [],
+      denyCommands: [],
+      configPath: join(dir, 'tether.json'),
     });
   });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import JSON5 from 'json5';
 import { z } from 'zod';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
+import { unknownCommandNames } from './nodes/command-policy.js';
 
 export const CONFIG_FILE_NAME = 'tether.json';
 
@@ -37,6 +38,8 @@ const GatewayFileSchema = z
     nodes: z
       .object({
         invokeTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+        allowCommands: z.array(z.string().min(1)).optional(),
+        denyCommands: z.array(z.string().min(1)).optional(),
       })
       .strict()
       .optional(),
@@ -63,6 +66,9 @@ export interface GatewayConfig {
   autoApproveLoopback: boolean;
   tickIntervalMs: number;
   invokeTimeoutMs: number;
+  allowCommands: string[];
+  denyCommands: string[];
+  configPath: string;
 }
 
 export interface GatewayOverrides {
@@ -97,7 +103,7 @@ const KNOWN_KEYS: Record<string, string[]> = {
   gateway: ['host', 'port', 'auth', 'tickIntervalMs'],
   'gateway.auth': ['mode', 'token'],
   pairing: ['autoApproveLoopback'],
-  nodes: ['invokeTimeoutMs'],
+  nodes: ['invokeTimeoutMs', 'allowCommands', 'denyCommands'],
 };
 
 function describeIssues(path: string, issues: z.core.$ZodIssue[]): string {
@@ -167,7 +173,17 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     autoApproveLoopback: overrides.autoApproveLoopback ?? file.pairing?.autoApproveLoopback ?? true,
     tickIntervalMs: file.gateway?.tickIntervalMs ?? TICK_INTERVAL_MS,
     invokeTimeoutMs: file.nodes?.invokeTimeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS,
+    allowCommands: file.nodes?.allowCommands ?? [],
+    denyCommands: file.nodes?.denyCommands ?? [],
+    configPath: join(stateDir, CONFIG_FILE_NAME),
   };
+  const unknown = unknownCommandNames([...config.allowCommands, ...config.denyCommands]);
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `unknown command name(s) in nodes.allowCommands/denyCommands of ${config.configPath}: ${unknown.join(', ')}. ` +
+        `Use exact names such as camera.snap or a family such as camera.*; a misspelt name would silently do nothing.`,
+    );
+  }
   if (token !== undefined) {
     if (token.length < 16) throw new ConfigError('the gateway token must be at least 16 characters; use a long random value');
     config.token = token;

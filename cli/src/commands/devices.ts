@@ -1,6 +1,6 @@
 /** `tether devices …`: see, approve, reject and remove devices, and manage their tokens. */
 import { Command } from 'commander';
-import type { DevicePairListResult, PendingRequestInfo } from '@tether/protocol';
+import { CAPTURE_COMMANDS, type DevicePairListResult, type PendingRequestInfo } from '@tether/protocol';
 import { resolveDeviceId } from '@tether/pairing';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
@@ -36,7 +36,7 @@ function printDevices(result: DevicePairListResult): void {
         r.displayName ?? '-',
         r.scopes.length > 0 ? `${r.role} (${r.scopes.join(',')})` : r.role,
         r.verificationCode ?? '-',
-        r.commands.join(',') || '-',
+        r.commands.map((c) => (CAPTURE_COMMANDS.has(c) ? `${c}*` : c)).join(',') || '-',
         r.remoteIp ?? '-',
         ago(r.ts),
         r.isRepair ? `repair: ${r.reason}` : 'new pairing',
@@ -58,7 +58,12 @@ function printDevices(result: DevicePairListResult): void {
       ]),
     );
   }
-  if (result.pending.length > 0) process.stdout.write(`\nApprove with: tether devices approve <request>\n`);
+  if (result.pending.length > 0) {
+    if (result.pending.some((r) => r.commands.some((c) => CAPTURE_COMMANDS.has(c)))) {
+      process.stdout.write('\n* captures people or their location; leave any of them out with: tether devices approve <request> --without camera.snap …\n');
+    }
+    process.stdout.write(`\nApprove with: tether devices approve <request>\n`);
+  }
 }
 
 export function devicesCommand(): Command {
@@ -92,6 +97,10 @@ export function devicesCommand(): Command {
         const d = result.device;
         process.stdout.write(`Approved ${d.displayName ?? d.deviceId} (${d.deviceId.slice(0, 12)}), request ${result.requestId}\n`);
         process.stdout.write(`Commands: ${d.commands.join(', ') || 'none'}\n`);
+        const capture = d.commands.filter((c) => CAPTURE_COMMANDS.has(c));
+        if (capture.length > 0) {
+          process.stdout.write(`It may capture people or their location with: ${capture.join(', ')} (to withdraw: tether devices remove, then approve again with --without)\n`);
+        }
       }
     }),
   );

@@ -24,7 +24,7 @@ function describeNode(gateway: GatewayContext, nodeId: string, device: PairedDev
     paired: device !== undefined,
     connected: session !== undefined,
     caps: [...(session?.caps ?? device?.caps ?? [])].sort(),
-    commands: session ? effectiveCommands(session) : [...(device?.approvedCommands ?? [])].sort(),
+    commands: session ? effectiveCommands(session, gateway.config) : [...(device?.approvedCommands ?? [])].sort(),
     approvalState: device ? (pending ? 'pending-reapproval' : 'approved') : pending ? 'pending-approval' : 'unapproved',
   };
   // The live session knows best; the paired record remembers a node that is offline.
@@ -102,7 +102,7 @@ export const nodeMethods: MethodDefinition<any>[] = [
           retryable: true,
         });
       }
-      const decision = checkNodeCommand(session, params.command);
+      const decision = checkNodeCommand(session, params.command, gateway.config);
       if (!decision.allowed) {
         throw new GatewayError({
           code: ErrorCode.INVALID_REQUEST,
