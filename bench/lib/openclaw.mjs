@@ -354,3 +354,6 @@ export async function startTetherGateway({ node = process.execPath, timeoutMs = 
   const token = readFileSync(join(stateDir, 'gateway.token'), 'utf8').trim();
   return { kind: 'tether', proc, pid: proc.pid, port: ready.port, url: ready.url, token, stateDir, readyMs };
 }
+
+// Interrupted: exit, so that the 'exit' handler above ends our groups.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));

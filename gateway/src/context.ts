@@ -3,8 +3,10 @@ import type { DeviceIdentity, PairingStore } from '@tether/pairing';
 import type { Broadcaster } from './broadcast.js';
 import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
+import type { ExecApprovalRegistry } from './exec-approvals/registry.js';
 import type { PublicKeyCache } from './key-cache.js';
 import type { Logger } from './log.js';
+import type { MediaStore } from './media/media-store.js';
 import type { IdempotencyCache } from './nodes/idempotency.js';
 import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
 import type { WaitingRoom } from './nodes/waiting-room.js';
@@ -17,6 +19,8 @@ export interface GatewayContext {
   listen: { host: string; port: number };
   store: PairingStore;
   registry: NodeRegistry;
+  execApprovals: ExecApprovalRegistry;
+  media: MediaStore;
   publicKeys: PublicKeyCache;
   waitingRoom: WaitingRoom;
   broadcaster: Broadcaster;
@@ -39,4 +43,6 @@ export const GATEWAY_EVENTS = [
   'node.pair.resolved',
   'node.invoke.request',
   'node.invoke.cancel',
+  'exec.approval.requested',
+  'exec.approval.resolved',
 ] as const;

@@ -12,10 +12,13 @@ import { Broadcaster } from './broadcast.js';
 import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http.js';
+import { MediaStore } from './media/media-store.js';
 import { PublicKeyCache } from './key-cache.js';
 import { createLogger, type Logger } from './log.js';
 import { MethodRegistry } from './method-registry.js';
 import { deviceMethods } from './methods/device.js';
+import { execApprovalMethods } from './methods/exec-approvals.js';
+import { ExecApprovalRegistry } from './exec-approvals/registry.js';
 import { gatewayMethods } from './methods/gateway.js';
 import { nodeMethods } from './methods/node.js';
 import { nodePairMethods } from './methods/node-pair.js';
@@ -51,8 +54,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const sharedToken = config.authMode === 'token' ? (config.token ?? loadOrCreateSharedToken(config.stateDir)) : undefined;
     const identity = loadOrCreateIdentity({ dir: join(config.stateDir, 'identity') });
     store = await PairingStore.open({ stateDir: config.stateDir });
+    // Media is a hand-off between a node and an operator, not storage: start and end empty.
+    const media = new MediaStore({ dir: join(config.stateDir, 'media') });
+    await media.clear();
     const methods = new MethodRegistry();
-    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods]);
+    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods]);
     const broadcaster = new Broadcaster();
     const context: GatewayContext = {
       config,
@@ -62,6 +68,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       listen: { host: config.host, port: config.port },
       store,
       registry: new NodeRegistry(),
+      execApprovals: new ExecApprovalRegistry({ broadcaster, log }),
+      media,
       publicKeys: new PublicKeyCache(),
       waitingRoom: new WaitingRoom(),
       broadcaster,
@@ -106,12 +114,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       context.waitingRoom.refresh(context).catch((error: Error) => log.warn(`refreshing waiting nodes failed: ${error.message}`));
     }, WAITING_REFRESH_MS);
     refreshWaiting.unref();
+    const sweepMedia = setInterval(() => void media.sweep().catch(() => undefined), 60_000);
+    sweepMedia.unref();
 
     let closing: Promise<void> | undefined;
     const close = (reason = 'gateway stopping'): Promise<void> => {
       closing ??= (async () => {
         clearInterval(tick);
         clearInterval(refreshWaiting);
+        clearInterval(sweepMedia);
         broadcaster.broadcast('shutdown', { reason });
         context.registry.failAll(
           new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `gateway shutting down (${reason})`, details: { code: DetailCode.SHUTTING_DOWN }, retryable: true }),
@@ -127,6 +138,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await store?.close();
+        await media.clear();
         removeRuntimeInfo(config.stateDir);
         releaseLock();
       })();

@@ -7,6 +7,8 @@ import { GatewayClient, type ClientStatus, type GatewayError } from '@tether/pro
 import { loadOrCreateIdentity, verificationCode, type DeviceIdentity } from '@tether/pairing';
 import { InvokeHandler } from './invoke-handler.js';
 import { wirePlatform } from './platform.js';
+import { httpOriginOf, offloadLargeMedia } from './media-offload.js';
+import { readNodeConfig } from './node-config.js';
 import { detectCapabilities } from './providers.js';
 import { loadOrCreateNodeRecord, readDeviceToken, saveDeviceToken } from './state.js';
 
@@ -40,6 +42,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   const record = await loadOrCreateNodeRecord(options.stateDir, options.displayName);
   const capabilities = await detectCapabilities({ stateDir: options.stateDir, console: (line) => log(line) });
   const commands = capabilities.commands();
+  const inlineMaxBytes = readNodeConfig(options.stateDir).media.inlineMaxBytes;
+  let deviceToken = readDeviceToken(options.stateDir, options.url);
   const { platform, deviceFamily } = wirePlatform();
 
   let announcedRequest: string | undefined;
@@ -57,10 +61,11 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     // Tells a Tether gateway that this node retries by itself while pairing is pending.
     userAgent: `tether-node/${NODE_AGENT_VERSION}`,
     token: options.token,
-    deviceToken: readDeviceToken(options.stateDir, options.url),
+    deviceToken,
     identity,
     onEvent: (event, payload) => invokes.onEvent(event, payload),
     onDeviceToken: (token, hello) => {
+      deviceToken = token;
       void saveDeviceToken(options.stateDir, options.url, token, hello.auth?.role ?? 'node', hello.auth?.scopes ?? []).catch((error: Error) =>
         log(`could not save the device token: ${error.message}`),
       );
@@ -86,7 +91,20 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     },
     onStatus: (status: ClientStatus) => onStatus(status),
   });
-  const invokes = new InvokeHandler({ nodeId: () => identity.deviceId, capabilities, transport: client, log });
+  const invokes = new InvokeHandler({
+    nodeId: () => identity.deviceId,
+    capabilities,
+    transport: client,
+    log,
+    // Only a Tether gateway (it sends its key in the challenge) has a media store to upload to.
+    finishResult: (payload, signal) =>
+      offloadLargeMedia(
+        payload,
+        inlineMaxBytes,
+        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken } : undefined,
+        signal,
+      ),
+  });
 
   let lastState: string | undefined;
   function onStatus(status: ClientStatus): void {

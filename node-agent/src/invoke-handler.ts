@@ -18,6 +18,8 @@ export interface InvokeHandlerOptions {
   capabilities: CapabilityRegistry;
   transport: InvokeTransport;
   log: (message: string) => void;
+  /** Last step before a result is sent, e.g. moving large media out of band. */
+  finishResult?: (payload: unknown, signal: AbortSignal) => Promise<unknown>;
 }
 
 export class InvokeHandler {
@@ -54,7 +56,8 @@ export class InvokeHandler {
     let result: Record<string, unknown>;
     try {
       const params = decodeParams(request);
-      const payload = await this.options.capabilities.run(request.command, params, controller.signal);
+      let payload = await this.options.capabilities.run(request.command, params, controller.signal);
+      if (this.options.finishResult) payload = await this.options.finishResult(payload, controller.signal);
       result = { id: request.id, nodeId: request.nodeId, ok: true, payloadJSON: JSON.stringify(payload ?? null) };
     } catch (error) {
       const code = error instanceof CommandError ? error.code : controller.signal.aborted ? 'TIMEOUT' : 'UNAVAILABLE';

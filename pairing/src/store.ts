@@ -13,7 +13,7 @@ import { decide, type EphemeralChange } from './decide.js';
 import { PairingStoreError } from './errors.js';
 import { applyApproval, sortedUnique } from './grant.js';
 import { StateFile } from './state-file.js';
-import { hashToken, mintToken } from './tokens.js';
+import { hashToken, mintToken, tokenMatches } from './tokens.js';
 import type {
   AdmissionDecision,
   ApprovedVia,
@@ -209,6 +209,15 @@ export class PairingStore {
   }
 
   /** In memory; written with the next batch (every 30 s, `flush()` or any other write). */
+  /**
+   * Whether `token` is this device's current, unrevoked token for `role`: for credentials outside the
+   * WebSocket handshake (media uploads over HTTP). Constant-time; no state change.
+   */
+  verifyToken(deviceId: string, role: Role, token: string): boolean {
+    const record = this.getPaired(deviceId)?.tokens[role];
+    return record !== undefined && record.revokedAtMs === undefined && tokenMatches(token, record.hash);
+  }
+
   recordSeen(deviceId: string, seen: SeenInfo): void {
     this.file.touch(`seen:${deviceId}`, (state) => {
       const device = state.paired[deviceId];

@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SystemRunResult, SystemWhichResult } from '@tether/protocol';
+import type { ExecApprovalRequestParams, SystemRunResult, SystemWhichResult } from '@tether/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allowBinary, execPolicyPath, writeExecPolicy, type ExecSecurity } from '../exec-policy/policy-file.js';
+import type { AskGateway } from '../exec-policy/ask.js';
+import { allowBinary, execPolicyPath, readExecPolicy, writeExecPolicy, type ExecAsk, type ExecSecurity } from '../exec-policy/policy-file.js';
 import { searchPath } from '../exec-policy/resolve.js';
 import { CommandError } from './capability.js';
-import { createSystemProvider } from './system.js';
+import { createSystemProvider, DEFAULT_ASK_TIMEOUT_MS } from './system.js';
 
 let stateDir: string;
 beforeEach(() => {
@@ -203,5 +204,162 @@ describe('system provider', () => {
     const provider = createSystemProvider({ stateDir });
     expect(await provider.detect()).toEqual({ available: true, backend: 'child_process' });
     await expect(provider.run('system.nope', {}, new AbortController().signal)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
+
+describe('system.run asking an operator', () => {
+  const touchPath = (): string => realpathSync(execFileSync('sh', ['-c', 'command -v touch'], { encoding: 'utf8' }).trim());
+
+  /** A gateway stand-in: records what was asked and answers with `answer` (or calls it). */
+  function fakeGateway(answer: unknown | ((request: ExecApprovalRequestParams) => Promise<unknown>)) {
+    const asked: ExecApprovalRequestParams[] = [];
+    const askGateway: AskGateway = async (request) => {
+      asked.push(request);
+      return typeof answer === 'function' ? (answer as (r: ExecApprovalRequestParams) => Promise<unknown>)(request) : answer;
+    };
+    return { asked, askGateway };
+  }
+
+  const runWith = (askGateway: AskGateway | undefined, params: unknown, signal = new AbortController().signal): Promise<SystemRunResult> =>
+    createSystemProvider(askGateway ? { stateDir, askGateway } : { stateDir }).run('system.run', params, signal) as Promise<SystemRunResult>;
+
+  const setAskPolicy = (security: ExecSecurity, ask: ExecAsk, allowlist: string[] = []): Promise<void> =>
+    writeExecPolicy(stateDir, { version: 1, security, ask, allowlist });
+
+  it('allow-once runs exactly what was asked, and leaves the allowlist alone', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'once');
+    const gateway = fakeGateway({ id: 'a-1', decision: 'allow-once', reason: 'operator' });
+    const result = await runWith(gateway.askGateway, { command: ['touch', marker], cwd: stateDir, timeoutMs: 1_500 });
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(gateway.asked).toEqual([{ command: 'system.run', argv: ['touch', marker], cwd: stateDir, resolvedPath: touchPath(), timeoutMs: 1_500 }]);
+    expect(readExecPolicy(stateDir).allowlist).toEqual([]);
+  });
+
+  it('asks with the node cwd and the default 60 s when the run sets neither', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const gateway = fakeGateway({ id: 'a-2', decision: 'allow-once' });
+    await runWith(gateway.askGateway, { command: ['touch', join(stateDir, 'd')] });
+    expect(gateway.asked[0]).toMatchObject({ cwd: process.cwd(), timeoutMs: DEFAULT_ASK_TIMEOUT_MS });
+  });
+
+  it('allow-always runs, adds the resolved binary to the allowlist, and the next run does not ask', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const gateway = fakeGateway({ id: 'a-3', decision: 'allow-always', reason: 'operator' });
+    const marker = join(stateDir, 'always');
+    expect((await runWith(gateway.askGateway, { command: ['touch', marker] })).exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'allowlist', ask: 'on-miss', allowlist: [touchPath()] });
+    expect((await runWith(gateway.askGateway, { command: ['touch', `${marker}2`] })).exitCode).toBe(0);
+    expect(gateway.asked).toHaveLength(1);
+  });
+
+  it('deny → EXEC_DENIED naming the rule and `tether node allow`, and nothing runs', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'denied');
+    const gateway = fakeGateway({ id: 'a-4', decision: 'deny', reason: 'operator' });
+    const error = await failure(runWith(gateway.askGateway, { command: ['touch', marker], cwd: stateDir }));
+    expect(error.code).toBe('EXEC_DENIED');
+    expect(error.message).toMatch(/^exec denied by rule ask=on-miss: approval denied by an operator \(command: touch /);
+    expect(error.message).toContain(`; approval a-4). To let ${touchPath()} run without asking, on the node run: tether node allow ${touchPath()}`);
+    expect(error.details).toEqual({ rule: 'ask=on-miss', outcome: 'denied', ask: 'on-miss', path: touchPath(), approvalId: 'a-4' });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('an expired approval says how long it waited', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'expired');
+    const gateway = fakeGateway({ id: 'a-5', decision: 'deny', reason: 'expired', ttlMs: 1_500 });
+    const error = await failure(runWith(gateway.askGateway, { command: ['touch', marker] }));
+    expect(error.message).toMatch(/^exec denied by rule ask=on-miss: approval expired after 1\.5 s with no answer from an operator/);
+    expect(error.message).toContain('tether node allow');
+    expect(error.details).toMatchObject({ outcome: 'expired' });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('without a gateway link the run is denied with rule ask-unavailable', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'no-link');
+    const error = await failure(runWith(undefined, { command: ['touch', marker] }));
+    expect(error.code).toBe('EXEC_DENIED');
+    expect(error.message).toMatch(/^exec denied by rule ask-unavailable: .* needs an operator's approval \(ask=on-miss\), but this node has no gateway link/);
+    expect(error.message).toContain(`tether node allow ${touchPath()}`);
+    expect(error.details).toMatchObject({ rule: 'ask-unavailable' });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it.each([
+    ['the gateway refuses the request', () => Promise.reject(new Error('unknown method: exec.approval.request')), /asking the gateway failed: unknown method: exec\.approval\.request/],
+    ['the answer is malformed', () => Promise.resolve({ id: 'a-6', decision: 'yes' }), /answer to the approval request is malformed/],
+    ['the answer is empty', () => Promise.resolve(undefined), /malformed/],
+  ])('%s → ask-unavailable, nothing runs', async (_name, answer, why) => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'bad-answer');
+    const error = await failure(runWith(fakeGateway(answer).askGateway, { command: ['touch', marker] }));
+    expect(error).toMatchObject({ code: 'EXEC_DENIED', details: { rule: 'ask-unavailable' } });
+    expect(error.message).toMatch(why);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("a caller's approved:true / approvalDecision does not bypass the node's policy", async () => {
+    const marker = join(stateDir, 'bypass');
+    const params = { command: ['touch', marker], approved: true, approvalDecision: 'allow-always', runId: 'x' };
+    await setAskPolicy('allowlist', 'off');
+    expect(await failure(runWith(undefined, params))).toMatchObject({ code: 'EXEC_DENIED', details: { rule: 'allowlist-miss' } });
+    await setAskPolicy('allowlist', 'on-miss');
+    const gateway = fakeGateway({ id: 'a-7', decision: 'deny', reason: 'operator' });
+    expect(await failure(runWith(gateway.askGateway, params))).toMatchObject({ code: 'EXEC_DENIED', details: { rule: 'ask=on-miss' } });
+    expect(gateway.asked).toHaveLength(1);
+    expect(existsSync(marker)).toBe(false);
+    expect(readExecPolicy(stateDir).allowlist).toEqual([]);
+  });
+
+  it('does not ask for allowlisted binaries under on-miss, and never asks under security=deny', async () => {
+    const gateway = fakeGateway({ id: 'a-8', decision: 'allow-once' });
+    await setAskPolicy('allowlist', 'on-miss', [touchPath()]);
+    expect((await runWith(gateway.askGateway, { command: ['touch', join(stateDir, 'listed')] })).exitCode).toBe(0);
+    await setAskPolicy('deny', 'always', [touchPath()]);
+    expect(await failure(runWith(gateway.askGateway, { command: ['touch', join(stateDir, 'locked')] }))).toMatchObject({ details: { rule: 'security=deny' } });
+    expect(gateway.asked).toEqual([]);
+    expect(existsSync(join(stateDir, 'locked'))).toBe(false);
+  });
+
+  it('ask=always asks even for allowlisted binaries, and its denial suggests --ask on-miss', async () => {
+    await setAskPolicy('allowlist', 'always', [touchPath()]);
+    const gateway = fakeGateway({ id: 'a-9', decision: 'deny', reason: 'operator' });
+    const error = await failure(runWith(gateway.askGateway, { command: ['touch', join(stateDir, 'always-asked')] }));
+    expect(error.message).toMatch(/^exec denied by rule ask=always: approval denied/);
+    expect(error.message).toContain('on the node run: tether node policy --ask on-miss');
+    expect(gateway.asked).toHaveLength(1);
+  });
+
+  it('a cancelled run stops waiting, and a late yes starts nothing', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'late');
+    let answer: (value: unknown) => void = () => undefined;
+    const gateway = fakeGateway(() => new Promise((resolve) => (answer = resolve)));
+    const controller = new AbortController();
+    const pending = failure(runWith(gateway.askGateway, { command: ['touch', marker] }, controller.signal));
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort(new Error('deadline passed'));
+    const error = await pending;
+    expect(error).toMatchObject({ code: 'EXEC_DENIED', details: { outcome: 'cancelled' } });
+    expect(error.message).toContain('deadline passed');
+    answer({ id: 'a-10', decision: 'allow-always' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(marker)).toBe(false);
+    expect(readExecPolicy(stateDir).allowlist).toEqual([]);
+  });
+
+  it('the owner wins: security=deny set while the operator decides stops the run', async () => {
+    await setAskPolicy('allowlist', 'on-miss');
+    const marker = join(stateDir, 'locked-meanwhile');
+    const gateway = fakeGateway(async () => {
+      await writeExecPolicy(stateDir, { version: 1, security: 'deny', ask: 'on-miss', allowlist: [] });
+      return { id: 'a-11', decision: 'allow-once' };
+    });
+    expect(await failure(runWith(gateway.askGateway, { command: ['touch', marker] }))).toMatchObject({ details: { rule: 'security=deny' } });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * system.run and system.which. Every run: validate params, resolve the binary to its realpath,
- * read the owner's exec policy fresh, and only then spawn.
+ * read the owner's exec policy fresh, ask an operator when the policy says so, and only then spawn.
+ * A caller's `approved`/`approvalDecision` params (OpenClaw's) are ignored: only the owner's policy
+ * and an approval this node asked for itself can let a command run.
  */
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,9 +15,10 @@ import {
   type SystemRunResult,
   type SystemWhichResult,
 } from '@tether/protocol';
-import { evaluateExecPolicy } from '../exec-policy/evaluate.js';
+import { askOperator, type AskDecision, type AskGateway } from '../exec-policy/ask.js';
+import { evaluateExecPolicy, type ExecDecision } from '../exec-policy/evaluate.js';
 import { sanitizeRequestEnv } from '../exec-policy/env.js';
-import { readExecPolicy, type ExecPolicy } from '../exec-policy/policy-file.js';
+import { allowBinary, readExecPolicy } from '../exec-policy/policy-file.js';
 import { effectivePath, resolveExecutable, searchPath } from '../exec-policy/resolve.js';
 import { CommandError, CommandErrorCode, type CapabilityProvider, type Detection } from './capability.js';
 import { runProcess } from './run-process.js';
@@ -25,7 +28,17 @@ export interface SystemProviderOptions {
   stateDir: string;
   /** PATH for lookups and for children; defaults to this process's PATH (or a standard one if empty). */
   pathEnv?: string;
+  /**
+   * Asks operators on the gateway (`exec.approval.request`) when the policy says ask. Without it a
+   * run that needs asking is denied with rule ask-unavailable.
+   */
+  askGateway?: AskGateway;
+  /** Where to report things that do not fail the run (an allow-always that could not be saved). */
+  log?: (message: string) => void;
 }
+
+/** How long a run waits for an operator when its params set no timeout (the gateway may cap it lower). */
+export const DEFAULT_ASK_TIMEOUT_MS = 60_000;
 
 const runParams = createValidator(SystemRunParamsSchema);
 const whichParams = createValidator(SystemWhichParamsSchema);
@@ -62,18 +75,8 @@ export async function systemRun(options: SystemProviderOptions, params: unknown,
   const binary = await resolveExecutable(argv0, { pathEnv: pathValue, cwd });
   if (!binary.ok) throw invalid(binary.message, { command: argv0, reason: binary.reason });
 
-  let policy: ExecPolicy;
-  try {
-    policy = readExecPolicy(options.stateDir);
-  } catch (error) {
-    // Fail closed: without a readable policy nothing runs.
-    throw new CommandError(CommandErrorCode.EXEC_DENIED, `exec denied: ${error instanceof Error ? error.message : String(error)}`, {
-      rule: 'policy-unreadable',
-      path: binary.path,
-    });
-  }
-  const decision = evaluateExecPolicy(policy, binary.path);
-  if (!decision.allowed) throw new CommandError(CommandErrorCode.EXEC_DENIED, decision.message, { rule: decision.rule, path: binary.path });
+  const decision = decide(options, binary.path);
+  if (decision.action === 'ask') await approve(options, decision, { argv: p.command, cwd, resolvedPath: binary.path, timeoutMs: p.timeoutMs }, signal);
 
   return runProcess({
     file: binary.path,
@@ -85,6 +88,51 @@ export async function systemRun(options: SystemProviderOptions, params: unknown,
     capBytes: SYSTEM_RUN_OUTPUT_CAP_BYTES,
     signal,
   });
+}
+
+/** Reads the policy fresh and evaluates it; throws EXEC_DENIED for a denial. */
+function decide(options: SystemProviderOptions, resolvedPath: string): Exclude<ExecDecision, { action: 'deny' }> {
+  let decision: ExecDecision;
+  try {
+    decision = evaluateExecPolicy(readExecPolicy(options.stateDir), resolvedPath);
+  } catch (error) {
+    // Fail closed: without a readable policy nothing runs.
+    throw new CommandError(CommandErrorCode.EXEC_DENIED, `exec denied: ${error instanceof Error ? error.message : String(error)}`, {
+      rule: 'policy-unreadable',
+      path: resolvedPath,
+    });
+  }
+  if (decision.action === 'deny') throw new CommandError(CommandErrorCode.EXEC_DENIED, decision.message, { rule: decision.rule, path: resolvedPath });
+  return decision;
+}
+
+/**
+ * Asks for exactly this argv, cwd and binary; returns only on a yes. The run that follows uses the
+ * same values (they are not re-read from the request), so a yes cannot be spent on anything else.
+ */
+async function approve(
+  options: SystemProviderOptions,
+  decision: AskDecision,
+  run: { argv: string[]; cwd: string; resolvedPath: string; timeoutMs: number | undefined },
+  signal: AbortSignal,
+): Promise<void> {
+  const timeoutMs = run.timeoutMs !== undefined && run.timeoutMs > 0 ? run.timeoutMs : DEFAULT_ASK_TIMEOUT_MS;
+  const answer = await askOperator({
+    askGateway: options.askGateway,
+    decision,
+    request: { command: 'system.run', argv: [...run.argv], cwd: run.cwd, resolvedPath: run.resolvedPath, timeoutMs },
+    signal,
+  });
+  if (answer.decision === 'allow-always') {
+    try {
+      await allowBinary(options.stateDir, run.resolvedPath);
+    } catch (error) {
+      // The operator's yes still covers this run; only the "always" part is lost, so say so.
+      options.log?.(`approval ${answer.id}: could not add ${run.resolvedPath} to the allowlist: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  // The owner may have locked the node down while the operator was deciding; the owner wins.
+  decide(options, run.resolvedPath);
 }
 
 export async function systemWhich(options: SystemProviderOptions, params: unknown): Promise<SystemWhichResult> {

@@ -5,6 +5,10 @@
 import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KindGuard, type TSchema } from '@sinclair/typebox';
+import * as cameraCommands from '../commands/camera.js';
+import * as locationCommands from '../commands/location.js';
+import * as notifyCommands from '../commands/notify.js';
+import * as screenCommands from '../commands/screen.js';
 import * as systemCommands from '../commands/system.js';
 import * as connect from '../connect.js';
 import { PROTOCOL_VERSION } from '../constants.js';
@@ -14,7 +18,18 @@ import * as gatewayMethods from '../methods/gateway.js';
 import * as nodeMethods from '../methods/node.js';
 
 // Listed by hand (not found by scanning files) so a new module is a deliberate addition to the contract.
-const MODULES: readonly Record<string, unknown>[] = [frames, connect, gatewayMethods, nodeMethods, deviceMethods, systemCommands];
+const MODULES: readonly Record<string, unknown>[] = [
+  frames,
+  connect,
+  gatewayMethods,
+  nodeMethods,
+  deviceMethods,
+  systemCommands,
+  cameraCommands,
+  screenCommands,
+  locationCommands,
+  notifyCommands,
+];
 
 export const PROTOCOL_SCHEMA_PATH = fileURLToPath(new URL('../../../docs/protocol.schema.json', import.meta.url));
 

@@ -2,7 +2,7 @@
  * Resizing and recompressing captured stills with sharp. A JPEG is stepped down in quality, then in
  * size, until it fits the byte cap (OpenClaw nodes keep snaps under 5 MB the same way).
  */
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
 
 export interface EncodedImage {
   buffer: Buffer;
@@ -18,6 +18,24 @@ export interface JpegOptions {
   maxBytes: number;
 }
 
+type SharpFactory = (input: Buffer) => Sharp;
+let loadingSharp: Promise<SharpFactory> | undefined;
+
+/**
+ * sharp (libvips, a native binding: ~30 MB more resident here) loads on the first capture rather than at
+ * node start: most invokes a node serves are not images, and the node's memory budget is tight.
+ */
+async function loadSharp(): Promise<SharpFactory> {
+  loadingSharp ??= import('sharp').then(
+    (module) => module.default,
+    (error: unknown) => {
+      loadingSharp = undefined;
+      throw new Error(`the image library sharp could not be loaded (${error instanceof Error ? error.message : String(error)}); reinstall the node agent or run: npm rebuild sharp`);
+    },
+  );
+  return loadingSharp;
+}
+
 const MIN_QUALITY = 0.3;
 const QUALITY_STEP = 0.15;
 const SHRINK = 0.75;
@@ -25,6 +43,7 @@ const MIN_WIDTH = 16;
 
 /** Decodes any still sharp reads (JPEG, PNG, …), applies EXIF orientation, and encodes a JPEG that fits. */
 export async function encodeJpeg(input: Buffer, options: JpegOptions): Promise<EncodedImage> {
+  const sharp = await loadSharp();
   const source = await sharp(input).rotate().metadata();
   let width = Math.min(options.maxWidth ?? Number.MAX_SAFE_INTEGER, orientedWidth(source));
   let quality = options.quality;
@@ -43,6 +62,7 @@ export async function encodeJpeg(input: Buffer, options: JpegOptions): Promise<E
 
 /** Decodes a still and encodes a PNG, downscaled to maxWidth when given. */
 export async function encodePng(input: Buffer, options: { maxWidth?: number } = {}): Promise<EncodedImage> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(input)
     .rotate()
     .resize(options.maxWidth !== undefined ? { width: options.maxWidth, withoutEnlargement: true } : undefined)

@@ -32,7 +32,8 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'tether-screen-test-'));
   const n = freeDisplayNumber();
   display = `:${n}`;
-  xvfb = spawn('Xvfb', [display, '-screen', '0', '320x240x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+  // -noreset: by default Xvfb resets (and forgets xsetroot's colour) when its last client disconnects.
+  xvfb = spawn('Xvfb', [display, '-screen', '0', '320x240x24', '-nolisten', 'tcp', '-noreset'], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!existsSync(`/tmp/.X11-unix/X${n}`)) {
     if (Date.now() > deadline || xvfb.exitCode !== null) throw new Error(`Xvfb ${display} did not start`);

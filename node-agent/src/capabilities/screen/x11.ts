@@ -7,6 +7,8 @@ import type { ScreenBackend, ScreenContext } from './types.js';
 import { x11ScreenAreas } from './x11-geometry.js';
 
 const SNAPSHOT_DEADLINE_MS = 15_000;
+/** x11grab frames are raw with a known format: probing them only adds ~0.5–1.5 s of latency. */
+const NO_PROBE = ['-probesize', '32', '-analyzeduration', '0'];
 const RECORD_GRACE_MS = 30_000;
 
 export function createX11Backend(ffmpeg: string, display: string): ScreenBackend {
@@ -46,7 +48,8 @@ export function createX11Backend(ffmpeg: string, display: string): ScreenBackend
     name: 'x11',
     async snapshot(ctx, screenIndex) {
       const out = join(ctx.tmpDir, 'screen.png');
-      await grab(ctx, ['-f', 'x11grab', ...(await inputArgs(ctx, screenIndex)), '-frames:v', '1', out], SNAPSHOT_DEADLINE_MS);
+      // No pointer in stills (as screencapture and grim); recordings show it.
+      await grab(ctx, [...NO_PROBE, '-f', 'x11grab', '-draw_mouse', '0', ...(await inputArgs(ctx, screenIndex)), '-frames:v', '1', out], SNAPSHOT_DEADLINE_MS);
       return out;
     },
     async record(ctx, request) {
@@ -54,7 +57,7 @@ export function createX11Backend(ffmpeg: string, display: string): ScreenBackend
       const input = await inputArgs(ctx, request.screenIndex);
       await grab(
         ctx,
-        ['-f', 'x11grab', '-framerate', String(request.fps), '-draw_mouse', '1', ...input, '-t', seconds(request.durationMs), ...H264_MP4_ARGS, '-an', out],
+        [...NO_PROBE, '-f', 'x11grab', '-framerate', String(request.fps), '-draw_mouse', '1', ...input, '-t', seconds(request.durationMs), ...H264_MP4_ARGS, '-an', out],
         request.durationMs + RECORD_GRACE_MS,
       );
       return out;

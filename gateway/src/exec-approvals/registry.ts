@@ -1,0 +1,189 @@
+/**
+ * Pending exec approvals. A node asks for one exact run; the approval lives until an operator
+ * answers, it expires, or the asking connection goes away, and it is answered exactly once. Ids are
+ * random UUIDs and an answered id is forgotten at once, so a decision can never reach another run.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  EXEC_APPROVAL_DEFAULT_TTL_MS,
+  EXEC_APPROVAL_MAX_PENDING_PER_NODE,
+  GatewayError,
+  type ExecApproval,
+  type ExecApprovalDecision,
+  type ExecApprovalReason,
+  type ExecApprovalRequestParams,
+  type ExecApprovalRequestResult,
+  type ExecApprovalResolveResult,
+  type ExecApprovalResolvedEvent,
+} from '@tether/protocol';
+
+/** The connection that asked; approvals die with it. `Connection` satisfies this. */
+export interface ApprovalOwner {
+  readonly isOpen: boolean;
+}
+
+/** Where the registry announces approvals; the gateway's Broadcaster satisfies this. */
+export interface ApprovalBroadcaster {
+  broadcast(event: string, payload: unknown, audience: { scope: string }): void;
+}
+
+export interface ExecApprovalRegistryOptions {
+  broadcaster?: ApprovalBroadcaster;
+  log?: { info(message: string): void };
+  /** Longest an approval waits; a request's timeoutMs may only shorten it. */
+  defaultTtlMs?: number;
+  maxPendingPerNode?: number;
+  /** How often to look for approvals whose node has disconnected. */
+  sweepIntervalMs?: number;
+  now?: () => number;
+}
+
+export interface NewApproval {
+  nodeId: string;
+  displayName?: string;
+  owner: ApprovalOwner;
+  params: ExecApprovalRequestParams;
+}
+
+interface Pending {
+  approval: ExecApproval;
+  owner: ApprovalOwner;
+  ttlMs: number;
+  timer: NodeJS.Timeout;
+  answer: (result: ExecApprovalRequestResult) => void;
+}
+
+/** The catalogue's APPROVAL_NOT_FOUND, under the INVALID_REQUEST wire code clients already branch on. */
+export function approvalNotFound(id: string): GatewayError {
+  return new GatewayError({
+    code: ErrorCode.INVALID_REQUEST,
+    message: `unknown or expired exec approval id ${id}: it was answered, expired, or its node disconnected; run \`tether approvals list\` to see the pending ones`,
+    details: { code: ErrorCode.APPROVAL_NOT_FOUND, id },
+  });
+}
+
+export class ExecApprovalRegistry {
+  static readonly AUDIENCE = { scope: 'operator.approvals' } as const;
+
+  private readonly pending = new Map<string, Pending>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly defaultTtlMs: number;
+  private readonly maxPendingPerNode: number;
+  private readonly sweepIntervalMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ExecApprovalRegistryOptions = {}) {
+    this.defaultTtlMs = options.defaultTtlMs ?? EXEC_APPROVAL_DEFAULT_TTL_MS;
+    this.maxPendingPerNode = options.maxPendingPerNode ?? EXEC_APPROVAL_MAX_PENDING_PER_NODE;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 1_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Opens an approval and announces it. `decision` settles once: on the operator's answer, at
+   * expiry (deny, reason expired), or when the owner disconnects (deny, reason node-disconnected).
+   */
+  request(input: NewApproval): { approval: ExecApproval; decision: Promise<ExecApprovalRequestResult> } {
+    this.sweep();
+    const open = [...this.pending.values()].filter((p) => p.approval.nodeId === input.nodeId).length;
+    if (open >= this.maxPendingPerNode) {
+      throw new GatewayError({
+        code: ErrorCode.UNAVAILABLE,
+        message: `this node already has ${open} exec approvals waiting for an operator (the limit); wait for answers (\`tether approvals list\`) and retry`,
+        details: { code: 'APPROVALS_PENDING_LIMIT', limit: this.maxPendingPerNode },
+        retryable: true,
+      });
+    }
+    const createdAtMs = this.now();
+    const ttlMs = Math.min(this.defaultTtlMs, input.params.timeoutMs);
+    const approval: ExecApproval = {
+      id: randomUUID(),
+      nodeId: input.nodeId,
+      ...(input.displayName ? { displayName: input.displayName } : {}),
+      command: input.params.command,
+      argv: [...input.params.argv],
+      ...(input.params.cwd !== undefined ? { cwd: input.params.cwd } : {}),
+      resolvedPath: input.params.resolvedPath,
+      createdAtMs,
+      expiresAtMs: createdAtMs + ttlMs,
+    };
+    const decision = new Promise<ExecApprovalRequestResult>((answer) => {
+      const timer = setTimeout(() => this.finish(approval.id, 'deny', 'expired'), ttlMs);
+      timer.unref();
+      this.pending.set(approval.id, { approval, owner: input.owner, ttlMs, timer, answer });
+    });
+    this.startSweeping();
+    this.options.log?.info(`exec approval ${approval.id} requested by ${input.displayName ?? input.nodeId}: ${approval.argv.join(' ')} (expires in ${ttlMs} ms)`);
+    this.options.broadcaster?.broadcast('exec.approval.requested', approval, ExecApprovalRegistry.AUDIENCE);
+    return { approval, decision };
+  }
+
+  /** Pending approvals, oldest first. */
+  list(): ExecApproval[] {
+    this.sweep();
+    return [...this.pending.values()].map((p) => p.approval).sort((a, b) => a.createdAtMs - b.createdAtMs);
+  }
+
+  /** An operator's answer. Unknown, answered, expired or orphaned ids throw APPROVAL_NOT_FOUND. */
+  resolve(id: string, decision: ExecApprovalDecision): ExecApprovalResolveResult {
+    this.sweep();
+    const entry = this.pending.get(id);
+    if (!entry) throw approvalNotFound(id);
+    const resolvedAtMs = this.finish(id, decision, 'operator');
+    return { ...entry.approval, decision, resolvedAtMs };
+  }
+
+  /** Drops every approval of a connection that closed (also found by the periodic sweep). */
+  dropOwner(owner: ApprovalOwner): number {
+    let dropped = 0;
+    for (const [id, entry] of this.pending) {
+      if (entry.owner !== owner) continue;
+      this.finish(id, 'deny', 'node-disconnected');
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** Denies everything still pending (gateway shutdown) and stops the timers. */
+  close(): void {
+    for (const id of [...this.pending.keys()]) this.finish(id, 'deny', 'node-disconnected');
+    this.stopSweeping();
+  }
+
+  private finish(id: string, decision: ExecApprovalDecision, reason: ExecApprovalReason): number {
+    const entry = this.pending.get(id);
+    const ts = this.now();
+    if (!entry) return ts;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    if (this.pending.size === 0) this.stopSweeping();
+    entry.answer({ id, decision, reason, ttlMs: entry.ttlMs });
+    const event: ExecApprovalResolvedEvent = { id, nodeId: entry.approval.nodeId, decision, reason, ts };
+    this.options.log?.info(`exec approval ${id}: ${decision} (${reason})`);
+    this.options.broadcaster?.broadcast('exec.approval.resolved', event, ExecApprovalRegistry.AUDIENCE);
+    return ts;
+  }
+
+  /** A closed socket cannot receive its answer, so its approvals must not stay listed or answerable. */
+  private sweep(): void {
+    for (const entry of [...this.pending.values()]) {
+      if (!entry.owner.isOpen) this.dropOwner(entry.owner);
+    }
+  }
+
+  private startSweeping(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  private stopSweeping(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+}
