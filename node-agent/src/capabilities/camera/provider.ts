@@ -2,7 +2,7 @@
  * camera.list, camera.snap and camera.clip. Each call re-selects the backend (a webcam may have been
  * plugged in since start), captures into a private temp dir, and returns OpenClaw's result shapes.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import {
   CAMERA_CLIP_DEFAULT_DURATION_MS,
   CAMERA_SNAP_DEFAULT_MAX_BYTES,
@@ -14,10 +14,9 @@ import {
   type CameraClipResult,
   type CameraListResult,
   type CameraSnapResult,
-  type Validator,
 } from '@tether/protocol';
 import { CommandError, type CapabilityProvider, type Detection } from '../capability.js';
-import { MediaErrorCode, invalidRequest } from '../media/errors.js';
+import { MediaErrorCode, ensureOutput, validateParams } from '../media/errors.js';
 import { readRecordedClip } from '../media/ffmpeg.js';
 import { encodeJpeg } from '../media/image.js';
 import { toMediaResult } from '../media/result.js';
@@ -43,15 +42,15 @@ export function createCameraProvider(settings: CameraSettings = {}): CapabilityP
   };
 
   const list = async (params: unknown, signal: AbortSignal): Promise<CameraListResult> => {
-    validate('camera.list', listParams, params);
+    validateParams('camera.list', listParams, params);
     return withBackend(signal, async (backend, ctx) => ({ devices: await backend.list(ctx) }));
   };
 
   const snap = async (params: unknown, signal: AbortSignal): Promise<CameraSnapResult> => {
-    const p = validate('camera.snap', snapParams, params);
+    const p = validateParams('camera.snap', snapParams, params);
     return withBackend(signal, async (backend, ctx) => {
       const file = await backend.snap(ctx, { deviceId: p.deviceId, facing: p.facing, delayMs: p.delayMs ?? 0 });
-      await ensureOutput(file, backend.name);
+      await ensureOutput(file, MediaErrorCode.CAMERA_UNAVAILABLE, noOutputMessage(backend.name));
       const image = await encodeJpeg(await readFile(file), { maxWidth: p.maxWidth, quality: p.quality ?? CAMERA_SNAP_DEFAULT_QUALITY, maxBytes }).catch(
         (error: unknown) => {
           throw new CommandError(MediaErrorCode.CAMERA_UNAVAILABLE, `the ${backend.name} camera returned an image that could not be encoded: ${errorText(error)}`);
@@ -62,13 +61,13 @@ export function createCameraProvider(settings: CameraSettings = {}): CapabilityP
   };
 
   const clip = async (params: unknown, signal: AbortSignal): Promise<CameraClipResult> => {
-    const p = validate('camera.clip', clipParams, params);
+    const p = validateParams('camera.clip', clipParams, params);
     const durationMs = p.durationMs ?? CAMERA_CLIP_DEFAULT_DURATION_MS;
     // OpenClaw's phones default to audio on; a headless Linux box rarely has a microphone.
     const includeAudio = p.includeAudio ?? platform === 'darwin';
     return withBackend(signal, async (backend, ctx) => {
       const { file, audioRequested } = await backend.clip(ctx, { deviceId: p.deviceId, facing: p.facing, durationMs, includeAudio });
-      await ensureOutput(file, backend.name);
+      await ensureOutput(file, MediaErrorCode.CAMERA_UNAVAILABLE, noOutputMessage(backend.name));
       const recorded = await readRecordedClip(file, { durationMs, hasAudio: audioRequested }, env, signal);
       return toMediaResult(recorded.buffer, { format: 'mp4' as const, durationMs: recorded.durationMs, hasAudio: recorded.hasAudio });
     });
@@ -90,18 +89,12 @@ export function createCameraProvider(settings: CameraSettings = {}): CapabilityP
   };
 }
 
-function validate<T>(command: string, validator: Validator<T>, params: unknown): T {
-  if (!validator.check(params)) throw invalidRequest(`invalid ${command} params: ${validator.lastError()}`);
-  return params;
-}
 
-/** A tool that exited 0 without writing its output is still a failed capture. */
-async function ensureOutput(file: string, backend: string): Promise<void> {
-  const size = await stat(file).then((s) => s.size, () => 0);
-  if (size > 0) return;
-  throw new CommandError(MediaErrorCode.CAMERA_UNAVAILABLE, `the ${backend} camera reported success but wrote no output; check camera.list and the camera's connection`);
-}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function noOutputMessage(backend: string): string {
+  return `the ${backend} camera reported success but wrote no output; check camera.list and the camera's connection`;
 }

@@ -2,6 +2,8 @@
  * Error codes of the media providers, and the error for a capture tool that failed. The codes
  * follow OpenClaw's node errors (`CAMERA_*`, `SCREEN_*`, `*_PERMISSION_REQUIRED`).
  */
+import { stat } from 'node:fs/promises';
+import type { Validator } from '@tether/protocol';
 import { CommandError, CommandErrorCode } from '../capability.js';
 import type { ToolRun } from './run-tool.js';
 
@@ -17,6 +19,18 @@ export type MediaErrorCode = (typeof MediaErrorCode)[keyof typeof MediaErrorCode
 
 export function invalidRequest(message: string, details?: Record<string, unknown>): CommandError {
   return new CommandError(MediaErrorCode.INVALID_REQUEST, message, details);
+}
+
+/** Params checked against the command's schema, or INVALID_REQUEST naming what is wrong. */
+export function validateParams<T>(command: string, validator: Validator<T>, params: unknown): T {
+  if (!validator.check(params)) throw invalidRequest(`invalid ${command} params: ${validator.lastError()}`);
+  return params;
+}
+
+/** A tool that exited 0 without writing its output is still a failed capture. */
+export async function ensureOutput(file: string, code: MediaErrorCode, message: string): Promise<void> {
+  const size = await stat(file).then((s) => s.size, () => 0);
+  if (size === 0) throw new CommandError(code, message);
 }
 
 /** What a failed run says about itself: exit status, then the tail of its stderr. */

@@ -1,4 +1,4 @@
-export { MediaErrorCode, describeRun, invalidRequest, looksLikePermissionDenied, toolFailure } from './errors.js';
+export { MediaErrorCode, describeRun, ensureOutput, invalidRequest, looksLikePermissionDenied, toolFailure, validateParams } from './errors.js';
 export { FFMPEG_BASE_ARGS, H264_MP4_ARGS, readRecordedClip, seconds, type RecordedClip } from './ffmpeg.js';
 export { encodeJpeg, encodePng, type EncodedImage, type JpegOptions } from './image.js';
 export { parseFfprobeJson, probeMedia, type MediaProbe } from './probe.js';

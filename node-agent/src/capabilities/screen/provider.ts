@@ -1,5 +1,5 @@
 /** screen.snapshot and screen.record, with OpenClaw's result shapes. */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import {
   CAMERA_SNAP_DEFAULT_MAX_BYTES,
   SCREEN_RECORD_DEFAULT_DURATION_MS,
@@ -9,10 +9,9 @@ import {
   createValidator,
   type ScreenRecordResult,
   type ScreenSnapshotResult,
-  type Validator,
 } from '@tether/protocol';
 import { CommandError, type CapabilityProvider, type Detection } from '../capability.js';
-import { MediaErrorCode, invalidRequest } from '../media/errors.js';
+import { MediaErrorCode, ensureOutput, validateParams } from '../media/errors.js';
 import { readRecordedClip } from '../media/ffmpeg.js';
 import { encodeJpeg, encodePng } from '../media/image.js';
 import { toMediaResult } from '../media/result.js';
@@ -37,11 +36,11 @@ export function createScreenProvider(settings: ScreenSettings = {}): CapabilityP
   };
 
   const snapshot = async (params: unknown, signal: AbortSignal): Promise<ScreenSnapshotResult> => {
-    const p = validate('screen.snapshot', snapshotParams, params);
+    const p = validateParams('screen.snapshot', snapshotParams, params);
     const screenIndex = p.screenIndex ?? 0;
     return withBackend(signal, async (backend, ctx) => {
       const file = await backend.snapshot(ctx, screenIndex);
-      await ensureOutput(file, backend.name);
+      await ensureOutput(file, MediaErrorCode.SCREEN_UNAVAILABLE, noOutputMessage(backend.name));
       const raw = await readFile(file);
       const image = await (p.format === 'jpg'
         ? encodeJpeg(raw, { maxWidth: p.maxWidth, quality: p.quality ?? JPEG_DEFAULT_QUALITY, maxBytes: CAMERA_SNAP_DEFAULT_MAX_BYTES })
@@ -54,7 +53,7 @@ export function createScreenProvider(settings: ScreenSettings = {}): CapabilityP
   };
 
   const record = async (params: unknown, signal: AbortSignal): Promise<ScreenRecordResult> => {
-    const p = validate('screen.record', recordParams, params);
+    const p = validateParams('screen.record', recordParams, params);
     const request = {
       screenIndex: p.screenIndex ?? 0,
       durationMs: p.durationMs ?? SCREEN_RECORD_DEFAULT_DURATION_MS,
@@ -62,7 +61,7 @@ export function createScreenProvider(settings: ScreenSettings = {}): CapabilityP
     };
     return withBackend(signal, async (backend, ctx) => {
       const file = await backend.record(ctx, request);
-      await ensureOutput(file, backend.name);
+      await ensureOutput(file, MediaErrorCode.SCREEN_UNAVAILABLE, noOutputMessage(backend.name));
       // Screen audio is not captured on desktop nodes; includeAudio is accepted and hasAudio says so.
       const clip = await readRecordedClip(file, { durationMs: request.durationMs, hasAudio: false }, env, signal);
       return toMediaResult(clip.buffer, {
@@ -90,13 +89,6 @@ export function createScreenProvider(settings: ScreenSettings = {}): CapabilityP
   };
 }
 
-function validate<T>(command: string, validator: Validator<T>, params: unknown): T {
-  if (!validator.check(params)) throw invalidRequest(`invalid ${command} params: ${validator.lastError()}`);
-  return params;
-}
-
-async function ensureOutput(file: string, backend: string): Promise<void> {
-  const size = await stat(file).then((s) => s.size, () => 0);
-  if (size > 0) return;
-  throw new CommandError(MediaErrorCode.SCREEN_UNAVAILABLE, `the ${backend} capture reported success but wrote no output; check the display`);
+function noOutputMessage(backend: string): string {
+  return `the ${backend} capture reported success but wrote no output; check the display`;
 }
