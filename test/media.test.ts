@@ -22,7 +22,7 @@ beforeAll(async () => {
     JSON.stringify({ version: 1, camera: { source: 'lavfi:nullsrc=s=1280x720:r=25,geq=random(1)*255:128:128' } }),
   );
   const node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'cam']);
-  await node.waitFor(/connected to .*serving .*camera\.snap/, 15_000);
+  await node.waitFor(/connected to .*offering .*camera\.snap/, 15_000);
 });
 afterAll(cleanup);
 

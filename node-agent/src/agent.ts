@@ -110,7 +110,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   function onStatus(status: ClientStatus): void {
     if (status.state === 'connected') {
       announcedRequest = undefined;
-      log(`connected to ${options.url} as ${record.displayName} (${identity.deviceId.slice(0, 12)}); serving ${commands.join(', ')}`);
+      log(`connected to ${options.url} as ${record.displayName} (${identity.deviceId.slice(0, 12)}); offering ${commands.join(', ')}`);
       readyResolve();
     } else if (status.state === 'waiting' && lastState !== 'waiting') {
       invokes.abortAll();

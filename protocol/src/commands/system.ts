@@ -35,7 +35,8 @@ export const SystemRunResultSchema = Type.Object(
     stdout: Type.String(),
     stderr: Type.String(),
     error: Type.Union([Type.String(), Type.Null()]),
-    truncated: Type.Boolean(),
+    // OpenClaw node hosts leave it out.
+    truncated: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, $id: 'SystemRunResult' },
 );
