@@ -96,13 +96,13 @@ describe('exec approvals (ask=on-miss)', () => {
   it('expiry: with no answer within the run timeout, the run is denied and the approval disappears', async () => {
     const marker = join(tempDir(), 'expired');
     const started = Date.now();
-    const run = spawnTether(['nodes', 'run', '--node', 'ask-node', '--command-timeout', '1500', ...gw(), '--', 'mkdir', marker]);
+    const run = spawnTether(['nodes', 'run', '--node', 'ask-node', '--command-timeout', '2500', ...gw(), '--', 'mkdir', marker]);
     const approval = await pendingApproval();
-    expect(approval.expiresAtMs - approval.createdAtMs).toBe(1_500);
+    expect(approval.expiresAtMs - approval.createdAtMs).toBe(2_500);
 
     expect(await run.exited).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(run.output()).toContain('exec denied by rule ask=on-miss: approval expired after 1.5 s with no answer');
+    expect(run.output()).toContain('exec denied by rule ask=on-miss: approval expired after 2.5 s with no answer');
     expect(run.output()).toContain('tether node allow');
     expect(existsSync(marker)).toBe(false);
 

@@ -1,6 +1,7 @@
 /** The `tether` command. Thin: it parses flags and calls the packages that do the work. */
 import { Command, CommanderError } from 'commander';
 import { exitState } from './command-kit.js';
+import { approvalsCommand } from './commands/approvals.js';
 import { devicesCommand } from './commands/devices.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
 import { nodeCommand } from './commands/node.js';
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.

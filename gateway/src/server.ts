@@ -123,6 +123,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         clearInterval(tick);
         clearInterval(refreshWaiting);
         clearInterval(sweepMedia);
+        context.execApprovals.close();
         broadcaster.broadcast('shutdown', { reason });
         context.registry.failAll(
           new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `gateway shutting down (${reason})`, details: { code: DetailCode.SHUTTING_DOWN }, retryable: true }),

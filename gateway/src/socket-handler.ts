@@ -147,6 +147,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
     if (!wasReady || !session) return;
     gateway.broadcaster.delete(connection);
     gateway.waitingRoom.delete(connection);
+    gateway.execApprovals.dropOwner(connection);
     if (session.role === 'node' && session.deviceId) gateway.registry.unregister(connection, session.deviceId);
     if (session.deviceId) gateway.store.recordSeen(session.deviceId, { atMs: Date.now() });
     announcePresence();

@@ -40,7 +40,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   const log = options.log ?? ((message: string) => process.stderr.write(`[node] ${message}\n`));
   const identity = loadOrCreateIdentity({ dir: identityDir(options.stateDir), resetHint: 'tether node identity --reset' });
   const record = await loadOrCreateNodeRecord(options.stateDir, options.displayName);
-  const capabilities = await detectCapabilities({ stateDir: options.stateDir, console: (line) => log(line) });
+  const capabilities = await detectCapabilities({
+    stateDir: options.stateDir,
+    console: (line) => log(line),
+    log,
+    // The closure runs only during an invoke, after `client` exists.
+    askGateway: (request) => client.request('exec.approval.request', request, { timeoutMs: request.timeoutMs + 5_000 }),
+  });
   const commands = capabilities.commands();
   const inlineMaxBytes = readNodeConfig(options.stateDir).media.inlineMaxBytes;
   let deviceToken = readDeviceToken(options.stateDir, options.url);

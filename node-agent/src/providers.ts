@@ -7,18 +7,22 @@ import { createCameraProvider } from './capabilities/camera/index.js';
 import { createLocationProvider } from './capabilities/location/index.js';
 import { createNotifyProvider } from './capabilities/notify/index.js';
 import { createScreenProvider } from './capabilities/screen/index.js';
+import type { AskGateway } from './exec-policy/ask.js';
 import { nodeConfigPath, readNodeConfig } from './node-config.js';
 
 export interface ProviderOptions {
   stateDir: string;
   /** Lines the node prints for `system.notify` when no desktop notifier exists. */
   console?: (line: string) => void;
+  /** How system.run asks an operator when the exec policy says ask (absent: such runs are denied). */
+  askGateway?: AskGateway;
+  log?: (message: string) => void;
 }
 
 export function createProviders(options: ProviderOptions): CapabilityProvider[] {
   const config = readNodeConfig(options.stateDir);
   return [
-    createSystemProvider({ stateDir: options.stateDir }),
+    createSystemProvider({ stateDir: options.stateDir, askGateway: options.askGateway, log: options.log }),
     createCameraProvider(config.camera),
     createScreenProvider(config.screen),
     createLocationProvider({

@@ -57,11 +57,12 @@ export function nodeCommand(): Command {
     .command('policy')
     .description('show or change what system.run may start on this node')
     .option('--security <level>', 'deny | allowlist | full')
+    .option('--ask <mode>', 'ask an operator before a run: off | on-miss (not on the allowlist) | always')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--json', 'print JSON')
     .action(
       action(async (flags) => {
-        const { EXEC_SECURITY_LEVELS, readExecPolicy, resolveNodeStateDir, setSecurity } = await nodeAgent();
+        const { EXEC_ASK_MODES, EXEC_SECURITY_LEVELS, readExecPolicy, resolveNodeStateDir, setAsk, setSecurity } = await nodeAgent();
         const stateDir = resolveNodeStateDir(flags.stateDir);
         if (flags.security !== undefined) {
           const level = String(flags.security);
@@ -70,9 +71,14 @@ export function nodeCommand(): Command {
           }
           await setSecurity(stateDir, level as (typeof EXEC_SECURITY_LEVELS)[number]);
         }
+        if (flags.ask !== undefined) {
+          const ask = String(flags.ask);
+          if (!(EXEC_ASK_MODES as readonly string[]).includes(ask)) throw usageError(`--ask must be one of ${EXEC_ASK_MODES.join(', ')}, got "${ask}"`);
+          await setAsk(stateDir, ask as (typeof EXEC_ASK_MODES)[number]);
+        }
         const policy = readExecPolicy(stateDir);
         if (flags.json) return printJson(policy);
-        process.stdout.write(`security: ${policy.security}\nallowlist:${policy.allowlist.length === 0 ? ' (empty)' : ''}\n`);
+        process.stdout.write(`security: ${policy.security}\nask: ${policy.ask}\nallowlist:${policy.allowlist.length === 0 ? ' (empty)' : ''}\n`);
         for (const entry of policy.allowlist) process.stdout.write(`  ${entry}\n`);
       }),
     );

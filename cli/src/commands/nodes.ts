@@ -127,7 +127,8 @@ export function nodesCommand(): Command {
       if (env) params.env = env;
       const result = await withGateway(flags, ['operator.read', 'operator.write'], async (client) => {
         const node = await findNode(client, String(flags.node));
-        return invoke(client, node.nodeId, 'system.run', params, commandTimeoutMs + 2_000);
+        // The invoke covers an operator's approval (if the node asks for one) and then the run itself.
+        return invoke(client, node.nodeId, 'system.run', params, commandTimeoutMs * 2 + 2_000);
       });
       const run = result.payload as SystemRunResult;
       // With --json the result object is the whole answer: it already carries exitCode and timedOut.

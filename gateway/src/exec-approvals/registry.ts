@@ -118,7 +118,7 @@ export class ExecApprovalRegistry {
       this.pending.set(approval.id, { approval, owner: input.owner, ttlMs, timer, answer });
     });
     this.startSweeping();
-    this.options.log?.info(`exec approval ${approval.id} requested by ${input.displayName ?? input.nodeId}: ${approval.argv.join(' ')} (expires in ${ttlMs} ms)`);
+    this.options.log?.info(`exec approval ${approval.id} requested by ${input.displayName ?? input.nodeId}: ${JSON.stringify(approval.argv)} in ${approval.cwd ?? '-'} (expires in ${ttlMs} ms)`);
     this.options.broadcaster?.broadcast('exec.approval.requested', approval, ExecApprovalRegistry.AUDIENCE);
     return { approval, decision };
   }

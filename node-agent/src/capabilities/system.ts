@@ -15,7 +15,7 @@ import {
   type SystemRunResult,
   type SystemWhichResult,
 } from '@tether/protocol';
-import { askOperator, type AskDecision, type AskGateway } from '../exec-policy/ask.js';
+import { askOperator, formatArgv, type AskDecision, type AskGateway } from '../exec-policy/ask.js';
 import { evaluateExecPolicy, type ExecDecision } from '../exec-policy/evaluate.js';
 import { sanitizeRequestEnv } from '../exec-policy/env.js';
 import { allowBinary, readExecPolicy } from '../exec-policy/policy-file.js';
@@ -117,6 +117,7 @@ async function approve(
   signal: AbortSignal,
 ): Promise<void> {
   const timeoutMs = run.timeoutMs !== undefined && run.timeoutMs > 0 ? run.timeoutMs : DEFAULT_ASK_TIMEOUT_MS;
+  if (options.askGateway) options.log?.(`exec policy ${decision.rule}: asking an operator to approve ${formatArgv(run.argv)} in ${run.cwd}`);
   const answer = await askOperator({
     askGateway: options.askGateway,
     decision,
@@ -126,6 +127,7 @@ async function approve(
   if (answer.decision === 'allow-always') {
     try {
       await allowBinary(options.stateDir, run.resolvedPath);
+      options.log?.(`approval ${answer.id}: an operator allowed ${run.resolvedPath} always; it is now on the exec allowlist`);
     } catch (error) {
       // The operator's yes still covers this run; only the "always" part is lost, so say so.
       options.log?.(`approval ${answer.id}: could not add ${run.resolvedPath} to the allowlist: ${error instanceof Error ? error.message : String(error)}`);

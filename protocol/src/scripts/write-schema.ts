@@ -14,6 +14,7 @@ import * as connect from '../connect.js';
 import { PROTOCOL_VERSION } from '../constants.js';
 import * as frames from '../frames.js';
 import * as deviceMethods from '../methods/device.js';
+import * as execApprovalMethods from '../methods/exec-approval.js';
 import * as gatewayMethods from '../methods/gateway.js';
 import * as nodeMethods from '../methods/node.js';
 
@@ -24,6 +25,7 @@ const MODULES: readonly Record<string, unknown>[] = [
   gatewayMethods,
   nodeMethods,
   deviceMethods,
+  execApprovalMethods,
   systemCommands,
   cameraCommands,
   screenCommands,
