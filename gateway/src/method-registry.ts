@@ -32,19 +32,32 @@ export interface MethodDefinition<S extends TSchema = TSchema> {
   handler(ctx: MethodContext, params: Static<S>): unknown;
 }
 
-export function defineMethod<S extends TSchema>(definition: MethodDefinition<S>): MethodDefinition<S> {
-  return definition;
+/** A registration with its params type erased: the registry validates params against `params` before calling. */
+export interface RegisteredMethod {
+  method: string;
+  roles: readonly Role[];
+  scope?: OperatorScope | ((params: unknown) => OperatorScope);
+  params: TSchema;
+  handler(ctx: MethodContext, params: unknown): unknown;
+}
+
+/**
+ * Type-checks a registration against its schema, then erases the params type. The cast is sound
+ * because `dispatch` only calls `handler`/`scope` with params that passed `params`' validator.
+ */
+export function defineMethod<S extends TSchema>(definition: MethodDefinition<S>): RegisteredMethod {
+  return definition as unknown as RegisteredMethod;
 }
 
 interface Entry {
-  definition: MethodDefinition;
+  definition: RegisteredMethod;
   validator: Validator<unknown>;
 }
 
 export class MethodRegistry {
   private readonly entries = new Map<string, Entry>();
 
-  register(definitions: readonly MethodDefinition<any>[]): void {
+  register(definitions: readonly RegisteredMethod[]): void {
     for (const definition of definitions) {
       if (this.entries.has(definition.method)) throw new Error(`method ${definition.method} registered twice`);
       this.entries.set(definition.method, { definition, validator: createValidator(definition.params) });

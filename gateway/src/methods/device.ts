@@ -13,7 +13,7 @@ import {
   type DevicePairListResult,
 } from '@tether/protocol';
 import { PairingStoreError, toPairedInfo, toPendingInfo, verificationCode, type PendingRequest } from '@tether/pairing';
-import { defineMethod, type MethodDefinition } from '../method-registry.js';
+import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 
 /** How each store error reaches the caller: the request was wrong, or the store could not act now. */
@@ -76,7 +76,7 @@ export async function removeDevice(gateway: GatewayContext, deviceId: string) {
   return { device, closed };
 }
 
-export const deviceMethods: MethodDefinition<any>[] = [
+export const deviceMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'device.pair.list',
     roles: ['operator'],

@@ -14,9 +14,9 @@ import {
   type ExecApprovalRequestResult,
   type ExecApprovalResolveResult,
 } from '@tether/protocol';
-import { defineMethod, type MethodDefinition } from '../method-registry.js';
+import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 
-export const execApprovalMethods: MethodDefinition<any>[] = [
+export const execApprovalMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'exec.approval.request',
     roles: ['node'],

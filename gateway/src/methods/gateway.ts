@@ -1,6 +1,6 @@
 /** `health` and `status`: cheap, read-only views of the running gateway. */
 import { EmptyParamsSchema, type HealthResult, type StatusResult } from '@tether/protocol';
-import { defineMethod, type MethodDefinition } from '../method-registry.js';
+import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 
 function nodeCounts(gateway: GatewayContext): { connected: number; paired: number } {
@@ -8,7 +8,7 @@ function nodeCounts(gateway: GatewayContext): { connected: number; paired: numbe
   return { connected: gateway.registry.connectedCount, paired };
 }
 
-export const gatewayMethods: MethodDefinition<any>[] = [
+export const gatewayMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'health',
     roles: ['operator', 'node'],

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { PairedDevice, PendingRequest } from '@tether/pairing';
-import { defineMethod, type MethodDefinition } from '../method-registry.js';
+import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 import { approveRequest, rejectRequest, removeDevice } from './device.js';
 
@@ -50,7 +50,7 @@ function pairedNode(gateway: GatewayContext, device: PairedDevice): Record<strin
   };
 }
 
-export const nodePairMethods: MethodDefinition<any>[] = [
+export const nodePairMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'node.pair.list',
     roles: ['operator'],

@@ -12,7 +12,7 @@ import {
   type NodeInvokeResult,
 } from '@tether/protocol';
 import type { PairedDevice } from '@tether/pairing';
-import { defineMethod, type MethodDefinition } from '../method-registry.js';
+import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 import { checkNodeCommand, effectiveCommands } from '../nodes/policy.js';
 import type { NodeSession } from '../nodes/registry.js';
@@ -57,7 +57,7 @@ export function listNodes(gateway: GatewayContext): NodeInfo[] {
   return [...ids].map((id) => describeNode(gateway, id, gateway.store.getPaired(id), gateway.registry.get(id)));
 }
 
-export const nodeMethods: MethodDefinition<any>[] = [
+export const nodeMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'node.list',
     roles: ['operator'],
