@@ -4,13 +4,14 @@
  * while pairing is pending. The CLI, the node-agent, the tests and the benchmarks all use it.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConnectChallenge, ConnectParams, HelloOk } from '../connect.js';
-import { PAIRING_RETRY_MS, SUPPORTED_PROTOCOLS, TICK_INTERVAL_MS, type Role } from '../constants.js';
-import { buildDeviceAuthPayloadV3, type DeviceSigner } from '../device-auth.js';
+import type { ConnectChallenge, HelloOk } from '../connect.js';
+import { PAIRING_RETRY_MS, TICK_INTERVAL_MS, type Role } from '../constants.js';
+import type { DeviceSigner } from '../device-auth.js';
 import { CloseCode, DetailCode, ErrorCode, GatewayError, isRecord } from '../errors.js';
 import type { EventFrame, ResponseFrame } from '../frames.js';
 import { parseFrame } from '../validate.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { buildConnectParams } from './connect-params.js';
 import { webSocketTransport, type Transport, type TransportFactory } from './transport.js';
 
 export interface ClientIdentity {
@@ -255,7 +256,7 @@ export class GatewayClient {
           }
           this.lastChallenge = challenge as ConnectChallenge;
           connectId = `${++this.requestCounter}:${randomUUID()}`;
-          transport.send(JSON.stringify({ type: 'req', id: connectId, method: 'connect', params: this.buildConnectParams(this.lastChallenge) }));
+          transport.send(JSON.stringify({ type: 'req', id: connectId, method: 'connect', params: buildConnectParams(this.options, this.deviceToken, this.lastChallenge) }));
           return;
         }
         if (frame.type === 'res' && frame.id === connectId) {
@@ -271,51 +272,6 @@ export class GatewayClient {
         }
       });
     });
-  }
-
-  private buildConnectParams(challenge: ConnectChallenge): ConnectParams {
-    const o = this.options;
-    const role = o.role ?? 'operator';
-    const scopes = o.scopes ?? [];
-    const auth: NonNullable<ConnectParams['auth']> = {};
-    if (o.token) auth.token = o.token;
-    if (this.deviceToken) auth.deviceToken = this.deviceToken;
-    const params: ConnectParams = {
-      minProtocol: o.minProtocol ?? SUPPORTED_PROTOCOLS[0],
-      maxProtocol: o.maxProtocol ?? SUPPORTED_PROTOCOLS[SUPPORTED_PROTOCOLS.length - 1]!,
-      client: { ...o.client },
-      role,
-      scopes,
-      caps: o.caps ?? [],
-    };
-    if (o.commands) params.commands = o.commands;
-    if (o.permissions) params.permissions = o.permissions;
-    if (o.pathEnv) params.pathEnv = o.pathEnv;
-    if (o.userAgent) params.userAgent = o.userAgent;
-    if (Object.keys(auth).length > 0) params.auth = auth;
-    if (o.identity) {
-      const signedAt = challenge.ts;
-      const payload = buildDeviceAuthPayloadV3({
-        deviceId: o.identity.deviceId,
-        clientId: o.client.id,
-        clientMode: o.client.mode,
-        role,
-        scopes,
-        signedAtMs: signedAt,
-        token: auth.token ?? auth.deviceToken ?? '',
-        nonce: challenge.nonce,
-        platform: o.client.platform,
-        deviceFamily: o.client.deviceFamily,
-      });
-      params.device = {
-        id: o.identity.deviceId,
-        publicKey: o.identity.publicKey,
-        signature: o.identity.sign(payload),
-        signedAt,
-        nonce: challenge.nonce,
-      };
-    }
-    return params;
   }
 
   private onHelloOk(hello: HelloOk): void {
