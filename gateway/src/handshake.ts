@@ -66,7 +66,11 @@ function safeEqual(a: string, b: string): boolean {
  * second by itself (userAgent tether-node/…), and gets the NOT_PAIRED answer with the request id.
  */
 export function holdsWhilePending(params: ConnectParams): boolean {
-  return params.role === 'node' && !(params.userAgent ?? '').startsWith('tether-node/');
+  return params.role === 'node' && !isTetherNodeAgent(params);
+}
+
+function isTetherNodeAgent(params: ConnectParams): boolean {
+  return (params.userAgent ?? '').startsWith('tether-node/');
 }
 
 export function negotiateProtocol(min: number, max: number): number | undefined {
@@ -174,7 +178,10 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
   };
   const presentedDeviceToken = params.auth?.deviceToken ?? (sharedOk ? undefined : presented);
   const autoApprove = role === 'node' && connection.isDirectLoopback && gateway.config.autoApproveLoopback;
-  const decision = await gateway.store.admit(claim, presentedDeviceToken, { autoApprove });
+  // A client on the shared token that is not a Tether node keeps no device token (stock OpenClaw
+  // node hosts): minting one on each connect would only cost writes.
+  const issueIfMissing = !sharedOk || isTetherNodeAgent(params);
+  const decision = await gateway.store.admit(claim, presentedDeviceToken, { autoApprove, issueIfMissing });
 
   if (decision.kind === 'rejected') {
     const retryAfterMs = Math.max(0, decision.rejection.untilMs - Date.now());

@@ -47,7 +47,7 @@ function readTokens(stateDir: string): TokenFile {
     const value = readJsonFile(tokenPath(stateDir)) as TokenFile | undefined;
     if (value && value.version === 1 && typeof value.tokens === 'object') return value;
   } catch {
-    // A damaged token file only costs a re-issue: the gateway trusts the key and sends a fresh token.
+    // A damaged token file only costs a re-issue: a Tether gateway trusts the key and sends a fresh token.
   }
   return { version: 1, tokens: {} };
 }

@@ -71,6 +71,7 @@ interface Row {
   claim?: Partial<DeviceClaim>;
   token?: string;
   auto?: boolean;
+  issueIfMissing?: boolean;
   kind: 'admitted' | 'pending' | 'rejected';
   /** Pending reason, or the surface request's reason when admitted. */
   reason?: PendingReason;
@@ -115,7 +116,9 @@ const rows: Row[] = [
       expect(next.paired[ID]?.tokens.node).toMatchObject({ hash: hashToken('tok-1'), createdAtMs: 10, rotatedAtMs: NOW });
       expect(audit[0]?.detail).toEqual({ reason: 'mismatch' });
     } },
-  { name: 'paired, token record but none presented → admitted on the key, no new token', given: state({ paired: [paired()] }), kind: 'admitted', issued: false, durable: false, audit: [],
+  { name: 'paired, token record but none presented → fresh token (the device lost it)', given: state({ paired: [paired()] }), kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
+    then: ({ audit }) => expect(audit[0]?.detail).toEqual({ reason: 'mismatch' }) },
+  { name: 'paired, none presented by a shared-token client → admitted on the key, no new token', given: state({ paired: [paired()] }), issueIfMissing: false, kind: 'admitted', issued: false, durable: false, audit: [],
     then: ({ state: next }) => expect(next.paired[ID]?.tokens.node).toMatchObject({ hash: hashToken(GOOD) }) },
   { name: 'paired, no token record yet → first token', given: state({ paired: [paired({ tokens: {} })] }), token: GOOD, kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
     then: ({ state: next }) => expect(next.paired[ID]?.tokens.node).toEqual({ role: 'node', scopes: [], hash: hashToken('tok-1'), createdAtMs: NOW }) },
@@ -167,7 +170,7 @@ describe('decide', () => {
     let ids = 0;
     const given = structuredClone(row.given);
     const out = decide(
-      { state: row.given, claim: claim(row.claim), presentedToken: row.token, autoApprove: row.auto ?? false, now: NOW, pendingTtlMs: TTL },
+      { state: row.given, claim: claim(row.claim), presentedToken: row.token, autoApprove: row.auto ?? false, issueIfMissing: row.issueIfMissing, now: NOW, pendingTtlMs: TTL },
       { mintToken: () => `tok-${++tokens}`, newRequestId: () => `req-${++ids}` },
     );
     const { decision } = out;

@@ -27,6 +27,12 @@ export interface DecideInput {
   presentedToken: string | undefined;
   /** The caller trusts this connection enough to approve without an owner (e.g. loopback). */
   autoApprove: boolean;
+  /**
+   * Whether a paired device that presents no token gets a fresh one. False for clients that log in
+   * with the shared token and never keep a device token (stock OpenClaw node hosts): minting for them
+   * would cost a state write per connect and invalidate nothing useful.
+   */
+  issueIfMissing?: boolean;
   now: number;
   pendingTtlMs: number;
 }
@@ -143,10 +149,9 @@ function settleToken(ctx: Context, device: PairedDevice): { device: PairedDevice
     ctx.ephemeral.push({ kind: 'token-used', deviceId: device.deviceId, role: claim.role, hash: record.hash, atMs: now });
     return { device: used };
   }
-  // No token presented while a valid one exists: the key proof admits the device. Minting here
-  // would cost a state write on every connect of clients that log in with the shared token
-  // (stock OpenClaw node hosts do) and would silently invalidate the token they keep.
-  if (record && presentedToken === undefined) return { device };
+  // No token presented while a valid one exists: the key proof admits the device; a new token is
+  // minted only for clients that keep one (a Tether node that lost its token file gets a new one).
+  if (record && presentedToken === undefined && ctx.input.issueIfMissing === false) return { device };
   const issuedToken = ctx.deps.mintToken();
   const fresh: TokenRecord = {
     role: claim.role,

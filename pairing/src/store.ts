@@ -35,6 +35,8 @@ export interface PairingStoreOptions {
 
 export interface AdmitOptions {
   autoApprove: boolean;
+  /** Mint a token for a paired device that presents none (default true); see DecideInput. */
+  issueIfMissing?: boolean;
 }
 
 export interface ApproveOptions {
@@ -122,6 +124,7 @@ export class PairingStore {
       claim,
       presentedToken,
       autoApprove: options.autoApprove,
+      issueIfMissing: options.issueIfMissing ?? true,
       now,
       pendingTtlMs: this.pendingTtlMs,
     });

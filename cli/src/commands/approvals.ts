@@ -56,7 +56,7 @@ function describeResult(result: ExecApprovalResolveResult): string {
   const what = `${formatArgv(result.argv)} on ${nodeLabel(result)} (approval ${result.id})`;
   if (result.decision === 'deny') return `Denied ${what}\n`;
   if (result.decision === 'allow-once') return `Allowed once: ${what}\n`;
-  return `Allowed always: ${what}\n${result.resolvedPath} is now on ${nodeLabel(result)}'s exec allowlist: it runs there without asking.\n`;
+  return `Allowed always: ${what}\n${result.resolvedPath} is now on ${nodeLabel(result)}'s exec allowlist (it runs without asking from now on unless the node's policy is ask=always).\n`;
 }
 
 export function approvalsCommand(): Command {
@@ -74,7 +74,7 @@ export function approvalsCommand(): Command {
     approvals
       .command('approve <id>')
       .description('let this one command run (id or unique prefix)')
-      .option('--always', "also add the program to the node's exec allowlist, so it runs without asking next time"),
+      .option('--always', "also add the program to the node's exec allowlist, so it runs without asking next time (unless the node asks always)"),
   ).action(
     action(async (flags, id: string) => {
       const result = await resolveApproval(flags, id, flags.always ? 'allow-always' : 'allow-once');

@@ -14,6 +14,7 @@ import {
 import type { PairedDevice } from '@tether/pairing';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
+import { checkCommandPolicy } from '../nodes/command-policy.js';
 import { checkNodeCommand, effectiveCommands } from '../nodes/policy.js';
 import type { NodeSession } from '../nodes/registry.js';
 
@@ -24,7 +25,9 @@ function describeNode(gateway: GatewayContext, nodeId: string, device: PairedDev
     paired: device !== undefined,
     connected: session !== undefined,
     caps: [...(session?.caps ?? device?.caps ?? [])].sort(),
-    commands: session ? effectiveCommands(session, gateway.config) : [...(device?.approvedCommands ?? [])].sort(),
+    commands: session
+      ? effectiveCommands(session, gateway.config)
+      : (device?.approvedCommands ?? []).filter((c) => checkCommandPolicy(gateway.config, c, device?.platform, device?.deviceFamily).allowed).sort(),
     approvalState: device ? (pending ? 'pending-reapproval' : 'approved') : pending ? 'pending-approval' : 'unapproved',
   };
   // The live session knows best; the paired record remembers a node that is offline.

@@ -32,7 +32,8 @@ export class WaitingRoom {
         this.waiting.delete(connection);
         continue;
       }
-      const decision = await gateway.store.admit(claim, undefined, { autoApprove: false });
+      // issueIfMissing false: a token minted here could never reach the held node.
+      const decision = await gateway.store.admit(claim, undefined, { autoApprove: false, issueIfMissing: false });
       if (decision.kind === 'rejected') {
         connection.close(CloseCode.POLICY_VIOLATION, 'pairing rejected');
         this.waiting.delete(connection);

@@ -2,6 +2,7 @@
  * Params and results of the `camera.*` node commands, with OpenClaw's field names (its iOS/Android/macOS
  * nodes and its agent tool use these shapes, so a compatible node must too).
  */
+import { MediaPayloadFields } from './media.js';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** A snapped JPEG is recompressed until its bytes fit under this (OpenClaw's 5 MB cap). */
@@ -55,7 +56,7 @@ export type CameraSnapParams = Static<typeof CameraSnapParamsSchema>;
 export const CameraSnapResultSchema = Type.Object(
   {
     format: Type.Literal('jpg'),
-    base64: Type.String(),
+    ...MediaPayloadFields,
     width: Type.Integer({ minimum: 1 }),
     height: Type.Integer({ minimum: 1 }),
   },
@@ -80,7 +81,7 @@ export type CameraClipParams = Static<typeof CameraClipParamsSchema>;
 export const CameraClipResultSchema = Type.Object(
   {
     format: Type.Literal('mp4'),
-    base64: Type.String(),
+    ...MediaPayloadFields,
     durationMs: Type.Integer({ minimum: 0 }),
     hasAudio: Type.Boolean(),
   },

@@ -1,6 +1,7 @@
 /**
  * Params and results of the `screen.*` node commands, with OpenClaw's field names.
  */
+import { MediaPayloadFields } from './media.js';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const SCREEN_RECORD_DEFAULT_DURATION_MS = 10_000;
@@ -23,7 +24,7 @@ export type ScreenSnapshotParams = Static<typeof ScreenSnapshotParamsSchema>;
 export const ScreenSnapshotResultSchema = Type.Object(
   {
     format: Type.Union([Type.Literal('png'), Type.Literal('jpg')]),
-    base64: Type.String(),
+    ...MediaPayloadFields,
     width: Type.Integer({ minimum: 1 }),
     height: Type.Integer({ minimum: 1 }),
     screenIndex: Type.Integer({ minimum: 0 }),
@@ -50,7 +51,7 @@ export type ScreenRecordParams = Static<typeof ScreenRecordParamsSchema>;
 export const ScreenRecordResultSchema = Type.Object(
   {
     format: Type.Literal('mp4'),
-    base64: Type.String(),
+    ...MediaPayloadFields,
     durationMs: Type.Integer({ minimum: 0 }),
     fps: Type.Number(),
     screenIndex: Type.Integer({ minimum: 0 }),
