@@ -6,9 +6,11 @@
 // bench/results/compare-openclaw-<timestamp>.json and bench/results/compare-openclaw-latest.json.
 //
 // Needs `npm run build` and the interop peer in ~/.cache/tether-interop (`node test/interop/install-peer.mjs`,
-// or one `npm run test:interop`); TETHER_INTEROP_CACHE overrides the cache. Takes 2–4 minutes.
-// Options: --quick (smaller counts), --only tether|openclaw, --tether-node <path> (runtime for the
-// Tether gateway; default: the node running this script).
+// or one `npm run test:interop`); TETHER_INTEROP_CACHE overrides the cache. Takes about 1.5–3 minutes,
+// almost all of it OpenClaw starting up, pairing and serving its ~2,400 invokes.
+// Options: --quick (smaller counts), --only tether|openclaw (one side; does not touch the -latest
+// file), --tether-node <path> (runtime for the Tether gateway; default: the node running this script,
+// e.g. pass Node 24 from the interop cache to run both gateways on the same runtime).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
