@@ -7,6 +7,7 @@ import { GatewayError, type GatewayClient } from '@tether/protocol';
 import { cleanup, eventually, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
 import { connectOperator, connectTestNode, type TestNode } from './helpers/clients.js';
 import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
+import { rejectionOf } from './helpers/rejection.js';
 
 let gateway: GatewayProcess;
 let operator: GatewayClient;
@@ -20,15 +21,7 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, GatewayError);
 
 function invoke(nodeId: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return operator.request<any>('node.invoke', { nodeId, command: 'system.which', params, idempotencyKey: crypto.randomUUID(), timeoutMs: 5_000, ...extra });

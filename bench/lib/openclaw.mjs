@@ -3,11 +3,12 @@
 // program runs in a process group of its own, because OpenClaw starts helper processes; exactly the
 // groups started here are ended, by their leader's pid, at the end, on error and on SIGINT.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { peerPaths } from '../../test/interop/install-peer.mjs';
+import { loopbackGatewayConfig, offlineConfig, randomHexToken, writeOpenclawHome } from '../../test/interop/peer-config.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const TETHER_BIN = join(ROOT, 'cli/bin/tether.js');
@@ -253,35 +254,10 @@ async function readyz(port) {
 // ---------------------------------------------------------------------------------------------
 // OpenClaw
 
-/** Same offline config as test/interop/helpers/openclaw.ts: no mDNS, update checks, telemetry or catalog refresh. */
-function offlineConfig(extra = {}) {
-  return {
-    discovery: { mdns: { mode: 'off' } },
-    update: { checkOnStart: false },
-    telemetry: { enabled: false },
-    models: { catalogRefresh: { enabled: false } },
-    ...extra,
-  };
-}
-
 /** A fresh OpenClaw state dir with its config file, and the environment that selects it. */
 export function openclawHome(peer, prefix, config = {}) {
   const stateDir = tempDir(prefix);
-  const configPath = join(stateDir, 'openclaw.json');
-  writeFileSync(configPath, JSON.stringify(offlineConfig(config), null, 2));
-  return {
-    stateDir,
-    env: {
-      OPENCLAW_STATE_DIR: stateDir,
-      OPENCLAW_CONFIG_PATH: configPath,
-      OPENCLAW_DISABLE_BONJOUR: '1',
-      OPENCLAW_NO_AUTO_UPDATE: '1',
-      // Node 24 first on PATH: OpenClaw's helpers re-exec `node`.
-      PATH: `${dirname(peer.node24)}:${process.env.PATH}`,
-      HOME: stateDir,
-      NO_COLOR: '1',
-    },
-  };
+  return { stateDir, env: writeOpenclawHome(stateDir, offlineConfig(config), peer.node24) };
 }
 
 /**
@@ -290,17 +266,8 @@ export function openclawHome(peer, prefix, config = {}) {
  */
 export async function startOpenclawGateway(peer, { timeoutMs = 180_000 } = {}) {
   const port = await freePort();
-  const token = Array.from({ length: 48 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-  const home = openclawHome(peer, 'oc-gw', {
-    gateway: {
-      mode: 'local',
-      port,
-      bind: 'loopback',
-      auth: { mode: 'token', token },
-      tailscale: { mode: 'off' },
-      nodes: { pairing: { autoApproveLocal: false, sshVerify: false } },
-    },
-  });
+  const token = randomHexToken();
+  const home = openclawHome(peer, 'oc-gw', loopbackGatewayConfig(port, token));
   const proc = spawnGroup('openclaw gateway', peer.node24, [peer.openclaw, 'gateway', 'run', '--port', String(port), '--bind', 'loopback', '--auth', 'token'], { env: home.env });
   const deadline = Date.now() + timeoutMs;
   let tcpMs;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandError, type CapabilityProvider, type Detection } from './capability.js';
 import { CapabilityRegistry } from './registry.js';
+import { rejectionOf } from '../../../test/helpers/rejection.js';
 
 function provider(family: string, commands: string[], detection: Detection | Error): CapabilityProvider {
   return {
@@ -23,15 +24,7 @@ const registry = (): CapabilityRegistry =>
     provider('audio', ['audio.play'], { available: true, backend: 'aplay' }),
   ]);
 
-async function failure(promise: Promise<unknown>): Promise<CommandError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CommandError) return error;
-    throw error;
-  }
-  throw new Error('expected a CommandError');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, CommandError);
 
 describe('CapabilityRegistry', () => {
   it('reports every family and lists only available commands, sorted', async () => {

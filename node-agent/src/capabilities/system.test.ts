@@ -9,6 +9,7 @@ import { allowBinary, execPolicyPath, readExecPolicy, writeExecPolicy, type Exec
 import { searchPath } from '../exec-policy/resolve.js';
 import { CommandError } from './capability.js';
 import { createSystemProvider, DEFAULT_ASK_TIMEOUT_MS } from './system.js';
+import { rejectionOf } from '../../../test/helpers/rejection.js';
 
 let stateDir: string;
 beforeEach(() => {
@@ -23,15 +24,7 @@ function run(params: unknown, signal = new AbortController().signal): Promise<Sy
   return createSystemProvider({ stateDir }).run('system.run', params, signal) as Promise<SystemRunResult>;
 }
 
-async function failure(promise: Promise<unknown>): Promise<CommandError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CommandError) return error;
-    throw error;
-  }
-  throw new Error('expected a CommandError');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, CommandError);
 
 /** Running or sleeping; a zombie (killed, not yet reaped by init) counts as dead. */
 function isAlive(pid: number): boolean {

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensurePeerInstalled } from '../install-peer.mjs';
+import { loopbackGatewayConfig, offlineConfig, randomHexToken, writeOpenclawHome } from '../peer-config.mjs';
 import { runProcess, spawnProcess, tempDir, type CliResult, type Spawned } from '../../helpers/processes.js';
 
 export type OpenclawVersion = '2026.9.6' | '2026.4.24';
@@ -13,17 +14,6 @@ export const LEGACY: OpenclawVersion = '2026.4.24';
 
 const peer = ensurePeerInstalled();
 
-/** Config that keeps OpenClaw off the network: no mDNS, update checks, telemetry or catalog refresh. */
-function offlineConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    discovery: { mdns: { mode: 'off' } },
-    update: { checkOnStart: false },
-    telemetry: { enabled: false },
-    models: { catalogRefresh: { enabled: false } },
-    ...extra,
-  };
-}
-
 export interface OpenclawHome {
   stateDir: string;
   env: NodeJS.ProcessEnv;
@@ -31,23 +21,9 @@ export interface OpenclawHome {
 
 export function openclawHome(version: OpenclawVersion, config: Record<string, unknown> = {}): OpenclawHome {
   const stateDir = tempDir('openclaw-');
-  const configPath = join(stateDir, 'openclaw.json');
   // 2026.4.24 rejects config keys it does not know yet, so it gets only the ones it has.
   const base = version === LEGACY ? { update: { checkOnStart: false }, ...config } : offlineConfig(config);
-  writeFileSync(configPath, JSON.stringify(base, null, 2));
-  return {
-    stateDir,
-    env: {
-      OPENCLAW_STATE_DIR: stateDir,
-      OPENCLAW_CONFIG_PATH: configPath,
-      OPENCLAW_DISABLE_BONJOUR: '1',
-      OPENCLAW_NO_AUTO_UPDATE: '1',
-      // Node 24 first on PATH: OpenClaw's helpers re-exec `node`.
-      PATH: `${dirname(peer.node24)}:${process.env.PATH}`,
-      HOME: stateDir,
-      NO_COLOR: '1',
-    },
-  };
+  return { stateDir, env: writeOpenclawHome(stateDir, base, peer.node24) };
 }
 
 export function openclawArgs(version: OpenclawVersion, args: string[]): [string, string[]] {
@@ -86,17 +62,8 @@ export interface OpenclawGateway {
 
 /** `openclaw gateway run` on loopback with token auth and local auto-approval off; waits for /readyz. */
 export async function startOpenclawGateway(port: number): Promise<OpenclawGateway> {
-  const token = Array.from({ length: 48 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
-  const home = openclawHome(CURRENT, {
-    gateway: {
-      mode: 'local',
-      port,
-      bind: 'loopback',
-      auth: { mode: 'token', token },
-      tailscale: { mode: 'off' },
-      nodes: { pairing: { autoApproveLocal: false, sshVerify: false } },
-    },
-  });
+  const token = randomHexToken();
+  const home = openclawHome(CURRENT, loopbackGatewayConfig(port, token));
   const [command, args] = openclawArgs(CURRENT, ['gateway', 'run', '--port', String(port), '--bind', 'loopback', '--auth', 'token']);
   const child = spawnProcess(command, args, home.env, { group: true });
   const deadline = Date.now() + 120_000;

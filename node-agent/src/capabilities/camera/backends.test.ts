@@ -11,6 +11,7 @@ import { parseImagesnapList } from './imagesnap.js';
 import { parseRpicamCameraList } from './rpicam.js';
 import { createCameraProvider } from './provider.js';
 import { parseV4l2CtlListDevices } from './v4l2.js';
+import { rejectionOf } from '../../../../test/helpers/rejection.js';
 
 const FAKE = fileURLToPath(new URL('../../../test-fixtures/fake-rpicam-still.sh', import.meta.url));
 const never = new AbortController().signal;
@@ -33,15 +34,7 @@ function piEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: `${bin}:/usr/bin:/bin`, FAKE_RPICAM_FIXTURE: fixture, ...extra };
 }
 
-async function failure(promise: Promise<unknown>): Promise<CommandError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CommandError) return error;
-    throw error;
-  }
-  throw new Error('expected a CommandError');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, CommandError);
 
 describe('Raspberry Pi camera (fake rpicam-still)', () => {
   it('is detected ahead of USB webcams', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError } from '../capability.js';
 import { ToolCancelledError } from '../media/run-tool.js';
 import { createCameraProvider } from './provider.js';
+import { rejectionOf } from '../../../../test/helpers/rejection.js';
 
 const SOURCE = 'lavfi:testsrc=size=640x480:rate=5';
 const never = new AbortController().signal;
@@ -37,15 +38,7 @@ function ffprobe(base64: string): { duration: number; types: string[] } {
   return { duration: Number(out.format.duration), types: out.streams.map((s) => s.codec_type) };
 }
 
-async function failure(promise: Promise<unknown>): Promise<CommandError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CommandError) return error;
-    throw error;
-  }
-  throw new Error('expected a CommandError');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, CommandError);
 
 describe('camera provider (lavfi source)', () => {
   it('detects the synthetic backend', async () => {

@@ -6,17 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandError } from '../capability.js';
 import { tpvToLocation } from './gpsd.js';
 import { createLocationProvider } from './provider.js';
+import { rejectionOf } from '../../../../test/helpers/rejection.js';
 
 const signal = (): AbortSignal => new AbortController().signal;
 
-async function failureOf(promise: Promise<unknown>): Promise<CommandError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CommandError)) throw new Error(`expected a CommandError, got ${String(error)}`);
-  return error;
-}
+const failureOf = (promise: Promise<unknown>) => rejectionOf(promise, CommandError);
 
 /** A TCP server on a free port; `onSocket` decides what it says. */
 async function tcpServer(onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number; sockets: Socket[] }> {

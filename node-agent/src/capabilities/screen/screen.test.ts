@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError } from '../capability.js';
 import { createScreenProvider } from './provider.js';
 import { parseXdpyinfoScreens, parseXrandrMonitors } from './x11-geometry.js';
+import { rejectionOf } from '../../../../test/helpers/rejection.js';
 
 const never = new AbortController().signal;
 let xvfb: ChildProcess | undefined;
@@ -47,15 +48,7 @@ afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<CommandError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CommandError) return error;
-    throw error;
-  }
-  throw new Error('expected a CommandError');
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, CommandError);
 
 describe('screen provider (Xvfb)', () => {
   const screen = () => createScreenProvider({ display, platform: 'linux' });
