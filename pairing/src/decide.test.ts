@@ -111,6 +111,8 @@ const rows: Row[] = [
       expect(decision).toMatchObject({ device: { tokens: { node: { lastUsedAtMs: NOW } } } });
       expect(ephemeral).toEqual([{ kind: 'token-used', deviceId: ID, role: 'node', hash: hashToken(GOOD), atMs: NOW }]);
     } },
+  { name: 'removed by an operator, back on loopback → manual request, never silent', given: { ...state(), removed: { [ID]: { deviceId: ID, atMs: 1 } } }, auto: true, kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, durable: true, audit: ['pair.requested'],
+    then: ({ decision }) => expect(decision).toMatchObject({ request: { silent: false } }) },
   { name: 'paired, stale token → fresh token (rotated)', given: state({ paired: [paired()] }), token: 'stale', kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
     then: ({ state: next, audit }) => {
       expect(next.paired[ID]?.tokens.node).toMatchObject({ hash: hashToken('tok-1'), createdAtMs: 10, rotatedAtMs: NOW });

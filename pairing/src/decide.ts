@@ -75,7 +75,7 @@ export function decide(input: DecideInput, deps: DecideDeps = DEFAULT_DEPS): Dec
   const ctx: Context = {
     input,
     deps,
-    draft: { version: 1, pending: {}, paired: { ...input.state.paired }, rejected: {} },
+    draft: { version: 1, pending: {}, paired: { ...input.state.paired }, rejected: {}, removed: { ...input.state.removed } },
     durable: false,
     ephemeral: [],
     audit: [],
@@ -116,7 +116,7 @@ function admitClaim(ctx: Context): AdmissionDecision {
 function requestGrant(ctx: Context, reason: PendingReason): AdmissionDecision {
   const rejection = ctx.draft.rejected[ctx.input.claim.deviceId];
   if (rejection) return { kind: 'rejected', rejection };
-  const silent = ctx.input.autoApprove && SILENT_REASONS.has(reason);
+  const silent = ctx.input.autoApprove && SILENT_REASONS.has(reason) && !ctx.draft.removed?.[ctx.input.claim.deviceId];
   const { request, created, superseded } = upsertPending(ctx, reason, silent);
   if (!silent) return { kind: 'pending', request, created, superseded };
   return admitPaired(ctx, approveSilently(ctx, request, []));

@@ -72,6 +72,7 @@ export function applyApproval(
   draft.paired[device.deviceId] = device;
   delete draft.pending[request.requestId];
   delete draft.rejected[device.deviceId];
+  if (draft.removed) delete draft.removed[device.deviceId];
   const audit: AuditEntry = {
     ts: options.now,
     action: 'pair.approved',

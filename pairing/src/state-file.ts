@@ -162,7 +162,7 @@ export class StateFile {
   private validate(value: unknown): PairingState {
     if (!isRecord(value)) throw this.corrupt('the top level is not an object');
     if (value.version !== 1) throw this.corrupt(`unsupported version ${JSON.stringify(value.version)} (expected 1)`);
-    const shapes: Record<'pending' | 'paired' | 'rejected', (entry: Record<string, unknown>) => boolean> = {
+    const shapes: Record<'pending' | 'paired' | 'rejected' | 'removed', (entry: Record<string, unknown>) => boolean> = {
       pending: (e) =>
         isString(e.requestId) &&
         isString(e.deviceId) &&
@@ -179,9 +179,12 @@ export class StateFile {
         isStringArray(e.approvedCommands) &&
         isRecord(e.tokens),
       rejected: (e) => isString(e.deviceId) && isNumber(e.untilMs),
+      removed: (e) => isString(e.deviceId) && isNumber(e.atMs),
     };
     for (const [section, valid] of Object.entries(shapes)) {
       const entries = value[section];
+      // Files written before removals were remembered have no "removed" section.
+      if (section === 'removed' && entries === undefined) continue;
       if (!isRecord(entries)) throw this.corrupt(`"${section}" is not an object`);
       for (const [key, entry] of Object.entries(entries)) {
         if (!isRecord(entry) || !valid(entry)) throw this.corrupt(`"${section}.${key}" is not a valid record`);

@@ -110,6 +110,21 @@ describe('PairingStore', () => {
     expect(auditActions(store)).toContain('device.removed');
   });
 
+  it('does not re-pair a removed device silently, until an owner approves it again', async () => {
+    const store = await open();
+    await pairDevice(store);
+    await store.remove(ID);
+    const back = await (await open()).admit(claim(), undefined, { autoApprove: true });
+    expect(back).toMatchObject({ kind: 'pending', request: { silent: false } });
+    if (back.kind !== 'pending') throw new Error('expected pending');
+    const reopened = await open();
+    await reopened.approve(back.request.requestId);
+    // Approved again: the tombstone is gone from the state file.
+    const saved = JSON.parse(readFileSync(reopened.stateFile, 'utf8')) as { removed?: Record<string, unknown> };
+    expect(saved.removed?.[ID]).toBeUndefined();
+    expect((await reopened.admit(claim(), undefined, { autoApprove: true })).kind).toBe('admitted');
+  });
+
   it('rotates a token: the old one is stale, the new one admits without a new token', async () => {
     const store = await open();
     const first = await pairDevice(store);

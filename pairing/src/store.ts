@@ -166,6 +166,7 @@ export class PairingStore {
     return this.mutate((draft, now) => {
       const device = pairedDevice(draft, deviceId);
       delete draft.paired[deviceId];
+      draft.removed = { ...draft.removed, [deviceId]: { deviceId, atMs: now } };
       const dropped = Object.values(draft.pending).filter((request) => request.deviceId === deviceId);
       for (const request of dropped) delete draft.pending[request.requestId];
       const detail = { droppedRequests: dropped.map((request) => request.requestId) };

@@ -89,6 +89,11 @@ export interface PairingState {
   pending: Record<string, PendingRequest>;
   paired: Record<string, PairedDevice>;
   rejected: Record<string, Rejection>;
+  /**
+   * Devices an operator removed, until one is approved again: such a device is never re-paired
+   * silently, or a loopback node would be back the second after its removal. (Absent in older files.)
+   */
+  removed?: Record<string, { deviceId: string; atMs: number }>;
 }
 
 /** The outcome of a connect, decided by `PairingStore.admit`. */
