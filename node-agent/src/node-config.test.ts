@@ -29,7 +29,7 @@ describe('readNodeConfig', () => {
   it('returns the defaults when the file is missing', () => {
     const config = readNodeConfig(dir);
     expect(config).toEqual(defaultNodeConfig());
-    expect(config.location).toEqual({ gpsd: { host: '127.0.0.1', port: DEFAULT_GPSD_PORT }, geoclue: true });
+    expect(config.location).toEqual({ gpsd: { enabled: true, host: '127.0.0.1', port: DEFAULT_GPSD_PORT }, geoclue: true });
     expect(config.media.inlineMaxBytes).toBe(1024 * 1024);
   });
 
@@ -38,14 +38,14 @@ describe('readNodeConfig', () => {
       version: 1,
       camera: { source: 'lavfi:testsrc=size=1280x720:rate=30', width: 1280, height: 720, maxBytes: 500_000 },
       screen: { display: ':99' },
-      location: { fixed: { lat: 48.20849, lon: 16.37208, accuracyMeters: 10 }, gpsd: { port: 12947 }, geoclue: false },
+      location: { fixed: { lat: 48.20849, lon: 16.37208, accuracyMeters: 10 }, gpsd: { enabled: false, port: 12947 }, geoclue: false },
     });
     const config = readNodeConfig(dir);
     expect(config.camera).toEqual({ source: 'lavfi:testsrc=size=1280x720:rate=30', width: 1280, height: 720, maxBytes: 500_000 });
     expect(config.screen.display).toBe(':99');
     expect(config.location).toEqual({
       fixed: { lat: 48.20849, lon: 16.37208, accuracyMeters: 10 },
-      gpsd: { host: '127.0.0.1', port: 12947 },
+      gpsd: { enabled: false, host: '127.0.0.1', port: 12947 },
       geoclue: false,
     });
     expect(config.media.inlineMaxBytes).toBe(1024 * 1024);

@@ -23,7 +23,7 @@ export interface NodeConfig {
   version: 1;
   camera: { device?: string; source?: string; width?: number; height?: number; maxBytes?: number };
   screen: { display?: string };
-  location: { fixed?: FixedLocation; gpsd: { host: string; port: number }; geoclue: boolean };
+  location: { fixed?: FixedLocation; gpsd: { enabled: boolean; host: string; port: number }; geoclue: boolean };
   media: { inlineMaxBytes: number };
 }
 
@@ -51,7 +51,7 @@ export function defaultNodeConfig(): NodeConfig {
     version: 1,
     camera: {},
     screen: {},
-    location: { gpsd: { host: DEFAULT_GPSD_HOST, port: DEFAULT_GPSD_PORT }, geoclue: true },
+    location: { gpsd: { enabled: true, host: DEFAULT_GPSD_HOST, port: DEFAULT_GPSD_PORT }, geoclue: true },
     media: { inlineMaxBytes: DEFAULT_INLINE_MAX_BYTES },
   };
 }
@@ -104,7 +104,7 @@ const FILE_SPEC: Spec = {
             altitudeMeters: { kind: 'number' },
           },
         },
-        gpsd: { kind: 'object', fields: { host: str, port: { kind: 'int', min: 1, max: 65535 } } },
+        gpsd: { kind: 'object', fields: { enabled: { kind: 'boolean' }, host: str, port: { kind: 'int', min: 1, max: 65535 } } },
         geoclue: { kind: 'boolean' },
       },
     },
@@ -159,7 +159,7 @@ interface RawNodeConfig {
   version: 1;
   camera?: NodeConfig['camera'];
   screen?: NodeConfig['screen'];
-  location?: { fixed?: FixedLocation; gpsd?: { host?: string; port?: number }; geoclue?: boolean };
+  location?: { fixed?: FixedLocation; gpsd?: { enabled?: boolean; host?: string; port?: number }; geoclue?: boolean };
   media?: { inlineMaxBytes?: number };
 }
 
@@ -172,7 +172,11 @@ function withDefaults(raw: RawNodeConfig): NodeConfig {
     screen: { ...raw.screen },
     location: {
       ...(location.fixed ? { fixed: { ...location.fixed } } : {}),
-      gpsd: { host: location.gpsd?.host ?? defaults.location.gpsd.host, port: location.gpsd?.port ?? defaults.location.gpsd.port },
+      gpsd: {
+        enabled: location.gpsd?.enabled ?? true,
+        host: location.gpsd?.host ?? defaults.location.gpsd.host,
+        port: location.gpsd?.port ?? defaults.location.gpsd.port,
+      },
       geoclue: location.geoclue ?? defaults.location.geoclue,
     },
     media: { inlineMaxBytes: raw.media?.inlineMaxBytes ?? defaults.media.inlineMaxBytes },

@@ -27,7 +27,7 @@ export function createProviders(options: ProviderOptions): CapabilityProvider[] 
     createScreenProvider(config.screen),
     createLocationProvider({
       fixed: config.location.fixed,
-      gpsd: config.location.gpsd,
+      gpsd: config.location.gpsd.enabled ? { host: config.location.gpsd.host, port: config.location.gpsd.port } : false,
       geoclue: config.location.geoclue,
       configPath: nodeConfigPath(options.stateDir),
     }),
