@@ -4,6 +4,7 @@ export * from './frames.js';
 export * from './connect.js';
 export * from './device-auth.js';
 export * from './validate.js';
+export * from './frame-guards.js';
 export * from './methods/node.js';
 export * from './methods/device.js';
 export * from './methods/gateway.js';

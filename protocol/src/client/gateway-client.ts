@@ -9,7 +9,7 @@ import { PAIRING_RETRY_MS, TICK_INTERVAL_MS, type Role } from '../constants.js';
 import type { DeviceSigner } from '../device-auth.js';
 import { CloseCode, DetailCode, ErrorCode, GatewayError, isRecord } from '../errors.js';
 import type { EventFrame, ResponseFrame } from '../frames.js';
-import { parseFrame } from '../validate.js';
+import { parseGatewayFrame } from '../frame-guards.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { buildConnectParams } from './connect-params.js';
 import { webSocketTransport, type Transport, type TransportFactory } from './transport.js';
@@ -241,11 +241,11 @@ export class GatewayClient {
       });
       transport.onMessage((text) => {
         this.lastActivityMs = Date.now();
-        const parsed = parseFrame(text);
-        if (!parsed.ok) return; // A malformed frame from the gateway is ignored, as OpenClaw's client does.
-        const frame = parsed.frame;
+        // A malformed frame from the gateway is ignored, as OpenClaw's client does.
+        const frame = parseGatewayFrame(text);
+        if (!frame) return;
         if (settled) {
-          this.dispatch(frame as ResponseFrame | EventFrame);
+          this.dispatch(frame);
           return;
         }
         if (frame.type === 'event' && frame.event === 'connect.challenge' && connectId === undefined) {
