@@ -6,6 +6,7 @@ import type { Connection } from './connection.js';
 import type { ExecApprovalRegistry } from './exec-approvals/registry.js';
 import type { PublicKeyCache } from './key-cache.js';
 import type { Logger } from './log.js';
+import type { PresenceAnnouncer } from './presence.js';
 import type { MediaStore } from './media/media-store.js';
 import type { IdempotencyCache } from './nodes/idempotency.js';
 import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
@@ -24,6 +25,7 @@ export interface GatewayContext {
   publicKeys: PublicKeyCache;
   waitingRoom: WaitingRoom;
   broadcaster: Broadcaster;
+  presence: PresenceAnnouncer;
   identity: DeviceIdentity;
   invokeCache: IdempotencyCache<InvokeSuccess>;
   log: Logger;

@@ -1,29 +1,9 @@
-/** Builds `hello-ok` and presence entries. */
-import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, type HelloOk, type PresenceEntry } from '@tether/protocol';
+/** Builds `hello-ok`. */
+import { MAX_BUFFERED_BYTES, MAX_PAYLOAD_BYTES, type HelloOk } from '@tether/protocol';
 import type { Connection } from './connection.js';
 import { GATEWAY_EVENTS, type GatewayContext } from './context.js';
 import type { Admission } from './handshake.js';
-
-export function presenceEntries(gateway: GatewayContext): PresenceEntry[] {
-  const entries: PresenceEntry[] = [];
-  for (const connection of gateway.broadcaster.all()) {
-    const session = connection.session;
-    if (!session) continue;
-    const entry: PresenceEntry = {
-      ts: session.connectedAtMs,
-      connId: connection.connId,
-      clientId: session.clientId,
-      clientMode: session.clientMode,
-      role: session.role,
-      remoteIp: connection.remoteIp,
-    };
-    if (session.deviceId) entry.deviceId = session.deviceId;
-    if (session.displayName) entry.displayName = session.displayName;
-    if (session.platform) entry.platform = session.platform;
-    entries.push(entry);
-  }
-  return entries;
-}
+import { presenceEntries } from './presence.js';
 
 export function buildHelloOk(gateway: GatewayContext, connection: Connection, admission: Extract<Admission, { ok: true }>): HelloOk {
   const auth: NonNullable<HelloOk['auth']> = { role: admission.role, scopes: admission.scopes, method: admission.authMethod };

@@ -13,6 +13,7 @@ import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './c
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http.js';
 import { MediaStore } from './media/media-store.js';
+import { PresenceAnnouncer } from './presence.js';
 import { PublicKeyCache } from './key-cache.js';
 import { createLogger, type Logger } from './log.js';
 import { MethodRegistry } from './method-registry.js';
@@ -73,6 +74,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       publicKeys: new PublicKeyCache(),
       waitingRoom: new WaitingRoom(),
       broadcaster,
+      presence: new PresenceAnnouncer(() => context),
       identity,
       invokeCache: new IdempotencyCache<InvokeSuccess>(),
       log,
@@ -124,6 +126,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         clearInterval(refreshWaiting);
         clearInterval(sweepMedia);
         context.execApprovals.close();
+        context.presence.close();
         broadcaster.broadcast('shutdown', { reason });
         context.registry.failAll(
           new GatewayError({ code: ErrorCode.UNAVAILABLE, message: `gateway shutting down (${reason})`, details: { code: DetailCode.SHUTTING_DOWN }, retryable: true }),

@@ -20,7 +20,7 @@ import {
 import { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { admitConnection } from './handshake.js';
-import { buildHelloOk, presenceEntries } from './hello.js';
+import { buildHelloOk } from './hello.js';
 import type { MethodRegistry } from './method-registry.js';
 
 const connectParams = createValidator(ConnectParamsSchema);
@@ -126,7 +126,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       gateway.log.info(`${params.client.displayName ?? admission.deviceId} waits connected for approval of request ${admission.waiting.request.requestId}`);
     }
     if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp, displayName: params.client.displayName });
-    announcePresence();
+    gateway.presence.changed();
   }
 
   function refuseFrame(id: string, message: string): void {
@@ -134,10 +134,6 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
     connection.close(CloseCode.POLICY_VIOLATION, message);
   }
 
-  function announcePresence(): void {
-    gateway.broadcaster.presenceVersion++;
-    gateway.broadcaster.broadcast('presence', { presence: presenceEntries(gateway) }, 'operators', { withStateVersion: true, dropIfSlow: true });
-  }
 
   ws.on('close', () => {
     const wasReady = phase === 'ready';
@@ -150,7 +146,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
     gateway.execApprovals.dropOwner(connection);
     if (session.role === 'node' && session.deviceId) gateway.registry.unregister(connection, session.deviceId);
     if (session.deviceId) gateway.store.recordSeen(session.deviceId, { atMs: Date.now() });
-    announcePresence();
+    gateway.presence.changed();
   });
 
   ws.on('error', (error) => gateway.log.debug(`socket ${connection.connId}: ${error.message}`));
