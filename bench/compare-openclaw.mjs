@@ -13,8 +13,6 @@
 // e.g. pass Node 24 from the interop cache to run both gateways on the same runtime).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { GatewayClient } from '../protocol/dist/index.js';
 import { runLoad } from './lib/load.mjs';
@@ -32,6 +30,7 @@ import {
   treeMemory,
 } from './lib/openclaw.mjs';
 import { readMachineCpuMs } from './lib/procs.mjs';
+import { backgroundLoad, gitCommit, machineInfo, writeResults } from './lib/report.mjs';
 import { round } from './lib/stats.mjs';
 
 const argv = process.argv.slice(2);
@@ -47,7 +46,6 @@ if (ONLY && ONLY !== 'tether' && ONLY !== 'openclaw') throw new Error('--only ta
 // OpenClaw serves ≈100 invokes/s, so the counts are small; Tether gets the same counts.
 const N = QUICK ? { warmup: 20, c1: 100, c16: 400 } : { warmup: 50, c1: 300, c16: 2000 };
 const IDLE_MS = 1000;
-const RESULTS = new URL('./results/', import.meta.url).pathname;
 const CLIENT = { id: 'cli', mode: 'cli', version: OPENCLAW_VERSION, platform: 'linux' }; // OpenClaw checks client.id against its enum
 const NODE_NAME = 'bench-node';
 
@@ -99,13 +97,6 @@ async function withCpu(gatewayPid, nodePid, fn) {
   return result;
 }
 
-/** CPU the machine is using right now (other workloads), as % of one core, over `ms`. */
-async function backgroundLoad(ms = 1000) {
-  const before = readMachineCpuMs();
-  await sleep(ms);
-  const after = readMachineCpuMs();
-  return Math.round(((after.busyMs - before.busyMs) / (after.totalMs - before.totalMs)) * availableParallelism() * 100);
-}
 
 /** Polls an `openclaw … --json` command until `pick(parsed)` returns something (bounded). */
 async function pollOpenclaw(peer, gateway, args, pick, { attempts = 40, what }) {
@@ -222,23 +213,13 @@ async function runSide(kind, peer) {
   return r;
 }
 
-function gitCommit() {
-  try {
-    const cwd = new URL('..', import.meta.url).pathname;
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main() {
   const peer = openclawPeer();
   const results = {
     date: new Date().toISOString(),
     commit: gitCommit(),
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, memGb: round(totalmem() / 2 ** 30, 1), platform: `${process.platform}-${process.arch}` },
+    machine: machineInfo(),
     runtimes: {
       tether: execFileSync(TETHER_NODE, ['--version'], { encoding: 'utf8' }).trim(),
       openclaw: execFileSync(peer.node24, ['--version'], { encoding: 'utf8' }).trim(),
@@ -325,12 +306,8 @@ let exitCode = 0;
 try {
   const results = await main();
   printTable(results);
-  mkdirSync(RESULTS, { recursive: true });
-  const json = `${JSON.stringify(results, null, 2)}\n`;
-  const file = join(RESULTS, `compare-openclaw-${results.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, json);
   // A one-sided run (--only) is a check, not a comparison: it leaves compare-openclaw-latest.json alone.
-  if (results.tether && results.openclaw) writeFileSync(join(RESULTS, 'compare-openclaw-latest.json'), json);
+  const file = writeResults('compare-openclaw', results, results.tether && results.openclaw ? 'compare-openclaw-latest.json' : undefined);
   console.log(`Wrote ${file}${results.tether && results.openclaw ? ' and bench/results/compare-openclaw-latest.json' : ''}`);
 } catch (error) {
   console.error(`[compare] failed: ${error?.stack ?? error}`);

@@ -5,18 +5,16 @@
 // 2-core machine it competes with the gateway and the node-agent for CPU.
 //
 // Options: --quick (smaller counts), --profile (gateway and node-agent under --cpu-prof; profiles in bench/results/prof/).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { invokeWhich, nodeList, operatorClient, runLoad, signedNodeHandshakes, tokenHandshakes } from './lib/load.mjs';
 import { readCpuMs, readMachineCpuMs, readRss, startGateway, startNodeAgent, stopAll, stopProcess } from './lib/procs.mjs';
+import { backgroundLoad, gitCommit, machineInfo, RESULTS_DIR, writeResults } from './lib/report.mjs';
 import { median, round } from './lib/stats.mjs';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const PROFILE = args.has('--profile');
-const RESULTS = new URL('./results/', import.meta.url).pathname;
+const RESULTS = RESULTS_DIR;
 const N = QUICK
   ? { starts: 3, warmup: 200, c1: 500, c16: 2000, handshakes: 300 }
   : { starts: 5, warmup: 500, c1: 3000, c16: 20000, handshakes: 2000 };
@@ -53,30 +51,13 @@ async function measureStarts() {
   return { runsMs: runs, medianMs: round(median(runs), 1), minMs: Math.min(...runs), maxMs: Math.max(...runs) };
 }
 
-/** CPU the rest of the machine is using right now (other workloads), as % of one core, over `ms`. */
-async function backgroundLoad(ms = 1000) {
-  const before = readMachineCpuMs();
-  await sleep(ms);
-  const after = readMachineCpuMs();
-  return Math.round(((after.busyMs - before.busyMs) / (after.totalMs - before.totalMs)) * availableParallelism() * 100);
-}
 
-function gitCommit() {
-  try {
-    const cwd = new URL('..', import.meta.url).pathname;
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return undefined;
-  }
-}
 
 async function main() {
   const results = {
     date: new Date().toISOString(),
     commit: gitCommit(),
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, memGb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: machineInfo(),
     counts: { ...N, handshakeConcurrency: HANDSHAKE_CONCURRENCY },
     profiled: PROFILE, // --cpu-prof slows both processes; do not compare these numbers with normal runs
     note: 'Load client runs in the bench process and shares the CPU cores with the gateway and the node-agent.',
@@ -171,11 +152,7 @@ let exitCode = 0;
 try {
   const results = await main();
   printTable(results);
-  mkdirSync(RESULTS, { recursive: true });
-  const json = `${JSON.stringify(results, null, 2)}\n`;
-  const file = join(RESULTS, `mesh-${results.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, json);
-  writeFileSync(join(RESULTS, 'latest.json'), json);
+  const file = writeResults('mesh', results, 'latest.json');
   console.log(`Wrote ${file} and bench/results/latest.json`);
 } catch (error) {
   console.error(`[bench] failed: ${error?.stack ?? error}`);
