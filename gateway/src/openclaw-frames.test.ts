@@ -3,7 +3,6 @@
  * negotiation, who is held while pending, and the answers OpenClaw node hosts and the OpenClaw CLI
  * get from our method registry, so they stay what the real peer accepted without it installed.
  */
-import { readFileSync } from 'node:fs';
 import { PairingStoreError } from '@tether/pairing';
 import {
   ConnectParamsSchema,
@@ -22,6 +21,7 @@ import {
   type Role,
 } from '@tether/protocol';
 import type { TSchema } from '@sinclair/typebox';
+import { CLI, HOST_CURRENT, HOST_LEGACY, HOST_RECONNECT, TETHER_TO_OPENCLAW, type CapturedEntry as Entry, type Fixture } from '../../test/fixtures/openclaw/fixtures.js';
 import { describe, expect, it, vi } from 'vitest';
 import type { Connection, ConnectionSession } from './connection.js';
 import type { GatewayContext } from './context.js';
@@ -32,26 +32,6 @@ import { gatewayMethods } from './methods/gateway.js';
 import { nodePairMethods } from './methods/node-pair.js';
 import { nodeMethods } from './methods/node.js';
 
-interface Entry {
-  conn: number;
-  dir: 'client->gateway' | 'gateway->client' | 'close';
-  command?: string;
-  frame?: Record<string, any>;
-}
-interface Fixture {
-  source: string;
-  frames: Entry[];
-}
-
-function fixture(name: string): Fixture {
-  return JSON.parse(readFileSync(new URL(`../../test/fixtures/openclaw/${name}`, import.meta.url), 'utf8')) as Fixture;
-}
-
-const HOST_CURRENT = fixture('node-host-2026.9.6.json');
-const HOST_RECONNECT = fixture('node-host-2026.9.6-reconnect.json');
-const HOST_LEGACY = fixture('node-host-2026.4.24.json');
-const CLI = fixture('cli-2026.9.6.json');
-const TETHER_TO_OPENCLAW = fixture('tether-node-to-openclaw-gateway-2026.9.6.json');
 
 const connectsOf = (f: Fixture) => f.frames.filter((e) => e.dir === 'client->gateway' && e.frame!.method === 'connect').map((e) => e.frame!.params as ConnectParams);
 /** Requests after the connect, each with the answer the gateway gave it on the wire. */

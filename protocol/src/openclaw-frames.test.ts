@@ -3,8 +3,8 @@
  * test/interop/capture-frames.mjs) against our wire schemas and our client, so the interop found
  * by the interop suite stays fixed without the peer installed.
  */
-import { readFileSync } from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
+import { CLI, HOST_CURRENT, HOST_LEGACY, HOST_RECONNECT, TETHER_TO_OPENCLAW, type CapturedEntry as Entry, type Fixture } from '../../test/fixtures/openclaw/fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayClient, isPairingPending } from './client/gateway-client.js';
 import type { Transport } from './client/transport.js';
@@ -16,27 +16,6 @@ import { TickEventSchema } from './methods/gateway.js';
 import { NodeInvokeRequestEventSchema, NodeInvokeResultParamsSchema, NodePairResolvedEventSchema } from './methods/node.js';
 import { createValidator, parseFrame } from './validate.js';
 
-interface Entry {
-  conn: number;
-  dir: 'client->gateway' | 'gateway->client' | 'close';
-  command?: string;
-  frame?: Record<string, any>;
-  code?: number;
-}
-interface Fixture {
-  source: string;
-  frames: Entry[];
-}
-
-function fixture(name: string): Fixture {
-  return JSON.parse(readFileSync(new URL(`../../test/fixtures/openclaw/${name}`, import.meta.url), 'utf8')) as Fixture;
-}
-
-const HOST_CURRENT = fixture('node-host-2026.9.6.json');
-const HOST_RECONNECT = fixture('node-host-2026.9.6-reconnect.json');
-const HOST_LEGACY = fixture('node-host-2026.4.24.json');
-const CLI = fixture('cli-2026.9.6.json');
-const TETHER_TO_OPENCLAW = fixture('tether-node-to-openclaw-gateway-2026.9.6.json');
 
 /** Frames OpenClaw programs sent (to a Tether gateway). */
 const OPENCLAW_CLIENT_FIXTURES = { 'node-host-2026.9.6': HOST_CURRENT, 'node-host-2026.9.6-reconnect': HOST_RECONNECT, 'node-host-2026.4.24': HOST_LEGACY, 'cli-2026.9.6': CLI };

@@ -10,7 +10,7 @@ import { access, constants } from 'node:fs/promises';
 import type { LocationGetParams, LocationGetResult } from '@tether/protocol';
 import { searchPath } from '../../exec-policy/resolve.js';
 import { firstLine, runTool } from './run-tool.js';
-import { failure, isPrecise, type SourceOutcome } from './types.js';
+import { failure, locationResult, type SourceOutcome } from './types.js';
 
 export interface GeoclueOptions {
   env: NodeJS.ProcessEnv;
@@ -89,17 +89,7 @@ export function parseWhereAmI(stdout: string, now = Date.now()): LocationGetResu
   const speedMps = field('Speed');
   const headingDeg = field('Heading');
   const epoch = /\((\d+) seconds since the Epoch\)/.exec(stdout);
-  return {
-    lat,
-    lon,
-    accuracyMeters,
-    ...(altitudeMeters !== undefined ? { altitudeMeters } : {}),
-    ...(speedMps !== undefined && speedMps >= 0 ? { speedMps } : {}),
-    ...(headingDeg !== undefined && headingDeg >= 0 && headingDeg <= 360 ? { headingDeg } : {}),
-    timestamp: new Date(epoch ? Number(epoch[1]) * 1000 : now).toISOString(),
-    isPrecise: isPrecise(accuracyMeters),
-    source: 'geoclue',
-  };
+  return locationResult({ lat, lon, accuracyMeters, altitudeMeters, speedMps, headingDeg, timestampMs: epoch ? Number(epoch[1]) * 1000 : now, source: 'geoclue' });
 }
 
 async function findWhereAmI(pathValue: string): Promise<string | undefined> {

@@ -4,7 +4,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { LocationGetResult } from '@tether/protocol';
-import { failure, isPrecise, type SourceOutcome } from './types.js';
+import { failure, locationResult, type SourceOutcome } from './types.js';
 
 export interface GpsdEndpoint {
   host: string;
@@ -112,17 +112,7 @@ export function tpvToLocation(tpv: Report, maxAgeMs: number | undefined, now = D
   const altitudeMeters = mode >= 3 ? (num(tpv.altMSL) ?? num(tpv.alt)) : undefined;
   const speedMps = num(tpv.speed);
   const headingDeg = num(tpv.track);
-  return {
-    lat,
-    lon,
-    accuracyMeters,
-    ...(altitudeMeters !== undefined ? { altitudeMeters } : {}),
-    ...(speedMps !== undefined && speedMps >= 0 ? { speedMps } : {}),
-    ...(headingDeg !== undefined && headingDeg >= 0 && headingDeg <= 360 ? { headingDeg } : {}),
-    timestamp: new Date(Number.isFinite(timeMs) ? timeMs : now).toISOString(),
-    isPrecise: isPrecise(accuracyMeters),
-    source: 'gps',
-  };
+  return locationResult({ lat, lon, accuracyMeters, altitudeMeters, speedMps, headingDeg, timestampMs: Number.isFinite(timeMs) ? timeMs : now, source: 'gps' });
 }
 
 /** A quick reachability check for detect(): resolves with undefined when something accepts on the port. */
