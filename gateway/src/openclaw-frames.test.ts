@@ -21,7 +21,7 @@ import {
   type Role,
 } from '@tether/protocol';
 import type { TSchema } from '@sinclair/typebox';
-import { CLI, HOST_CURRENT, HOST_LEGACY, HOST_RECONNECT, TETHER_TO_OPENCLAW, type CapturedEntry as Entry, type Fixture } from '../../test/fixtures/openclaw/fixtures.js';
+import { CLI, HOST_CURRENT, HOST_LEGACY, HOST_RECONNECT, TETHER_TO_OPENCLAW, type Fixture } from '../../test/fixtures/openclaw/fixtures.js';
 import { describe, expect, it, vi } from 'vitest';
 import type { Connection, ConnectionSession } from './connection.js';
 import type { GatewayContext } from './context.js';

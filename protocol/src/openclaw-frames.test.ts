@@ -4,7 +4,7 @@
  * by the interop suite stays fixed without the peer installed.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { CLI, HOST_CURRENT, HOST_LEGACY, HOST_RECONNECT, TETHER_TO_OPENCLAW, type CapturedEntry as Entry, type Fixture } from '../../test/fixtures/openclaw/fixtures.js';
+import { CLI, HOST_CURRENT, HOST_LEGACY, HOST_RECONNECT, TETHER_TO_OPENCLAW, type Fixture } from '../../test/fixtures/openclaw/fixtures.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayClient, isPairingPending } from './client/gateway-client.js';
 import type { Transport } from './client/transport.js';
