@@ -46,7 +46,7 @@ describe('Raspberry Pi camera (fake rpicam-still)', () => {
     const camera = createCameraProvider({ env: piEnv({ FAKE_RPICAM_LOG: log }), platform: 'linux', width: 1280, height: 720 });
     const result = (await camera.run('camera.snap', { delayMs: 500 }, never)) as CameraSnapResult;
     expect([result.format, result.width, result.height]).toEqual(['jpg', 400, 300]);
-    const meta = await sharp(Buffer.from(result.base64, 'base64')).metadata();
+    const meta = await sharp(Buffer.from(result.base64!, 'base64')).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 400, 300]);
     const argv = readFileSync(log, 'utf8').split('\n');
     expect(argv).toContain('-n');

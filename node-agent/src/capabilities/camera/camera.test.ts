@@ -55,21 +55,21 @@ describe('camera provider (lavfi source)', () => {
   it('snaps a 640x480 JPEG', async () => {
     const result = (await camera.run('camera.snap', {}, never)) as CameraSnapResult;
     expect(Object.keys(result)).toEqual(['format', 'base64', 'width', 'height']);
-    const meta = await sharp(Buffer.from(result.base64, 'base64')).metadata();
+    const meta = await sharp(Buffer.from(result.base64!, 'base64')).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 640, 480]);
     expect([result.format, result.width, result.height]).toEqual(['jpg', 640, 480]);
   });
 
   it('scales to maxWidth', async () => {
     const result = (await camera.run('camera.snap', { maxWidth: 320, quality: 0.5, facing: 'back', delayMs: 300 }, never)) as CameraSnapResult;
-    const meta = await sharp(Buffer.from(result.base64, 'base64')).metadata();
+    const meta = await sharp(Buffer.from(result.base64!, 'base64')).metadata();
     expect([meta.width, meta.height, result.width, result.height]).toEqual([320, 240, 320, 240]);
   });
 
   it('recompresses under maxBytes', async () => {
     const capped = createCameraProvider({ source: SOURCE, maxBytes: 8_000 });
     const result = (await capped.run('camera.snap', { quality: 1 }, never)) as CameraSnapResult;
-    const bytes = Buffer.from(result.base64, 'base64');
+    const bytes = Buffer.from(result.base64!, 'base64');
     expect(bytes.length).toBeLessThanOrEqual(8_000);
     const meta = await sharp(bytes).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', result.width, result.height]);
@@ -79,7 +79,7 @@ describe('camera provider (lavfi source)', () => {
     const result = (await camera.run('camera.clip', { durationMs: 1000 }, never)) as CameraClipResult;
     expect(result.format).toBe('mp4');
     expect(result.hasAudio).toBe(false);
-    const probe = ffprobe(result.base64);
+    const probe = ffprobe(result.base64!);
     expect(probe.duration).toBeGreaterThan(0.7);
     expect(probe.duration).toBeLessThan(1.3);
     expect(probe.types).toEqual(['video']);
@@ -89,7 +89,7 @@ describe('camera provider (lavfi source)', () => {
   it('records audio when asked (a sine tone for the synthetic source)', async () => {
     const result = (await camera.run('camera.clip', { durationMs: 500, includeAudio: true }, never)) as CameraClipResult;
     expect(result.hasAudio).toBe(true);
-    expect(ffprobe(result.base64).types.sort()).toEqual(['audio', 'video']);
+    expect(ffprobe(result.base64!).types.sort()).toEqual(['audio', 'video']);
   });
 
   it('rejects invalid params naming the field', async () => {

@@ -61,7 +61,7 @@ describe('screen provider (Xvfb)', () => {
     const result = (await screen().run('screen.snapshot', {}, never)) as ScreenSnapshotResult;
     expect(Object.keys(result)).toEqual(['format', 'base64', 'width', 'height', 'screenIndex']);
     expect([result.format, result.width, result.height, result.screenIndex]).toEqual(['png', 320, 240, 0]);
-    const { data, info } = await sharp(Buffer.from(result.base64, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(Buffer.from(result.base64!, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([320, 240]);
     for (const [x, y] of [[0, 0], [160, 120], [319, 239], [10, 200]] as const) {
       const i = (y * info.width + x) * info.channels;
@@ -72,7 +72,7 @@ describe('screen provider (Xvfb)', () => {
 
   it('honours maxWidth and jpg', async () => {
     const result = (await screen().run('screen.snapshot', { maxWidth: 160, format: 'jpg' }, never)) as ScreenSnapshotResult;
-    const meta = await sharp(Buffer.from(result.base64, 'base64')).metadata();
+    const meta = await sharp(Buffer.from(result.base64!, 'base64')).metadata();
     expect([result.format, meta.format, meta.width, meta.height]).toEqual(['jpg', 'jpeg', 160, 120]);
   });
 
@@ -86,7 +86,7 @@ describe('screen provider (Xvfb)', () => {
     const result = (await screen().run('screen.record', { durationMs: 2000, fps: 5 }, never)) as ScreenRecordResult;
     expect([result.format, result.fps, result.screenIndex, result.hasAudio]).toEqual(['mp4', 5, 0, false]);
     const file = join(scratch, 'record.mp4');
-    writeFileSync(file, Buffer.from(result.base64, 'base64'));
+    writeFileSync(file, Buffer.from(result.base64!, 'base64'));
     const probe = JSON.parse(
       execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height', '-of', 'json', file], { encoding: 'utf8' }),
     ) as { format: { duration: string }; streams: { codec_type: string; codec_name: string; width: number; height: number }[] };
