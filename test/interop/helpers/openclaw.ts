@@ -3,7 +3,7 @@
  * loopback only, with everything that reaches outside switched off. Installed by ../install-peer.mjs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { ensurePeerInstalled } from '../install-peer.mjs';
 import { loopbackGatewayConfig, offlineConfig, randomHexToken, writeOpenclawHome } from '../peer-config.mjs';
 import { runProcess, spawnProcess, tempDir, type CliResult, type Spawned } from '../../helpers/processes.js';
