@@ -3,12 +3,13 @@
 // program runs in a process group of its own, because OpenClaw starts helper processes; exactly the
 // groups started here are ended, by their leader's pid, at the end, on error and on SIGINT.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { peerPaths } from '../../test/interop/install-peer.mjs';
 import { loopbackGatewayConfig, offlineConfig, randomHexToken, writeOpenclawHome } from '../../test/interop/peer-config.mjs';
+// Temp dirs come from procs.mjs, which removes them all when the run ends.
+import { makeTempDir } from './procs.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const TETHER_BIN = join(ROOT, 'cli/bin/tether.js');
@@ -33,13 +34,6 @@ export function openclawPeer() {
 // Process groups
 
 const groups = new Map(); // leader pid → { name, child }
-const dirs = new Set();
-
-export function tempDir(prefix) {
-  const dir = mkdtempSync(join(tmpdir(), `tether-bench-${prefix}-`));
-  dirs.add(dir);
-  return dir;
-}
 
 /** The parent's environment without test-runner, Tether or OpenClaw variables, plus `extra`. */
 function cleanEnv(extra) {
@@ -108,14 +102,11 @@ export async function stopGroup(proc, graceMs = 5_000) {
 
 export async function stopAllGroups() {
   await Promise.all([...groups.values()].map((proc) => stopGroup(proc)));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  dirs.clear();
 }
 
 // Last resort when the run dies or is interrupted before stopAllGroups(): kill exactly our groups.
 process.on('exit', () => {
   for (const pid of groups.keys()) signalGroup(pid, 'SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Resolves as soon as `pattern` shows up in the process's output (checked on every chunk, so timings stay exact). */
@@ -256,7 +247,7 @@ async function readyz(port) {
 
 /** A fresh OpenClaw state dir with its config file, and the environment that selects it. */
 export function openclawHome(peer, prefix, config = {}) {
-  const stateDir = tempDir(prefix);
+  const stateDir = makeTempDir(prefix);
   return { stateDir, env: writeOpenclawHome(stateDir, offlineConfig(config), peer.node24) };
 }
 
@@ -312,7 +303,7 @@ export async function runOpenclaw(peer, home, args, timeoutMs = 60_000) {
 
 /** `tether gateway run --port 0`; resolves on its `{"event":"listening"}` stdout line. */
 export async function startTetherGateway({ node = process.execPath, timeoutMs = 15_000 } = {}) {
-  const stateDir = tempDir('gw');
+  const stateDir = makeTempDir('oc-gw');
   mkdirSync(stateDir, { recursive: true });
   const proc = spawnGroup('tether gateway', node, [TETHER_BIN, 'gateway', 'run', '--port', '0', '--state-dir', stateDir]);
   const match = await waitForOutput(proc, /\{"event":"listening"[^\n]*\}/, timeoutMs);

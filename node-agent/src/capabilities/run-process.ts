@@ -3,9 +3,9 @@
  * The child gets its own process group so a kill also reaches anything it started (a shell's
  * children would otherwise keep the pipes open and the run alive past its deadline).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { SystemRunResult } from '@tether/protocol';
 import { OutputCapture } from './output-capture.js';
+import { spawnInGroup, type GroupChild } from './process-group.js';
 
 export interface RunProcessOptions {
   /** Realpath of the binary to execute. */
@@ -29,17 +29,9 @@ export function runProcess(options: RunProcessOptions): Promise<SystemRunResult>
   if (options.signal.aborted) return Promise.resolve(result(capture, null, false, 'cancelled before the process started'));
 
   return new Promise<SystemRunResult>((resolve) => {
-    let child: ChildProcess;
+    let group: GroupChild;
     try {
-      child = spawn(options.file, [...options.args], {
-        argv0: options.argv0,
-        cwd: options.cwd,
-        env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        shell: false,
-        detached: true,
-        windowsHide: true,
-      });
+      group = spawnInGroup(options.file, options.args, { argv0: options.argv0, cwd: options.cwd, env: options.env });
     } catch (error) {
       resolve(result(capture, null, false, `spawn failed: ${errorText(error)}`));
       return;
@@ -52,14 +44,8 @@ export function runProcess(options: RunProcessOptions): Promise<SystemRunResult>
     let drainTimer: NodeJS.Timeout | undefined;
     let settled = false;
 
-    const killTree = (): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL'); // the group is already gone; make sure the child is too
-      }
-    };
+    const { child } = group;
+    const killTree = (): void => group.signalGroup('SIGKILL');
     const deadline = options.timeoutMs > 0 ? setTimeout(() => ((timedOut = true), killTree()), options.timeoutMs) : undefined;
     const onAbort = (): void => {
       cancelled = true;

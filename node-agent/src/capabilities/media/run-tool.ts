@@ -4,7 +4,7 @@
  * error message. The child leads its own process group so a kill also reaches anything it started
  * (a wrapper script's children, libcamera helpers).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnInGroup, type GroupChild } from '../process-group.js';
 
 export const STDERR_TAIL_BYTES = 2048;
 const STDOUT_CAP_BYTES = 1024 * 1024;
@@ -57,28 +57,15 @@ export function runTool(options: ToolRunOptions): Promise<ToolRun> {
     let spawnError: string | undefined;
     let settled = false;
 
-    let child: ChildProcess;
+    let group: GroupChild;
     try {
-      child = spawn(options.file, [...options.args], {
-        env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        shell: false,
-        detached: true,
-        windowsHide: true,
-      });
+      group = spawnInGroup(options.file, options.args, { env: options.env });
     } catch (error) {
       resolve(outcome(null, null, error instanceof Error ? error.message : String(error)));
       return;
     }
 
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        child.kill(sig);
-      }
-    };
+    const { child, signalGroup } = group;
     const deadline = setTimeout(() => ((timedOut = true), signalGroup('SIGKILL')), options.timeoutMs);
     const interrupt = options.interruptAfterMs !== undefined ? setTimeout(() => signalGroup('SIGINT'), options.interruptAfterMs) : undefined;
     const onAbort = (): void => {
