@@ -1,0 +1,53 @@
+/**
+ * Rendering strings that come from another party (display names, argv, paths, node messages) where a
+ * person reads them: terminals, tables, prompts and log lines. One place, so every new field that shows
+ * a remote string goes through the same escaping. A terminal interprets C0/C1 control characters (ESC
+ * sequences can erase lines, move the cursor or hide text) and bidi overrides reorder what is shown, so
+ * both are replaced by visible escapes: what a person sees is exactly what was sent.
+ */
+
+/** C0 and C1 controls, DEL, and the Unicode bidi embedding/override/isolate and mark characters. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+function escapeChar(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+}
+
+/** True when `text` holds a character that `safeText` would escape. */
+export function hasUnsafeChars(text: string): boolean {
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(text);
+}
+
+/** `text` with every control and bidi character shown as `\xNN` / `\u{NNNN}`; one line, inert in a terminal. */
+export function safeText(text: string): string {
+  return text.replace(UNSAFE, escapeChar);
+}
+
+/** `safeText`, capped at `max` characters (after escaping) with an ellipsis, for table cells and log lines. */
+export function safeLabel(text: string | undefined, max = 64, fallback = '-'): string {
+  if (text === undefined || text === '') return fallback;
+  const safe = safeText(text);
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+}
+
+/**
+ * Quotes one argument for a POSIX shell so the line can be pasted as-is. An argument with control or
+ * bidi characters uses ANSI-C quoting (`$'…'`, bash/zsh/ksh) with those characters escaped, so the
+ * dangerous part of a command can never be hidden from the person reading it.
+ */
+export function shellQuote(value: string): string {
+  if (value === '') return "''";
+  if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(value)) return value;
+  if (hasUnsafeChars(value)) {
+    const body = value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(UNSAFE, escapeChar);
+    return `$'${body}'`;
+  }
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** argv as one pasteable, terminal-safe shell line. */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
