@@ -73,7 +73,7 @@ async function main() {
   await sleep(IDLE_MS);
   results.gatewayRssIdle = readRss(gateway.pid);
 
-  const node = await startNodeAgent(gateway.url, { nodeArgs });
+  const node = await startNodeAgent(gateway.url, { nodeArgs, token: gateway.token });
   results.nodeConnectMs = round(node.connectMs, 1);
   await sleep(IDLE_MS);
   results.nodeRssIdle = readRss(node.pid);

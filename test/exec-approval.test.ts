@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient, GatewayError, type ExecApproval, type ExecApprovalRequestResult, type ExecApprovalResolveResult, type OperatorScope } from '@tether/protocol';
 import { readExecPolicy, writeExecPolicy } from '../node-agent/src/exec-policy/policy-file.js';
 import { connectTestNode, sharedToken } from './helpers/clients.js';
-import { cleanup, eventually, runTether, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from './helpers/processes.js';
+import { cleanup, eventually, runTether, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned, ownerTokenEnv } from './helpers/processes.js';
 
 afterAll(cleanup);
 
@@ -36,7 +36,7 @@ describe('exec approvals (ask=on-miss)', () => {
     nodeDir = tempDir('tether-ask-node-');
     // Until `tether node policy --ask` exists this is what it writes.
     await writeExecPolicy(nodeDir, { version: 1, security: 'allowlist', ask: 'on-miss', allowlist: [] });
-    node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'ask-node']);
+    node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'ask-node'], ownerTokenEnv(gateway));
     await node.waitFor(/connected to .* as ask-node/);
   });
 
@@ -157,7 +157,7 @@ describe('exec.approval.* on the wire', () => {
     const approver = await operator(['operator.approvals']);
     const admin = await operator(['operator.admin']);
     const reader = await operator(['operator.read']);
-    const node = await connectTestNode(gateway.url, { commands: ['system.run'], displayName: 'wire-node' });
+    const node = await connectTestNode(gateway.url, { commands: ['system.run'], displayName: 'wire-node', token: sharedToken(gateway.stateDir) });
     opened.push(node.client);
 
     const answer = node.client.request<ExecApprovalRequestResult>('exec.approval.request', ask, { timeoutMs: 25_000 });
@@ -182,7 +182,7 @@ describe('exec.approval.* on the wire', () => {
     const roleError = await failure(reader.client.request('exec.approval.request', ask));
     expect(roleError.message).toBe('unauthorized role: operator');
 
-    const node = await connectTestNode(gateway.url, { commands: ['system.run'] });
+    const node = await connectTestNode(gateway.url, { commands: ['system.run'], token: sharedToken(gateway.stateDir) });
     opened.push(node.client);
     expect((await failure(node.client.request('exec.approval.list', {}))).message).toBe('unauthorized role: node');
     const relative = await failure(node.client.request('exec.approval.request', { ...ask, resolvedPath: 'touch' }));
@@ -192,7 +192,7 @@ describe('exec.approval.* on the wire', () => {
   });
 
   it('refuses a node whose approved commands do not include system.run', async () => {
-    const node = await connectTestNode(gateway.url, { commands: ['system.which'] });
+    const node = await connectTestNode(gateway.url, { commands: ['system.which'], token: sharedToken(gateway.stateDir) });
     opened.push(node.client);
     const error = await failure(node.client.request('exec.approval.request', ask));
     expect(error).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'COMMAND_NOT_ALLOWED' } });
@@ -200,7 +200,7 @@ describe('exec.approval.* on the wire', () => {
 
   it("drops a node's approvals when it disconnects, and then the id is not found", async () => {
     const approver = await operator(['operator.approvals']);
-    const node = await connectTestNode(gateway.url, { commands: ['system.run'] });
+    const node = await connectTestNode(gateway.url, { commands: ['system.run'], token: sharedToken(gateway.stateDir) });
     void node.client.request('exec.approval.request', ask, { timeoutMs: 25_000 }).catch(() => undefined);
     const requested = await eventually(async () => approver.named('exec.approval.requested')[0]);
     await node.client.close();

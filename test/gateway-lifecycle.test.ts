@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '@tether/protocol';
-import { cleanup, eventually, runTether, spawnTether, startGatewayProcess, tempDir } from './helpers/processes.js';
-import { connectOperator, connectTestNode } from './helpers/clients.js';
+import { cleanup, eventually, runTether, spawnTether, startGatewayProcess, tempDir, ownerTokenEnv } from './helpers/processes.js';
+import { connectOperator, connectTestNode, sharedToken } from './helpers/clients.js';
 
 afterAll(cleanup);
 
@@ -12,7 +12,7 @@ describe('gateway lifecycle', () => {
   it('on SIGTERM: shutdown event, pending invokes failed, close 1012, exit 0', async () => {
     const gateway = await startGatewayProcess();
     const operator = await connectOperator(gateway.url, gateway.stateDir);
-    const node = await connectTestNode(gateway.url);
+    const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     const pending = operator
       .request('node.invoke', { nodeId: node.identity.deviceId, command: 'system.which', idempotencyKey: 'k1', timeoutMs: 20_000 })
       .then(() => undefined, (error: unknown) => error);
@@ -63,7 +63,7 @@ describe('gateway lifecycle', () => {
   it('the node-agent comes back by itself after the gateway was down', async () => {
     const gateway = await startGatewayProcess();
     const nodeDir = tempDir();
-    const node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'resilient']);
+    const node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'resilient'], ownerTokenEnv(gateway));
     await node.waitFor(/connected to/);
     gateway.child.kill('SIGKILL');
     await node.waitFor(/not connected/);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, type GatewayClient } from '@tether/protocol';
 import { cleanup, eventually, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
-import { connectOperator, connectTestNode, type TestNode } from './helpers/clients.js';
+import { connectOperator, connectTestNode, sharedToken, type TestNode } from './helpers/clients.js';
 import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
 import { rejectionOf } from './helpers/rejection.js';
 
@@ -39,7 +39,7 @@ function serve(node: TestNode, answer: (payload: any) => unknown) {
 
 describe('authorisation', () => {
   it('refuses operator methods to a node with OpenClaw\'s exact message', async () => {
-    const node = await connectTestNode(gateway.url);
+    const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     const error = await failure(node.client.request('node.list', {}));
     expect(error.code).toBe('INVALID_REQUEST');
     expect(error.message).toBe('unauthorized role: node');
@@ -69,7 +69,7 @@ describe('authorisation', () => {
 
 describe('invokes', () => {
   it('round-trips params as a JSON string and returns payload and payloadJSON', async () => {
-    const node = await connectTestNode(gateway.url);
+    const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     const timer = serve(node, (request) => ({ echo: JSON.parse(request.paramsJSON) }));
     const result = await invoke(node.identity.deviceId, { bins: ['sh'] });
     clearInterval(timer);
@@ -97,7 +97,7 @@ describe('invokes', () => {
   });
 
   it('times out with node.invoke.cancel to the node and TIMEOUT to the caller', async () => {
-    const node = await connectTestNode(gateway.url);
+    const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     const error = await failure(invoke(node.identity.deviceId, {}, { timeoutMs: 300 }));
     expect(error.message).toBe('TIMEOUT: node invoke timed out');
     const cancel = await node.waitForEvent('node.invoke.cancel');
@@ -106,7 +106,7 @@ describe('invokes', () => {
   });
 
   it('runs a repeated idempotency key once and returns the first outcome', async () => {
-    const node = await connectTestNode(gateway.url);
+    const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     let runs = 0;
     const timer = serve(node, () => ({ run: ++runs }));
     const key = crypto.randomUUID();
@@ -122,7 +122,7 @@ describe('invokes', () => {
   });
 
   it('reports an offline but paired node as not connected, and an unknown one as unknown', async () => {
-    const node = await connectTestNode(gateway.url);
+    const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     await node.client.close();
     // The gateway sees the close a moment after the client does.
     await eventually(async () => {
@@ -138,7 +138,7 @@ describe('invokes', () => {
 
 describe('revoking and removing', () => {
   it('closes the socket at once when a token is revoked, and the node must be approved again', async () => {
-    const node = await connectTestNode(gateway.url, { displayName: 'to-revoke' });
+    const node = await connectTestNode(gateway.url, { displayName: 'to-revoke', token: sharedToken(gateway.stateDir) });
     const result = await operator.request<any>('device.token.revoke', { deviceId: node.identity.deviceId, role: 'node' });
     expect(result.disconnected).toBe(1);
     expect(await node.disconnected).toBe('4001 client invalidated: device token revoked');
@@ -147,7 +147,7 @@ describe('revoking and removing', () => {
   });
 
   it('closes the socket at once when the device is removed', async () => {
-    const node = await connectTestNode(gateway.url, { displayName: 'to-remove' });
+    const node = await connectTestNode(gateway.url, { displayName: 'to-remove', token: sharedToken(gateway.stateDir) });
     const removed = await operator.request<any>('device.pair.remove', { deviceId: node.identity.deviceId });
     expect(removed.disconnected).toBe(1);
     expect(await node.disconnected).toBe('4001 client invalidated: device removed');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess } from './helpers/processes.js';
+import { cleanup, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, ownerTokenEnv } from './helpers/processes.js';
 import { connectOperator } from './helpers/clients.js';
 
 let gateway: GatewayProcess;
@@ -21,7 +21,7 @@ beforeAll(async () => {
     join(nodeDir, 'node-config.json'),
     JSON.stringify({ version: 1, camera: { source: 'lavfi:nullsrc=s=1280x720:r=25,geq=random(1)*255:128:128' } }),
   );
-  const node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'cam']);
+  const node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', nodeDir, '--display-name', 'cam'], ownerTokenEnv(gateway));
   await node.waitFor(/connected to .*offering .*camera\.snap/, 15_000);
 });
 afterAll(cleanup);

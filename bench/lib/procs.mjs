@@ -94,13 +94,17 @@ export async function startGateway({ nodeArgs = [], timeoutMs = 15_000 } = {}) {
   return { child, pid: child.pid, url: ready.url, port: ready.port, stateDir, token, startMs, stderrTail: () => stderrTail };
 }
 
-/** Starts the node-agent against `url`; resolves once it logs `[node] connected to …`. */
-export async function startNodeAgent(url, { nodeArgs = [], timeoutMs = 15_000 } = {}) {
+/**
+ * Starts the node-agent against `url`; resolves once it logs `[node] connected to …`. `token` is the
+ * gateway's shared token: a node on the gateway's host pairs silently only with it.
+ */
+export async function startNodeAgent(url, { nodeArgs = [], timeoutMs = 15_000, token } = {}) {
   const stateDir = makeTempDir('node');
   const t0 = process.hrtime.bigint();
   const child = track(
     spawn(process.execPath, [...nodeArgs, NODE_BIN, '--url', url, '--state-dir', stateDir, '--display-name', 'bench-node'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: token ? { ...process.env, TETHER_GATEWAY_TOKEN: token } : process.env,
     }),
   );
   await waitForLine(child, child.stderr, (line) => line.includes('[node] connected to'), timeoutMs, 'node-agent');

@@ -9,7 +9,9 @@ export interface RunGatewayOptions {
 // The gateway (zod, json5, ws server) is loaded only by the commands that run one, so every other
 // command starts fast.
 export async function startLocalGateway(options: RunGatewayOptions): Promise<Gateway> {
-  const { resolveStateDir, startGateway } = await import('@tether/gateway');
+  const { createLogger, installProcessGuards, resolveStateDir, startGateway } = await import('@tether/gateway');
+  // This process is the gateway now: an escaped error is logged, never the end of every connection.
+  installProcessGuards(createLogger());
   const stateDir = resolveStateDir(options.stateDir);
   return startGateway({ stateDir, overrides: options.overrides });
 }

@@ -29,9 +29,9 @@ function fakeSocket() {
 
 function client(session: Partial<ConnectionSession> | undefined) {
   const socket = fakeSocket();
-  const connection = new Connection(socket as unknown as WebSocket, { connId: 'c', remoteIp: '127.0.0.1', isDirectLoopback: true, nonce: 'n' });
+  const connection = new Connection(socket as unknown as WebSocket, { connId: 'c', remoteIp: '127.0.0.1', isLoopbackPeer: true, nonce: 'n' });
   if (session) {
-    connection.session = { role: 'operator', scopes: new Set(), clientId: 'cli', clientMode: 'cli', protocol: 4, connectedAtMs: 0, ...session };
+    connection.session = { role: 'operator', scopes: new Set(), clientId: 'cli', clientMode: 'cli', protocol: 4, connectedAtMs: 0, ownerToken: false, ...session };
   }
   return { connection, socket, frames: () => socket.sent.map((text) => JSON.parse(text) as Record<string, unknown>) };
 }

@@ -26,6 +26,7 @@ const GatewayFileSchema = z
           .strict()
           .optional(),
         tickIntervalMs: z.number().int().min(100).max(300_000).optional(),
+        allowedOrigins: z.array(z.string().refine(isOrigin, 'must be an origin such as "https://host.example" or "http://127.0.0.1:18789" (scheme, host and port only)')).optional(),
       })
       .strict()
       .optional(),
@@ -65,6 +66,8 @@ export interface GatewayConfig {
   token?: string;
   autoApproveLoopback: boolean;
   tickIntervalMs: number;
+  /** Browser origins whose pages may open a WebSocket here; every other upgrade with an Origin is refused. */
+  allowedOrigins: string[];
   invokeTimeoutMs: number;
   allowCommands: string[];
   denyCommands: string[];
@@ -100,7 +103,7 @@ export function readConfigFile(stateDir: string): GatewayConfigFile {
 
 const KNOWN_KEYS: Record<string, string[]> = {
   '': ['gateway', 'pairing', 'nodes'],
-  gateway: ['host', 'port', 'auth', 'tickIntervalMs'],
+  gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins'],
   'gateway.auth': ['mode', 'token'],
   pairing: ['autoApproveLoopback'],
   nodes: ['invokeTimeoutMs', 'allowCommands', 'denyCommands'],
@@ -157,6 +160,27 @@ function envPort(env: NodeJS.ProcessEnv): number | undefined {
   return port;
 }
 
+/** The serialised origin of `value` when it is exactly an origin (no path, query or credentials). */
+function originOf(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) return undefined;
+    if (url.pathname !== '/' || value.replace(/\/$/, '') !== value.replace(/\/$/, '').trim()) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function isOrigin(value: string): boolean {
+  return originOf(value) !== undefined;
+}
+
+/** Browsers send origins lower-cased without a default port; compare in that form. */
+export function normalizeOrigin(value: string): string {
+  return originOf(value) ?? value;
+}
+
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
@@ -172,6 +196,7 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     authMode: file.gateway?.auth?.mode ?? 'token',
     autoApproveLoopback: overrides.autoApproveLoopback ?? file.pairing?.autoApproveLoopback ?? true,
     tickIntervalMs: file.gateway?.tickIntervalMs ?? TICK_INTERVAL_MS,
+    allowedOrigins: (file.gateway?.allowedOrigins ?? []).map(normalizeOrigin),
     invokeTimeoutMs: file.nodes?.invokeTimeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS,
     allowCommands: file.nodes?.allowCommands ?? [],
     denyCommands: file.nodes?.denyCommands ?? [],

@@ -16,13 +16,18 @@ export interface ConnectionSession {
   platform?: string;
   protocol: number;
   connectedAtMs: number;
+  /**
+   * Admitted with the shared token: the owner, who may open a session with any scope at will. Such a
+   * session may approve anything, whatever scopes it chose to ask for (least privilege is its choice).
+   */
+  ownerToken: boolean;
 }
 
 export class Connection {
   readonly connId: string;
   readonly remoteIp: string;
-  /** Loopback peer with no proxy headers: the only case eligible for silent pairing. */
-  readonly isDirectLoopback: boolean;
+  /** Loopback peer with no proxy headers. Silent pairing needs this and the shared token. */
+  readonly isLoopbackPeer: boolean;
   readonly nonce: string;
   session: ConnectionSession | undefined;
   private seq = 0;
@@ -30,11 +35,11 @@ export class Connection {
 
   constructor(
     private readonly ws: WebSocket,
-    init: { connId: string; remoteIp: string; isDirectLoopback: boolean; nonce: string },
+    init: { connId: string; remoteIp: string; isLoopbackPeer: boolean; nonce: string },
   ) {
     this.connId = init.connId;
     this.remoteIp = init.remoteIp;
-    this.isDirectLoopback = init.isDirectLoopback;
+    this.isLoopbackPeer = init.isLoopbackPeer;
     this.nonce = init.nonce;
   }
 

@@ -11,6 +11,8 @@ import type { MediaStore } from './media/media-store.js';
 import type { IdempotencyCache } from './nodes/idempotency.js';
 import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
 import type { WaitingRoom } from './nodes/waiting-room.js';
+import type { ConnectionBudget } from './connection-budget.js';
+import type { ReadinessCheck } from './readiness.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -28,6 +30,9 @@ export interface GatewayContext {
   presence: PresenceAnnouncer;
   identity: DeviceIdentity;
   invokeCache: IdempotencyCache<InvokeSuccess>;
+  readiness: ReadinessCheck;
+  /** Sockets held open while their pairing waits: capped per address and in total. */
+  heldSockets: ConnectionBudget;
   log: Logger;
   methodNames(): string[];
   /** Closes every live socket of a device (all roles, or one role). */

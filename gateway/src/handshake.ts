@@ -3,7 +3,6 @@
  * pairing decision. Every refusal carries OpenClaw's wire code, a stable `details.code`, a message
  * that says what to do, and the close code to use.
  */
-import { timingSafeEqual } from 'node:crypto';
 import {
   CloseCode,
   DetailCode,
@@ -16,6 +15,7 @@ import {
   SUPPORTED_PROTOCOLS,
   deriveDeviceId,
   rawPublicKeyFrom,
+  safeLabel,
   signatureToken,
   verifyDeviceAuthSignature,
   type ConnectParams,
@@ -26,6 +26,15 @@ import type { DeviceClaim, PairedDevice, PendingRequest } from '@tether/pairing'
 import type { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { pendingInfo } from './methods/device.js';
+import { isSharedToken } from './secrets.js';
+
+/**
+ * The most a device may declare. OpenClaw's richest nodes declare about 50 commands; the schema's
+ * per-item bounds still allow 1,024 × 128 bytes, which every pending request would keep in memory.
+ */
+export const MAX_DECLARED_COMMANDS = 256;
+export const MAX_DECLARED_CAPS = 64;
+export const MAX_DECLARED_SURFACE_CHARS = 16 * 1024;
 
 export type Admission =
   | {
@@ -33,7 +42,8 @@ export type Admission =
       role: Role;
       scopes: string[];
       protocol: number;
-      authMethod: 'token' | 'device-token' | 'none';
+      /** How the peer proved itself: the shared token, its device token, or its device key alone. */
+      authMethod: 'token' | 'device-token' | 'device-key' | 'none';
       deviceId?: string;
       device?: PairedDevice;
       issuedToken?: string;
@@ -53,10 +63,16 @@ function proofFailure(detailCode: string, reason: string, message: string): Admi
   return refuse(ErrorCode.INVALID_REQUEST, message, { code: detailCode, reason });
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+function surfaceRefusal(params: ConnectParams): Admission | undefined {
+  const commands = params.commands ?? [];
+  const caps = params.caps ?? [];
+  const chars = [...commands, ...caps].reduce((sum, name) => sum + name.length, 0);
+  if (commands.length <= MAX_DECLARED_COMMANDS && caps.length <= MAX_DECLARED_CAPS && chars <= MAX_DECLARED_SURFACE_CHARS) return undefined;
+  return refuse(
+    ErrorCode.INVALID_REQUEST,
+    `declared surface too large: ${commands.length} commands and ${caps.length} caps (${chars} characters); a device may declare at most ${MAX_DECLARED_COMMANDS} commands, ${MAX_DECLARED_CAPS} caps and ${MAX_DECLARED_SURFACE_CHARS} characters in all`,
+    { code: DetailCode.SURFACE_TOO_LARGE, commands: commands.length, caps: caps.length, chars },
+  );
 }
 
 /**
@@ -106,10 +122,11 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
     });
   }
 
+  const tooLarge = surfaceRefusal(params);
+  if (tooLarge) return tooLarge;
+
   const presented = params.auth?.token;
-  const sharedOk =
-    gateway.config.authMode === 'none' ||
-    (gateway.sharedToken !== undefined && presented !== undefined && safeEqual(presented, gateway.sharedToken));
+  const sharedOk = isSharedToken(gateway, presented);
   const device = params.device;
 
   if (presented !== undefined && !sharedOk && !device) {
@@ -177,12 +194,25 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
     remoteIp: connection.remoteIp,
   };
   const presentedDeviceToken = params.auth?.deviceToken ?? (sharedOk ? undefined : presented);
-  const autoApprove = role === 'node' && connection.isDirectLoopback && gateway.config.autoApproveLoopback;
+  // Silent pairing (and silent surface upgrades) need a credential, not just a local socket: any local
+  // process, any page in the owner's browser and any TCP forwarder reach loopback. The local CLI and
+  // `tether up` hold the shared token, so they still pair without a prompt.
+  const autoApprove = role === 'node' && connection.isLoopbackPeer && sharedOk && gateway.config.autoApproveLoopback;
   // A client on the shared token that is not a Tether node keeps no device token (stock OpenClaw
   // node hosts): minting one on each connect would only cost writes.
   const issueIfMissing = !sharedOk || isTetherNodeAgent(params);
   const decision = await gateway.store.admit(claim, presentedDeviceToken, { autoApprove, issueIfMissing });
 
+  if (decision.kind === 'throttled') {
+    return refuse(
+      ErrorCode.UNAVAILABLE,
+      `pairing throttled: too many devices are waiting for approval (${decision.limit === 'per-address' ? 'from this address' : 'in total'}); retry in ${Math.ceil(decision.retryAfterMs / 1000)} s, or ask the owner to clear requests with tether devices list`,
+      { code: DetailCode.PAIRING_THROTTLED, limit: decision.limit, recommendedNextStep: 'wait_then_retry', pauseReconnect: false },
+      CloseCode.TRY_AGAIN_LATER,
+      'pairing throttled',
+      { retryable: true, retryAfterMs: decision.retryAfterMs },
+    );
+  }
   if (decision.kind === 'rejected') {
     const retryAfterMs = Math.max(0, decision.rejection.untilMs - Date.now());
     return refuse(
@@ -200,7 +230,7 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
       gateway.broadcaster.broadcast('device.pair.resolved', { requestId: old.requestId, deviceId: old.deviceId, decision: 'superseded', ts: Date.now() }, { scope: 'operator.pairing' });
     }
     if (decision.created) {
-      gateway.log.info(`pairing requested by ${request.displayName ?? request.deviceId.slice(0, 12)} (${request.role}); approve with: tether devices approve ${request.requestId}`);
+      gateway.log.info(`pairing requested by ${safeLabel(request.displayName, 64, request.deviceId.slice(0, 12))} (${request.role}) from ${request.remoteIp ?? '?'}; approve with: tether devices approve ${request.requestId}`);
       gateway.broadcaster.broadcast('device.pair.requested', pendingInfo(gateway, request), { scope: 'operator.pairing' });
     }
     if (holdsWhilePending(params)) {
@@ -230,7 +260,7 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
   }
 
   if (decision.device.approvedVia === 'silent' && decision.device.approvedAtMs >= Date.now() - 1_000) {
-    gateway.log.info(`paired ${claim.displayName ?? claim.deviceId.slice(0, 12)} silently (direct loopback)`);
+    gateway.log.info(`paired ${safeLabel(claim.displayName, 64, claim.deviceId.slice(0, 12))} silently (loopback, with the shared token)`);
   }
   if (decision.surfaceRequest) {
     gateway.broadcaster.broadcast('device.pair.requested', pendingInfo(gateway, decision.surfaceRequest), { scope: 'operator.pairing' });
@@ -240,7 +270,7 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
     role,
     scopes: role === 'operator' ? scopes : [],
     protocol,
-    authMethod: 'device-token',
+    authMethod: presentedDeviceToken !== undefined && decision.issuedToken === undefined ? 'device-token' : 'device-key',
     deviceId: device.id,
     device: decision.device,
     issuedToken: decision.issuedToken,

@@ -4,3 +4,4 @@ export * from './server.js';
 export * from './log.js';
 export { TETHER_VERSION } from './version.js';
 export type { GatewayContext } from './context.js';
+export { installProcessGuards, UNCAUGHT_MARKER } from './process-guards.js';

@@ -15,7 +15,7 @@ function fakeContext(role: Role, scopes: string[] = []) {
   } as unknown as Connection;
   const log = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
   const gateway = { log } as unknown as GatewayContext;
-  const session: ConnectionSession = { role, scopes: new Set(scopes), clientId: 'test', clientMode: 'test', protocol: 4, connectedAtMs: 0 };
+  const session: ConnectionSession = { role, scopes: new Set(scopes), clientId: 'test', clientMode: 'test', protocol: 4, connectedAtMs: 0, ownerToken: false };
   const ctx: MethodContext = { gateway, connection, session };
   return { ctx, sent, log };
 }

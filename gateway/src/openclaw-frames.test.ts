@@ -112,7 +112,7 @@ async function dispatchAs(role: Role, scopes: readonly string[], deviceId: strin
     sendError: (id: string, error: ErrorShape) => sent.push({ kind: 'error', id, error }),
     sendEvent: vi.fn(),
   } as unknown as Connection;
-  const session: ConnectionSession = { role, scopes: new Set(scopes), deviceId, clientId: 'captured', clientMode: 'captured', protocol: 4, connectedAtMs: 0 };
+  const session: ConnectionSession = { role, scopes: new Set(scopes), deviceId, clientId: 'captured', clientMode: 'captured', protocol: 4, connectedAtMs: 0, ownerToken: false };
   await registry().dispatch({ gateway: fake.gateway, connection, session }, request);
   expect(sent).toHaveLength(1);
   expect(sent[0]!.id).toBe(request.id);

@@ -11,7 +11,12 @@ import { loadOrCreateIdentity, PairingStore } from '@tether/pairing';
 import { Broadcaster } from './broadcast.js';
 import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
 import type { GatewayContext } from './context.js';
-import { handleHttp } from './http.js';
+import { handleHttp } from './http/router.js';
+import { badRequestBytes } from './http/respond.js';
+import { ConnectionBudget, HELD_LIMITS, PREAUTH_LIMITS } from './connection-budget.js';
+import { Heartbeat } from './heartbeat.js';
+import { ReadinessCheck } from './readiness.js';
+import { handleUpgrade } from './upgrade.js';
 import { MediaStore } from './media/media-store.js';
 import { PresenceAnnouncer } from './presence.js';
 import { PublicKeyCache } from './key-cache.js';
@@ -77,6 +82,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       presence: new PresenceAnnouncer(() => context),
       identity,
       invokeCache: new IdempotencyCache<InvokeSuccess>(),
+      readiness: new ReadinessCheck(store),
+      heldSockets: new ConnectionBudget(HELD_LIMITS),
       log,
       methodNames: () => methods.names(),
       connectionsOf: (deviceId) => [...broadcaster.all()].filter((c) => c.session?.deviceId === deviceId),
@@ -92,10 +99,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     };
 
     const server = createServer((request, response) => handleHttp(context, request, response));
-    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
-    server.on('upgrade', (request, socket, head) => {
-      wss.handleUpgrade(request, socket, head, (ws) => handleSocket(context, methods, ws, request));
+    // Bytes Node's parser cannot read never reach a handler: answer them in the same JSON shape.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      socket.end(badRequestBytes(`malformed HTTP request (${error.code ?? 'parse error'}); send a valid HTTP/1.1 request`));
     });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
+    const heartbeat = new Heartbeat();
+    const preAuth = new ConnectionBudget(PREAUTH_LIMITS);
+    server.on('upgrade', (request, socket, head) =>
+      handleUpgrade({ gateway: context, wss, preAuth, accept: (ws, req, releasePreAuth) => {
+        heartbeat.watch(ws);
+        handleSocket(context, methods, ws, req, releasePreAuth);
+      } }, request, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -110,7 +127,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await writeRuntimeInfo(config.stateDir, { pid: process.pid, url, host: config.host, port, startedAtMs: context.startedAtMs, version: TETHER_VERSION });
     if (!isLoopbackHost(config.host)) log.warn(`listening beyond loopback on ${config.host}; clients need the token or a paired device`);
 
-    const tick = setInterval(() => broadcaster.broadcast('tick', { ts: Date.now() }, 'all', { dropIfSlow: true }), config.tickIntervalMs);
+    const tick = setInterval(() => {
+      broadcaster.broadcast('tick', { ts: Date.now() }, 'all', { dropIfSlow: true });
+      const cut = heartbeat.beat(wss.clients);
+      if (cut > 0) log.info(`closed ${cut} connection(s) that missed two pings`);
+    }, config.tickIntervalMs);
     tick.unref();
     const refreshWaiting = setInterval(() => {
       context.waitingRoom.refresh(context).catch((error: Error) => log.warn(`refreshing waiting nodes failed: ${error.message}`));

@@ -14,9 +14,11 @@ import {
   HANDSHAKE_TIMEOUT_MS,
   MAX_PREAUTH_PAYLOAD_BYTES,
   parseFrame,
+  safeLabel,
   type ConnectParams,
   type RequestFrame,
 } from '@tether/protocol';
+import { normalizeRemoteIp } from './address.js';
 import { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { admitConnection } from './handshake.js';
@@ -24,19 +26,26 @@ import { buildHelloOk } from './hello.js';
 import type { MethodRegistry } from './method-registry.js';
 
 const connectParams = createValidator(ConnectParamsSchema);
+/** A held node turned away by the cap retries after this long (stock hosts back off on their own too). */
+const HELD_RETRY_MS = 30_000;
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
 
-export function clientAddress(request: IncomingMessage): { remoteIp: string; isDirectLoopback: boolean } {
-  const raw = request.socket.remoteAddress ?? '';
-  const remoteIp = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+/**
+ * `isLoopbackPeer`: the TCP peer is on this machine and no proxy header says it speaks for someone
+ * else. That alone admits nothing (any local process or forwarder qualifies); silent pairing also
+ * needs the shared token (see admitConnection).
+ */
+export function clientAddress(request: IncomingMessage): { remoteIp: string; isLoopbackPeer: boolean } {
+  const remoteIp = normalizeRemoteIp(request.socket.remoteAddress);
   const loopback = remoteIp === '::1' || remoteIp.startsWith('127.');
   const forwarded = FORWARDING_HEADERS.some((header) => request.headers[header] !== undefined);
-  return { remoteIp, isDirectLoopback: loopback && !forwarded };
+  return { remoteIp, isLoopbackPeer: loopback && !forwarded };
 }
 
-export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, ws: WebSocket, request: IncomingMessage): void {
+export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, ws: WebSocket, request: IncomingMessage, releasePreAuth: () => void = () => undefined): void {
   const connection = new Connection(ws, { connId: randomUUID(), nonce: randomUUID(), ...clientAddress(request) });
   let phase: 'awaiting-connect' | 'admitting' | 'ready' | 'closed' = 'awaiting-connect';
+  let releaseHeld: () => void = () => undefined;
 
   const handshakeTimer = setTimeout(() => {
     if (phase === 'awaiting-connect' || phase === 'admitting') connection.close(CloseCode.NORMAL, 'handshake timeout');
@@ -85,7 +94,23 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       connection.sendError(frame.id, admission.error);
       return connection.close(admission.closeCode, admission.closeReason);
     }
+    if (admission.waiting) {
+      const held = gateway.heldSockets.acquire(connection.remoteIp);
+      if (!held.ok) {
+        connection.sendError(frame.id, {
+          code: ErrorCode.UNAVAILABLE,
+          message: `too many devices are waiting connected for approval (${held.limit} limit); approve or reject some with tether devices list, or retry later`,
+          details: { code: DetailCode.TOO_MANY_CONNECTIONS, limit: held.limit },
+          retryable: true,
+          retryAfterMs: HELD_RETRY_MS,
+        });
+        return connection.close(CloseCode.TRY_AGAIN_LATER, 'too many waiting connections');
+      }
+      releaseHeld = held.release;
+    }
     clearTimeout(handshakeTimer);
+    // Admitted: the socket proved a key or the token, so it no longer counts against the stranger cap.
+    releasePreAuth();
     const now = Date.now();
     connection.session = {
       role: admission.role,
@@ -97,6 +122,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       platform: params.client.platform,
       protocol: admission.protocol,
       connectedAtMs: now,
+      ownerToken: admission.authMethod === 'token' || admission.authMethod === 'none',
     };
     connection.sendResult(frame.id, buildHelloOk(gateway, connection, admission));
     phase = 'ready';
@@ -123,7 +149,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
     }
     if (admission.waiting) {
       gateway.waitingRoom.add(connection, admission.waiting.claim);
-      gateway.log.info(`${params.client.displayName ?? admission.deviceId} waits connected for approval of request ${admission.waiting.request.requestId}`);
+      gateway.log.info(`${safeLabel(params.client.displayName, 64, admission.deviceId)} waits connected for approval of request ${admission.waiting.request.requestId}`);
     }
     if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp, displayName: params.client.displayName });
     gateway.presence.changed();
@@ -139,6 +165,8 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
     const wasReady = phase === 'ready';
     phase = 'closed';
     clearTimeout(handshakeTimer);
+    releasePreAuth();
+    releaseHeld();
     const session = connection.session;
     if (!wasReady || !session) return;
     gateway.broadcaster.delete(connection);

@@ -103,11 +103,11 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     transport: client,
     log,
     // Only a Tether gateway (it sends its key in the challenge) has a media store to upload to.
-    finishResult: (payload, signal) =>
+    finishResult: (payload, signal, invokeId) =>
       offloadLargeMedia(
         payload,
         inlineMaxBytes,
-        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken } : undefined,
+        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken, invokeId } : undefined,
         signal,
       ),
   });

@@ -19,7 +19,7 @@ export interface InvokeHandlerOptions {
   transport: InvokeTransport;
   log: (message: string) => void;
   /** Last step before a result is sent, e.g. moving large media out of band. */
-  finishResult?: (payload: unknown, signal: AbortSignal) => Promise<unknown>;
+  finishResult?: (payload: unknown, signal: AbortSignal, invokeId: string) => Promise<unknown>;
 }
 
 export class InvokeHandler {
@@ -57,7 +57,7 @@ export class InvokeHandler {
     try {
       const params = decodeParams(request);
       let payload = await this.options.capabilities.run(request.command, params, controller.signal);
-      if (this.options.finishResult) payload = await this.options.finishResult(payload, controller.signal);
+      if (this.options.finishResult) payload = await this.options.finishResult(payload, controller.signal, request.id);
       result = { id: request.id, nodeId: request.nodeId, ok: true, payloadJSON: JSON.stringify(payload ?? null) };
     } catch (error) {
       const code = error instanceof CommandError ? error.code : controller.signal.aborted ? 'TIMEOUT' : 'UNAVAILABLE';

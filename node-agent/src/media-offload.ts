@@ -18,6 +18,8 @@ export interface OffloadTarget {
   origin: string;
   deviceId: string;
   deviceToken: string;
+  /** The invoke this media answers: the gateway accepts uploads only for an invoke in flight. */
+  invokeId: string;
 }
 
 export function httpOriginOf(wsUrl: string): string {
@@ -27,7 +29,7 @@ export function httpOriginOf(wsUrl: string): string {
 }
 
 export async function uploadMedia(target: OffloadTarget, bytes: Buffer, format: string, signal?: AbortSignal): Promise<MediaReference> {
-  const response = await fetch(`${target.origin}/media?format=${encodeURIComponent(format)}`, {
+  const response = await fetch(`${target.origin}/media?format=${encodeURIComponent(format)}&invokeId=${encodeURIComponent(target.invokeId)}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${target.deviceToken}`, 'x-tether-device-id': target.deviceId, 'content-type': 'application/octet-stream' },
     body: bytes,

@@ -48,6 +48,18 @@ export const DetailCode = {
   CONNECTION_CLOSED: 'CONNECTION_CLOSED',
   CONNECT_FAILED: 'CONNECT_FAILED',
   INTERNAL: 'INTERNAL',
+  /** A browser page (an upgrade with an Origin header) that gateway.allowedOrigins does not list. */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** Too many unknown devices are waiting for approval (in total or from one address); retry later. */
+  PAIRING_THROTTLED: 'PAIRING_THROTTLED',
+  /** Too many sockets in their handshake, or held while pending, from one address or in total. */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** A connect declares more commands or caps than a device may ask for. */
+  SURFACE_TOO_LARGE: 'SURFACE_TOO_LARGE',
+  /** A node's result does not match its command's result schema; it was not relayed. */
+  INVALID_RESULT: 'INVALID_RESULT',
+  /** The approver lacks a scope that approving this request would grant. */
+  APPROVAL_SCOPE_MISSING: 'APPROVAL_SCOPE_MISSING',
 } as const;
 export type DetailCode = (typeof DetailCode)[keyof typeof DetailCode];
 
@@ -59,6 +71,7 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
   SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
   TICK_TIMEOUT: 4000,
   CLIENT_INVALIDATED: 4001,
 } as const;

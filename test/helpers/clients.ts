@@ -25,7 +25,8 @@ export interface TestNode {
 }
 
 /** A node whose invoke handling the test scripts itself (it answers nothing unless told to). */
-export async function connectTestNode(url: string, options: { commands?: string[]; displayName?: string } = {}): Promise<TestNode> {
+/** `token`: the shared token, which a node on the gateway's host needs to pair silently. */
+export async function connectTestNode(url: string, options: { commands?: string[]; displayName?: string; token?: string } = {}): Promise<TestNode> {
   const identity = loadOrCreateIdentity({ dir: join(tempDir('tether-node-id-'), 'identity') });
   const events: { event: string; payload: any }[] = [];
   const waiters: { event: string; resolve: (p: any) => void }[] = [];
@@ -35,6 +36,7 @@ export async function connectTestNode(url: string, options: { commands?: string[
     url,
     role: 'node',
     identity,
+    token: options.token,
     commands: options.commands ?? ['system.which'],
     userAgent: 'tether-node/test',
     client: { id: 'node-host', mode: 'node', version: 'test', platform: 'linux', deviceFamily: 'Linux', displayName: options.displayName ?? 'test-node' },

@@ -1,6 +1,6 @@
 /** Real processes for end-to-end tests: gateways, nodes and CLI calls, each in temp state dirs, ended by pid. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,10 @@ const children = new Set<ChildProcess>();
 const everyChild: ChildProcess[] = [];
 const groups = new WeakSet<ChildProcess>();
 const dirs: string[] = [];
+/** Every spawned program's output, read at cleanup for errors that escaped every handler. */
+const outputs: { command: string; output: () => string }[] = [];
+/** What a gateway logs when an error escaped every handler (gateway/src/process-guards.ts). */
+const UNCAUGHT_MARKER = 'TETHER-UNCAUGHT';
 
 export function tempDir(prefix = 'tether-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -19,11 +23,20 @@ export function tempDir(prefix = 'tether-test-'): string {
   return dir;
 }
 
-/** Ends every process and removes every directory this test file created. */
+/**
+ * Ends every process and removes every directory this test file created. Fails the file when any
+ * process logged an error that escaped every handler: such an escape is a bug even if the test passed.
+ */
 export async function cleanup(): Promise<void> {
   await Promise.all([...new Set([...children, ...everyChild.filter((c) => groups.has(c))])].map((child) => stop(child, 'SIGKILL')));
   everyChild.length = 0;
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  const escaped = outputs.splice(0).filter((entry) => entry.output().includes(UNCAUGHT_MARKER));
+  if (escaped.length > 0) {
+    const first = escaped[0]!.output();
+    const at = first.indexOf(UNCAUGHT_MARKER);
+    throw new Error(`${escaped.length} process(es) logged ${UNCAUGHT_MARKER} (${escaped.map((e) => e.command).join(', ')}):\n${first.slice(at, at + 2000)}`);
+  }
 }
 
 export interface Spawned {
@@ -77,6 +90,7 @@ export function spawnProcess(command: string, args: string[], env: NodeJS.Proces
       resolve(code);
     }),
   );
+  outputs.push({ command: `${command} ${args.join(' ')}`.slice(0, 200), output: () => output });
   return {
     child,
     output: () => output,
@@ -129,6 +143,14 @@ export async function startGatewayProcess(options: { stateDir?: string; port?: n
   const spawned = spawnTether(['gateway', 'run', '--port', String(options.port ?? 0), '--state-dir', stateDir, ...(options.args ?? [])]);
   const match = await spawned.waitFor(/\{"event":"listening","url":"([^"]+)","port":(\d+)/);
   return { ...spawned, url: match[1]!, port: Number(match[2]), stateDir };
+}
+
+/**
+ * The environment a node on the gateway's host gets to pair silently: the shared token, as `tether up`
+ * hands it. Without it a local node asks for approval like a remote one.
+ */
+export function ownerTokenEnv(gateway: { stateDir: string }): NodeJS.ProcessEnv {
+  return { TETHER_GATEWAY_TOKEN: readFileSync(join(gateway.stateDir, 'gateway.token'), 'utf8').trim() };
 }
 
 export interface CliResult {

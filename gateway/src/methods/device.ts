@@ -10,11 +10,14 @@ import {
   DeviceTokenRotateParamsSchema,
   ErrorCode,
   GatewayError,
+  safeLabel,
   type DevicePairListResult,
 } from '@tether/protocol';
 import { PairingStoreError, toPairedInfo, toPendingInfo, verificationCode, type PendingRequest } from '@tether/pairing';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
+import type { ConnectionSession } from '../connection.js';
 import type { GatewayContext } from '../context.js';
+import { missingApproveScopes, requiredApproveScopes } from '../nodes/approval-scopes.js';
 
 /** How each store error reaches the caller: the request was wrong, or the store could not act now. */
 const STORE_ERRORS: Record<string, { code: ErrorCode; detail: string; retryable?: boolean }> = {
@@ -41,7 +44,33 @@ export async function callStore<T>(action: () => Promise<T>): Promise<T> {
 }
 
 export function pendingInfo(gateway: GatewayContext, request: PendingRequest) {
-  return toPendingInfo(request, verificationCode(gateway.identity.publicKey, request.publicKey));
+  return { ...toPendingInfo(request, verificationCode(gateway.identity.publicKey, request.publicKey)), requiredApproveScopes: requiredApproveScopes(request) };
+}
+
+/** Refuses an approval that would grant a scope the approver does not hold. */
+function assertMayApprove(gateway: GatewayContext, approver: ConnectionSession, requestId: string, without: readonly string[] | undefined): void {
+  const request = gateway.store.getPending(requestId);
+  if (!request) return; // the store answers UNKNOWN_REQUEST_ID with its own message
+  const required = requiredApproveScopes(request, without);
+  const missing = approver.ownerToken ? [] : missingApproveScopes(approver.scopes, required);
+  if (missing.length === 0) return;
+  throw new GatewayError({
+    code: ErrorCode.FORBIDDEN,
+    message:
+      `approving request ${requestId} needs ${required.join(', ')}; this session lacks ${missing.join(', ')}. ` +
+      `Approve it from a session that holds them (the gateway host's CLI with its token does), or leave the commands that need them out with --without`,
+    details: { code: DetailCode.APPROVAL_SCOPE_MISSING, missingScope: missing[0], requiredScopes: required, missingScopes: missing },
+  });
+}
+
+/** A rotated token is a working credential: only an admin, or the device itself, may receive one. */
+function assertMayRotate(approver: ConnectionSession, deviceId: string): void {
+  if (approver.ownerToken || approver.scopes.has('operator.admin') || approver.deviceId === deviceId) return;
+  throw new GatewayError({
+    code: ErrorCode.FORBIDDEN,
+    message: `rotating the token of another device (${deviceId}) needs operator.admin; without it a device may rotate only its own token`,
+    details: { code: DetailCode.MISSING_SCOPE, missingScope: 'operator.admin', requiredScopes: ['operator.admin'] },
+  });
 }
 
 function isConnected(gateway: GatewayContext, deviceId: string): boolean {
@@ -49,11 +78,12 @@ function isConnected(gateway: GatewayContext, deviceId: string): boolean {
 }
 
 /** Approves a request (device, role and command surface at once) and tells everyone who needs to know. */
-export async function approveRequest(gateway: GatewayContext, requestId: string, without: string[] | undefined) {
+export async function approveRequest(gateway: GatewayContext, approver: ConnectionSession, requestId: string, without: string[] | undefined) {
+  assertMayApprove(gateway, approver, requestId, without);
   const result = await callStore(() => gateway.store.approve(requestId, { without, via: 'owner' }));
   const { request, device } = result;
   const ts = Date.now();
-  gateway.log.info(`approved ${device.displayName ?? device.deviceId.slice(0, 12)} (${request.role}, request ${requestId})`);
+  gateway.log.info(`approved ${safeLabel(device.displayName, 64, device.deviceId.slice(0, 12))} (${request.role}, request ${requestId})`);
   gateway.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId: device.deviceId, decision: 'approved', ts }, { scope: 'operator.pairing' });
   // A connected node (held while pending, or asking for more commands) gains them at once.
   gateway.waitingRoom.release(gateway, device.deviceId, device.approvedCommands);
@@ -92,8 +122,8 @@ export const deviceMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: DevicePairApproveParamsSchema,
-    handler: async ({ gateway }, { requestId, without }) => {
-      const { device } = await approveRequest(gateway, requestId, without);
+    handler: async ({ gateway, session }, { requestId, without }) => {
+      const { device } = await approveRequest(gateway, session, requestId, without);
       return { requestId, device: toPairedInfo(device, isConnected(gateway, device.deviceId)) };
     },
   }),
@@ -119,7 +149,8 @@ export const deviceMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: DeviceTokenRotateParamsSchema,
-    handler: async ({ gateway }, { deviceId, role, scopes }) => {
+    handler: async ({ gateway, session }, { deviceId, role, scopes }) => {
+      assertMayRotate(session, deviceId);
       const { token, record } = await callStore(() => gateway.store.rotateToken(deviceId, role, scopes));
       return { deviceId, role, scopes: record.scopes, rotatedAtMs: record.rotatedAtMs ?? record.createdAtMs, token, tokenDelivery: 'in-band' };
     },

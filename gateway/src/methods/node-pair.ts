@@ -8,6 +8,7 @@ import type { PairedDevice, PendingRequest } from '@tether/pairing';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 import { approveRequest, rejectRequest, removeDevice } from './device.js';
+import { requiredApproveScopes } from '../nodes/approval-scopes.js';
 
 const RequestIdParams = Type.Object({ requestId: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 const NodeIdParams = Type.Object({ nodeId: Type.String({ minLength: 1 }) }, { additionalProperties: false });
@@ -24,7 +25,7 @@ function pendingNode(request: PendingRequest): Record<string, unknown> {
     deviceFamily: request.deviceFamily,
     caps: request.caps,
     commands: request.commands,
-    requiredApproveScopes: ['operator.pairing'],
+    requiredApproveScopes: requiredApproveScopes(request),
     remoteIp: request.remoteIp,
     silent: request.silent,
     isRepair: request.isRepair,
@@ -66,8 +67,8 @@ export const nodePairMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: RequestIdParams,
-    handler: async ({ gateway }, { requestId }) => {
-      const { device } = await approveRequest(gateway, requestId, undefined);
+    handler: async ({ gateway, session }, { requestId }) => {
+      const { device } = await approveRequest(gateway, session, requestId, undefined);
       return { requestId, node: pairedNode(gateway, device) };
     },
   }),

@@ -1,4 +1,5 @@
 /** `node.*` methods: listing, describing and invoking nodes, and the node's side of an invoke. */
+import { createHash } from 'node:crypto';
 import {
   DetailCode,
   ErrorCode,
@@ -60,6 +61,16 @@ export function listNodes(gateway: GatewayContext): NodeInfo[] {
   return [...ids].map((id) => describeNode(gateway, id, gateway.store.getPaired(id), gateway.registry.get(id)));
 }
 
+/**
+ * A reused idempotency key replays the first outcome only for the same node, command and params: a key
+ * reused by mistake, or by another operator, for a different command must run that command, not hand
+ * back someone else's output.
+ */
+function idempotencyScope(params: { nodeId: string; command: string; params?: unknown; idempotencyKey: string }): string {
+  const paramsHash = createHash('sha256').update(JSON.stringify(params.params ?? {})).digest('hex');
+  return [params.nodeId, params.command, paramsHash, params.idempotencyKey].join('\0');
+}
+
 export const nodeMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'node.list',
@@ -114,7 +125,7 @@ export const nodeMethods: RegisteredMethod[] = [
         });
       }
       const timeoutMs = params.timeoutMs || gateway.config.invokeTimeoutMs;
-      const outcome = await gateway.invokeCache.run(`${params.nodeId}\0${params.idempotencyKey}`, () =>
+      const outcome = await gateway.invokeCache.run(idempotencyScope(params), () =>
         gateway.registry.invoke(session, {
           command: params.command,
           params: params.params,

@@ -34,6 +34,8 @@ interface InFlight {
   nodeId: string;
   connection: Connection;
   command: string;
+  /** A node may upload media once per invoke, and only while the invoke runs. */
+  uploaded: boolean;
   resolve: (value: InvokeSuccess) => void;
   reject: (error: GatewayError) => void;
   timer: NodeJS.Timeout;
@@ -109,7 +111,7 @@ export class NodeRegistry {
           }),
         );
       }, request.timeoutMs);
-      this.inFlight.set(id, { nodeId: session.nodeId, connection: session.connection, command: request.command, resolve, reject, timer });
+      this.inFlight.set(id, { nodeId: session.nodeId, connection: session.connection, command: request.command, uploaded: false, resolve, reject, timer });
       const payload: Record<string, unknown> = {
         id,
         nodeId: session.nodeId,
@@ -122,6 +124,17 @@ export class NodeRegistry {
       if (request.sessionKey) payload.sessionKey = request.sessionKey;
       session.connection.sendEvent('node.invoke.request', payload);
     });
+  }
+
+  /**
+   * Whether `nodeId` may upload media now, for invoke `invokeId`: it must be in flight on that node and
+   * not have uploaded yet. Claims the upload when it may.
+   */
+  claimUpload(nodeId: string, invokeId: string): boolean {
+    const invoke = this.inFlight.get(invokeId);
+    if (!invoke || invoke.nodeId !== nodeId || invoke.uploaded) return false;
+    invoke.uploaded = true;
+    return true;
   }
 
   /** Applies a `node.invoke.result`. Returns false when it is late or unknown (and so dropped). */

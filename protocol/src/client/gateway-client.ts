@@ -77,6 +77,15 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** The longest wait a gateway can ask for: a bogus value must not park a client for days. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/** The gateway's retry-after, clamped to [250 ms, MAX_RETRY_AFTER_MS]; `fallback` when it sent none. */
+export function honouredRetryAfter(retryAfterMs: number | undefined, fallback: number): number {
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return fallback;
+  return Math.min(Math.max(retryAfterMs, 250), MAX_RETRY_AFTER_MS);
+}
+
 export class GatewayClient {
   private readonly options: GatewayClientOptions;
   private transport: Transport | undefined;
@@ -188,10 +197,11 @@ export class GatewayClient {
       const gatewayError = toGatewayError(error);
       if (isPairingPending(gatewayError)) {
         this.options.onPairingRequired?.(gatewayError, this.lastChallenge);
-        const delay = Math.min(gatewayError.retryAfterMs ?? PAIRING_RETRY_MS, PAIRING_RETRY_MS);
-        this.scheduleRetry(delay, 'pairing-pending', gatewayError);
+        this.scheduleRetry(honouredRetryAfter(gatewayError.retryAfterMs, PAIRING_RETRY_MS), 'pairing-pending', gatewayError);
       } else {
-        this.scheduleRetry(backoffDelayMs(this.attempt++, this.options.backoff), 'waiting', gatewayError);
+        // A gateway that says when to come back (throttled, cooling down) is obeyed: retrying sooner only adds load.
+        const backoff = backoffDelayMs(this.attempt++, this.options.backoff);
+        this.scheduleRetry(Math.max(backoff, honouredRetryAfter(gatewayError.retryAfterMs, 0)), 'waiting', gatewayError);
       }
     }
   }

@@ -59,6 +59,8 @@ export const PendingRequestInfoSchema = Type.Object(
     silent: Type.Boolean(),
     reason: Type.String(),
     verificationCode: Type.Optional(Type.String()),
+    /** What approving this request needs: every scope it would grant (`operator.admin` satisfies all). */
+    requiredApproveScopes: Type.Optional(Type.Array(Type.String())),
     ts: Type.Integer(),
     expiresAtMs: Type.Integer(),
   },

@@ -1,0 +1,75 @@
+/**
+ * The plain HTTP side of the gateway port, one router: liveness and readiness probes and the media
+ * hand-off. The edge never dies: the target is parsed inside the guard, every handler's failure
+ * (thrown or rejected) becomes a JSON answer, and nothing a client sends can reach an uncaught exception.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { safeText } from '@tether/protocol';
+import type { GatewayContext } from '../context.js';
+import { downloadMedia, uploadMedia } from './media-routes.js';
+import { liveness, readiness } from './probes.js';
+import { fail, HttpError } from './respond.js';
+
+/** Longest request target we read; anything longer is refused before parsing. */
+const MAX_TARGET_LENGTH = 2048;
+
+type Route = (gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, url: URL, match: RegExpExecArray) => unknown;
+
+const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
+  { method: 'GET', path: /^\/healthz$/, handle: (g, _q, r) => liveness(g, r) },
+  { method: 'GET', path: /^\/readyz$/, handle: (g, _q, r) => readiness(g, r) },
+  { method: 'POST', path: /^\/media$/, handle: (g, q, r, url) => uploadMedia(g, q, r, url) },
+  { method: 'GET', path: /^\/media\/([0-9a-f]{64})$/, handle: (g, q, r, _u, m) => downloadMedia(g, q, r, m[1]!) },
+];
+
+export function handleHttp(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): void {
+  let outcome: unknown;
+  try {
+    outcome = route(gateway, request, response);
+  } catch (error) {
+    return answerFailure(gateway, request, response, error);
+  }
+  if (outcome instanceof Promise) outcome.catch((error: unknown) => answerFailure(gateway, request, response, error));
+}
+
+function route(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): unknown {
+  const url = parseTarget(request.url);
+  const method = request.method ?? '';
+  for (const candidate of ROUTES) {
+    const match = candidate.path.exec(url.pathname);
+    if (!match) continue;
+    if (candidate.method !== method) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${safeText(method)} is not allowed on ${url.pathname}; use ${candidate.method}`);
+    return candidate.handle(gateway, request, response, url, match);
+  }
+  throw new HttpError(
+    404,
+    'NOT_FOUND',
+    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz and /media`,
+  );
+}
+
+/** Only origin-form targets ("/path?query"): absolute-form and authority-form are refused, never parsed as hosts. */
+function parseTarget(target: string | undefined): URL {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//') || target.length > MAX_TARGET_LENGTH) {
+    throw new HttpError(400, 'BAD_REQUEST', `the request target must be a path such as /healthz (at most ${MAX_TARGET_LENGTH} characters)`);
+  }
+  try {
+    return new URL(target, 'http://gateway');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the request target is not a valid path');
+  }
+}
+
+function answerFailure(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, error: unknown): void {
+  request.resume();
+  if (response.headersSent) {
+    // Part of a body went out: the only honest answer left is to cut the connection.
+    response.destroy();
+    return;
+  }
+  if (error instanceof HttpError) return fail(response, error.status, error.code, error.message);
+  gateway.log.error(`HTTP ${safeText(request.method ?? '?')} ${safeText((request.url ?? '').slice(0, 200))} failed: ${(error as Error)?.stack ?? String(error)}`);
+  const storeDown = (error as { code?: unknown })?.code === 'STORE_CORRUPT' || (error as { code?: unknown })?.code === 'STORE_LOCKED';
+  if (storeDown) return fail(response, 503, 'UNAVAILABLE', 'the gateway cannot read its pairing state right now; see its log, then retry');
+  fail(response, 500, 'INTERNAL', 'the gateway could not answer this request; see its log');
+}
