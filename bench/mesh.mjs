@@ -6,6 +6,7 @@
 //
 // Options: --quick (smaller counts), --profile (gateway and node-agent under --cpu-prof; profiles in bench/results/prof/).
 import { join } from 'node:path';
+import { pairingFlood } from './lib/flood.mjs';
 import { invokeWhich, nodeList, operatorClient, runLoad, signedNodeHandshakes, tokenHandshakes } from './lib/load.mjs';
 import { readCpuMs, readMachineCpuMs, readRss, startGateway, startNodeAgent, stopAll, stopProcess } from './lib/procs.mjs';
 import { backgroundLoad, gitCommit, machineInfo, RESULTS_DIR, writeResults } from './lib/report.mjs';
@@ -16,8 +17,8 @@ const QUICK = args.has('--quick');
 const PROFILE = args.has('--profile');
 const RESULTS = RESULTS_DIR;
 const N = QUICK
-  ? { starts: 3, warmup: 200, c1: 500, c16: 2000, handshakes: 300 }
-  : { starts: 5, warmup: 500, c1: 3000, c16: 20000, handshakes: 2000 };
+  ? { starts: 3, warmup: 200, c1: 500, c16: 2000, handshakes: 300, flood: 1500 }
+  : { starts: 5, warmup: 500, c1: 3000, c16: 20000, handshakes: 2000, flood: 1500 };
 const HANDSHAKE_CONCURRENCY = 8;
 const IDLE_MS = 1000;
 
@@ -111,6 +112,9 @@ async function main() {
   };
   results.gatewayRssAfterHandshakes = readRss(gateway.pid);
 
+  log(`pairing flood: ${N.flood} unauthenticated pairing attempts, 10 at a time`);
+  results.flood = await pairingFlood(gateway, { total: N.flood, concurrency: 10 });
+
   await stopProcess(node);
   await stopProcess(gateway);
   results.backgroundCpuPercentAfter = await backgroundLoad();
@@ -134,6 +138,12 @@ function printTable(r) {
     ['node.list (gateway only), 16 in flight', lat(r.nodeList.c16) + errs(r.nodeList.c16), '', cpu(r.nodeList.c16)],
     [`handshakes/s, shared token (${HANDSHAKE_CONCURRENCY} at a time)`, rate(r.handshakes.token) + errs(r.handshakes.token), '> 1,000/s', cpu(r.handshakes.token)],
     [`signed node handshakes/s (${HANDSHAKE_CONCURRENCY} at a time)`, rate(r.handshakes.signedNode) + errs(r.handshakes.signedNode), '', cpu(r.handshakes.signedNode)],
+    [
+      `owner connect, before → after ${r.flood.total} unauthenticated pairing attempts`,
+      `p50 ${r.flood.before.ownerConnectMs} → ${r.flood.after.ownerConnectMs} ms; state.json ${r.flood.before.stateJsonBytes} → ${r.flood.after.stateJsonBytes} bytes`,
+      'both flat',
+      `flood took ${r.flood.floodMs} ms; answers ${Object.entries(r.flood.answers).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ],
   ];
   const header = ['Metric', 'Measured', 'Target', 'Notes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));

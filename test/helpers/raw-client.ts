@@ -12,8 +12,9 @@ export interface RawPeer {
   send(value: unknown): void;
 }
 
-export async function openRawPeer(url: string): Promise<RawPeer> {
-  const ws = new WebSocket(url);
+/** `headers`: extra upgrade headers, e.g. the `Origin` a browser page would send. */
+export async function openRawPeer(url: string, options: { headers?: Record<string, string> } = {}): Promise<RawPeer> {
+  const ws = new WebSocket(url, { headers: options.headers });
   const frames: Record<string, any>[] = [];
   const waiters: ((frame: Record<string, any>) => void)[] = [];
   const closed = new Promise<{ code: number; reason: string; atMs: number }>((resolve) =>
@@ -69,6 +70,8 @@ export interface SignedConnectOptions {
   maxProtocol?: number;
   /** Tether's node-agent announces itself so the gateway refuses (not holds) it while pending; default that. */
   userAgent?: string | null;
+  displayName?: string;
+  caps?: string[];
 }
 
 /** A connect request signed like a real node host (v3 payload over the challenge). */
@@ -77,7 +80,7 @@ export function signedConnect(key: TestKey, challenge: { nonce: string; ts: numb
   const scopes = o.scopes ?? [];
   const nonce = o.nonce ?? challenge.nonce;
   const signedAt = o.signedAt ?? challenge.ts;
-  const client = { id: role === 'node' ? 'node-host' : 'test', mode: role === 'node' ? 'node' : 'test', version: 'test', platform: 'linux', deviceFamily: 'Linux', displayName: 'raw-peer' };
+  const client = { id: role === 'node' ? 'node-host' : 'test', mode: role === 'node' ? 'node' : 'test', version: 'test', platform: 'linux', deviceFamily: 'Linux', displayName: o.displayName ?? 'raw-peer' };
   const deviceId = o.deviceId ?? key.deviceId;
   const payload = buildDeviceAuthPayloadV3({
     deviceId,
@@ -97,7 +100,7 @@ export function signedConnect(key: TestKey, challenge: { nonce: string; ts: numb
     client,
     role,
     scopes,
-    caps: [],
+    caps: o.caps ?? [],
     commands: o.commands ?? [],
     device: { id: deviceId, publicKey: key.publicKey, signature: (o.signWith ?? key).sign(payload), signedAt, nonce },
   };

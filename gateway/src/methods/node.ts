@@ -116,6 +116,17 @@ export const nodeMethods: RegisteredMethod[] = [
           retryable: true,
         });
       }
+      if (!gateway.store.getPaired(params.nodeId)?.roles.includes('node')) {
+        // A socket held while its pairing waits is a stranger that merely calls itself a name: never
+        // run anything there, and never suggest approving it as if it were the node the caller meant.
+        throw new GatewayError({
+          code: ErrorCode.INVALID_REQUEST,
+          message:
+            `node ${params.nodeId.slice(0, 12)} is not paired: it is a device waiting for approval, not a node anyone approved. ` +
+            'Compare its verification code in `tether devices list` with the one the device shows before approving it',
+          details: { code: DetailCode.UNKNOWN_NODE, nodeId: params.nodeId, paired: false },
+        });
+      }
       const decision = checkNodeCommand(session, params.command, gateway.config);
       if (!decision.allowed) {
         throw new GatewayError({

@@ -2,6 +2,7 @@
  * Which commands may run on a node: declared by the node now, inside its approved surface, and
  * allowed by the gateway's command policy.
  */
+import { safeLabel } from '@tether/protocol';
 import { checkCommandPolicy, type CommandPolicyConfig } from './command-policy.js';
 import type { NodeSession } from './registry.js';
 
@@ -10,12 +11,12 @@ export type CommandDecision =
   | { allowed: false; reason: 'command not declared by node' | 'command not approved' | 'command not allowlisted'; message: string };
 
 export function checkNodeCommand(session: NodeSession, command: string, policy?: CommandPolicyConfig): CommandDecision {
-  const name = session.displayName ?? session.nodeId.slice(0, 12);
+  const name = safeLabel(session.displayName, 64, session.nodeId.slice(0, 12));
   if (!session.declaredCommands.includes(command)) {
     return {
       allowed: false,
       reason: 'command not declared by node',
-      message: `node command not allowed: "${command}" is not offered by node ${name} (platform: ${session.platform ?? 'unknown'}); it offers: ${session.declaredCommands.join(', ') || 'nothing'}`,
+      message: `node command not allowed: "${command}" is not offered by node ${name} (platform: ${session.platform ?? 'unknown'}); it offers: ${safeLabel(session.declaredCommands.join(', '), 2000, 'nothing')}`,
     };
   }
   if (!session.approvedCommands.has(command)) {

@@ -3,8 +3,13 @@
  * disconnects fails its invokes at once with a retryable error; late results are dropped.
  */
 import { randomUUID } from 'node:crypto';
-import { DetailCode, ErrorCode, GatewayError, type NodeInvokeResultParams } from '@tether/protocol';
+import { checkCommandResult, DetailCode, ErrorCode, GatewayError, type NodeInvokeResultParams } from '@tether/protocol';
 import type { Connection } from '../connection.js';
+
+/** Codes only the gateway may put in `details.code`: they tell a caller what to approve or fix. */
+const GATEWAY_ONLY_CODES: ReadonlySet<string> = new Set(
+  Object.values(DetailCode).filter((code) => /^(PAIRING_|AUTH_|DEVICE_AUTH_|DEVICE_IDENTITY|APPROVAL_SCOPE|MISSING_SCOPE|UNAUTHORIZED_ROLE|ORIGIN_|INVALID_RESULT)/.test(code)),
+);
 
 export interface NodeSession {
   nodeId: string;
@@ -143,11 +148,28 @@ export class NodeRegistry {
     if (!invoke || invoke.connection !== connection || invoke.nodeId !== result.nodeId) return false;
     this.settle(result.id, invoke);
     if (result.ok) {
-      invoke.resolve(decodePayload(result));
+      const decoded = decodePayload(result);
+      // A node is another party: its answer is checked against the command's result schema before any
+      // operator, agent or CLI sees it (a path-like `format` once made the CLI write anywhere).
+      const check = checkCommandResult(invoke.command, decoded.payload);
+      if (!check.ok) {
+        invoke.reject(
+          new GatewayError({
+            code: ErrorCode.UNAVAILABLE,
+            message: `the node answered with an invalid result, which was not relayed (${check.reason}); check the node's version and logs`,
+            details: { code: DetailCode.INVALID_RESULT, nodeCommandDispatched: true, reason: check.reason },
+          }),
+        );
+        return true;
+      }
+      invoke.resolve(decoded);
       return true;
     }
-    const code = result.error?.code || 'UNAVAILABLE';
-    const message = result.error?.message || 'node reported an error';
+    // The node's words are relayed, bounded. Its code must look like a code and must not be one the
+    // gateway itself answers with about pairing and auth, so a rogue node cannot pass for the gateway.
+    const claimed = result.error?.code ?? '';
+    const code = /^[A-Z][A-Z0-9_]{0,63}$/.test(claimed) && !GATEWAY_ONLY_CODES.has(claimed) ? claimed : 'NODE_ERROR';
+    const message = (result.error?.message || 'node reported an error').slice(0, 4_000);
     invoke.reject(
       nodeFailure(ErrorCode.UNAVAILABLE, `${code}: ${message}`, code, true, { nodeError: { code, message } }),
     );
