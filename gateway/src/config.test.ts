@@ -56,11 +56,21 @@ describe('resolveGatewayConfig', () => {
       authMode: 'token',
       autoApproveLoopback: true,
       tickIntervalMs: 30000,
+      allowedOrigins: [],
       invokeTimeoutMs: 30000,
       allowCommands: [],
       denyCommands: [],
       configPath: join(dir, 'tether.json'),
     });
+  });
+
+  it('reads allowed browser origins in the form browsers send them, and rejects anything that is not an origin', () => {
+    const dir = stateDir('{ gateway: { allowedOrigins: ["HTTPS://UI.Example:443", "http://127.0.0.1:18789"] } }');
+    expect(resolveGatewayConfig(dir, {}, {}).allowedOrigins).toEqual(['https://ui.example', 'http://127.0.0.1:18789']);
+    for (const bad of ['*', 'null', 'https://ui.example/path', 'ftp://ui.example', 'https://user@ui.example', 'ui.example']) {
+      const error = configError(() => resolveGatewayConfig(stateDir(JSON.stringify({ gateway: { allowedOrigins: [bad] } })), {}, {}));
+      expect(error.message).toMatch(/gateway\.allowedOrigins\.0.*must be an origin/);
+    }
   });
 
   it('reads command allow and deny lists, and rejects unknown command names', () => {
@@ -82,6 +92,7 @@ describe('resolveGatewayConfig', () => {
       token: FILE_TOKEN,
       autoApproveLoopback: false,
       tickIntervalMs: 5000,
+      allowedOrigins: [],
       invokeTimeoutMs: 1234,
       allowCommands: [],
       denyCommands: [],
