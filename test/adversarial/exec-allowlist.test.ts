@@ -161,3 +161,18 @@ describe('tether up’s starter allowlist', () => {
     expect((await run(['df'])).code).toBe(0);
   });
 });
+
+describe('tether up on a node seeded by an older version', () => {
+  it('keeps the owner’s list but warns that date runs with every argument, with the commands that restrict it', async () => {
+    const stateDir = tempDir('tether-up-old-');
+    const nodeDir = join(stateDir, 'node');
+    mkdirSync(nodeDir, { recursive: true });
+    const date = realpathSync(['/usr/bin/date', '/bin/date'].find((path) => existsSync(path)) ?? 'date');
+    writeFileSync(join(nodeDir, 'exec-policy.json'), JSON.stringify({ version: 1, security: 'allowlist', allowlist: [date] }), { mode: 0o600 });
+    const up = spawnTether(['up', '--port', '0', '--state-dir', stateDir, '--display-name', 'old-node']);
+    await up.waitFor(/This machine is paired as node "old-node"/, 20_000);
+    expect(up.output()).toContain("Warning: this node's exec allowlist lets date run with every argument");
+    expect(up.output()).toContain(`tether node disallow date --state-dir ${nodeDir} && tether node allow date --exact --state-dir ${nodeDir}`);
+    expect(JSON.parse(readFileSync(join(nodeDir, 'exec-policy.json'), 'utf8')).allowlist).toEqual([date]);
+  });
+});
