@@ -3,15 +3,12 @@ import { Command } from 'commander';
 import { identityExists, loadOrCreateIdentity, resetIdentity } from '@tether/pairing';
 import { action } from '../command-kit.js';
 import { printJson, usageError } from '../output.js';
+import { registerExecPolicyCommands } from './node-exec-policy.js';
 
 const STATE_DIR_HELP = 'node state directory (default: TETHER_NODE_STATE_DIR or ~/.tether/node)';
 
 async function nodeAgent() {
   return import('@tether/node-agent');
-}
-
-function policyHint(stateDirFlag: unknown): string {
-  return stateDirFlag ? ` --state-dir ${String(stateDirFlag)}` : '';
 }
 
 export function nodeCommand(): Command {
@@ -34,54 +31,7 @@ export function nodeCommand(): Command {
       }),
     );
 
-  node
-    .command('allow <binary>')
-    .description('let system.run start this program (a path, or a name looked up on PATH)')
-    .option('--state-dir <dir>', STATE_DIR_HELP)
-    .option('--json', 'print JSON')
-    .action(
-      action(async (flags, binary: string) => {
-        const { allowBinary, resolveNodeStateDir, readExecPolicy } = await nodeAgent();
-        const stateDir = resolveNodeStateDir(flags.stateDir);
-        const resolved = await allowBinary(stateDir, binary);
-        const policy = readExecPolicy(stateDir);
-        if (flags.json) return printJson({ allowed: resolved, policy });
-        process.stdout.write(`Allowed ${resolved}\n`);
-        if (policy.security !== 'allowlist') {
-          process.stdout.write(`Note: security is "${policy.security}", so the allowlist is not consulted (tether node policy --security allowlist${policyHint(flags.stateDir)}).\n`);
-        }
-      }),
-    );
-
-  node
-    .command('policy')
-    .description('show or change what system.run may start on this node')
-    .option('--security <level>', 'deny | allowlist | full')
-    .option('--ask <mode>', 'ask an operator before a run: off | on-miss (not on the allowlist) | always')
-    .option('--state-dir <dir>', STATE_DIR_HELP)
-    .option('--json', 'print JSON')
-    .action(
-      action(async (flags) => {
-        const { EXEC_ASK_MODES, EXEC_SECURITY_LEVELS, readExecPolicy, resolveNodeStateDir, setAsk, setSecurity } = await nodeAgent();
-        const stateDir = resolveNodeStateDir(flags.stateDir);
-        if (flags.security !== undefined) {
-          const level = String(flags.security);
-          if (!(EXEC_SECURITY_LEVELS as readonly string[]).includes(level)) {
-            throw usageError(`--security must be one of ${EXEC_SECURITY_LEVELS.join(', ')}, got "${level}"`);
-          }
-          await setSecurity(stateDir, level as (typeof EXEC_SECURITY_LEVELS)[number]);
-        }
-        if (flags.ask !== undefined) {
-          const ask = String(flags.ask);
-          if (!(EXEC_ASK_MODES as readonly string[]).includes(ask)) throw usageError(`--ask must be one of ${EXEC_ASK_MODES.join(', ')}, got "${ask}"`);
-          await setAsk(stateDir, ask as (typeof EXEC_ASK_MODES)[number]);
-        }
-        const policy = readExecPolicy(stateDir);
-        if (flags.json) return printJson(policy);
-        process.stdout.write(`security: ${policy.security}\nask: ${policy.ask}\nallowlist:${policy.allowlist.length === 0 ? ' (empty)' : ''}\n`);
-        for (const entry of policy.allowlist) process.stdout.write(`  ${entry}\n`);
-      }),
-    );
+  registerExecPolicyCommands(node, STATE_DIR_HELP);
 
   node
     .command('doctor')

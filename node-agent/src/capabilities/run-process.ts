@@ -10,7 +10,10 @@ import { spawnInGroup, type GroupChild } from './process-group.js';
 export interface RunProcessOptions {
   /** Realpath of the binary to execute. */
   file: string;
-  /** argv[0] as the caller wrote it (multi-call binaries such as busybox dispatch on it). */
+  /**
+   * argv[0] for the child: the name the exec policy checked, never the caller's string. Multi-call
+   * binaries such as busybox run the program argv[0] names, so this decides what actually runs.
+   */
   argv0: string;
   args: readonly string[];
   cwd: string;

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecApprovalRequestParams, SystemRunResult, SystemWhichResult } from '@tether/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AskGateway } from '../exec-policy/ask.js';
-import { allowBinary, execPolicyPath, readExecPolicy, writeExecPolicy, type ExecAsk, type ExecSecurity } from '../exec-policy/policy-file.js';
+import { allowBinary } from '../exec-policy/allowlist-edit.js';
+import { execPolicyPath, readExecPolicy, writeExecPolicy, type ExecAsk, type ExecSecurity } from '../exec-policy/policy-file.js';
 import { searchPath } from '../exec-policy/resolve.js';
 import { CommandError } from './capability.js';
 import { createSystemProvider, DEFAULT_ASK_TIMEOUT_MS } from './system.js';
@@ -117,10 +118,13 @@ describe('system.run with security=full', () => {
     expect(missing.message).toMatch(/^command not found: no-such-command-xyz \(searched PATH /);
   });
 
-  it('resolves a relative path against cwd and keeps argv[0] as written', async () => {
+  it('resolves a relative path against cwd and spawns with argv[0] = its basename, never the string as written', async () => {
+    // Finding 2: the caller's argv[0] used to reach the child, and a multi-call binary runs whatever it names.
     symlinkSync(process.execPath, join(stateDir, 'mynode'));
     const result = await run({ command: ['./mynode', '-e', 'console.log(process.argv0)'], cwd: stateDir });
-    expect(result).toMatchObject({ exitCode: 0, stdout: './mynode\n' });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'mynode\n' });
+    const normalised = await run({ command: ['./x/../mynode', '-e', 'console.log(process.argv0)'], cwd: stateDir });
+    expect(normalised).toMatchObject({ exitCode: 0, stdout: 'mynode\n' });
   });
 
   it('stops a run when the signal aborts', async () => {
@@ -141,11 +145,13 @@ describe('system.run exec policy', () => {
     const marker = join(stateDir, 'x');
     const error = await failure(run({ command: ['touch', marker] }));
     expect(error.code).toBe('EXEC_DENIED');
-    const touch = realpathSync((await searchPath('touch', process.env.PATH ?? '')) ?? 'touch');
-    expect(error.message).toContain(`tether node allow ${touch}`);
-    expect(error.details).toEqual({ rule: 'allowlist-miss', path: touch });
+    const foundAt = (await searchPath('touch', process.env.PATH ?? '')) ?? 'touch';
+    const touch = realpathSync(foundAt);
+    // The fix names the path as found, so the entry it makes carries the name "touch".
+    expect(error.message).toContain(`To allow it, on the node run: tether node allow ${foundAt}`);
+    expect(error.details).toEqual({ rule: 'allowlist-miss', path: touch, name: 'touch' });
     expect(existsSync(marker)).toBe(false);
-    expect(uname).not.toBe(touch);
+    expect(uname.entry.path).not.toBe(touch);
   });
 
   it('reads the policy fresh on every run', async () => {
@@ -160,11 +166,80 @@ describe('system.run exec policy', () => {
     expect(denied.message).toContain('tether node policy --security allowlist');
   });
 
+  it('an entry restricted to no arguments runs `date` but refuses `date -f <secret>` without running it', async () => {
+    // Finding 3: GNU date -f FILE prints each line of FILE in its error message.
+    const secret = join(stateDir, 'secret');
+    writeFileSync(secret, 'TOKEN-5f1b9c\n');
+    await allowBinary(stateDir, 'date', { args: { exact: [[]] } });
+    expect((await run({ command: ['date'] })).exitCode).toBe(0);
+    const error = await failure(run({ command: ['date', '-f', secret] }));
+    expect(error).toMatchObject({ code: 'EXEC_DENIED', details: { rule: 'allowlist-args-mismatch', name: 'date' } });
+    expect(error.message).toContain('only with exactly: date,');
+    expect(error.message).not.toContain('TOKEN-5f1b9c');
+  });
+
+  it('a prefix entry allows what follows the prefix and nothing else', async () => {
+    await allowBinary(stateDir, 'printf', { args: { prefix: ['%s-'] } });
+    expect((await run({ command: ['printf', '%s-', 'a', 'b'] })).stdout).toBe('a-b-');
+    expect(await failure(run({ command: ['printf', 'x'] }))).toMatchObject({ details: { rule: 'allowlist-args-mismatch' } });
+  });
+
   it('fails closed when the policy file is broken', async () => {
     writeFileSync(execPolicyPath(stateDir), '{"security":');
     const error = await failure(run({ command: ['uname'] }));
     expect(error.code).toBe('EXEC_DENIED');
     expect(error.message).toContain(execPolicyPath(stateDir));
+  });
+});
+
+/** A PATH we control: `uname`, `sh` and `busybox` are symlinks to the real busybox, as on Alpine or OpenWrt. */
+const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
+
+describe.skipIf(BUSYBOX === undefined)('system.run on a multi-call binary (busybox)', () => {
+  let farm: string;
+  beforeEach(() => {
+    farm = join(stateDir, 'farm');
+    mkdirSync(farm);
+    for (const name of ['uname', 'sh', 'busybox', 'date']) symlinkSync(BUSYBOX as string, join(farm, name));
+  });
+  const runOn = (params: unknown): Promise<SystemRunResult> =>
+    createSystemProvider({ stateDir, pathEnv: farm }).run('system.run', params, new AbortController().signal) as Promise<SystemRunResult>;
+  const allowOnFarm = (name: string): Promise<unknown> => allowBinary(stateDir, name, { pathEnv: farm });
+
+  it.each([
+    ['sh by name', (): string[] => ['sh', '-c', `echo PWNED > ${join(stateDir, 'pwned')}`], 'sh'],
+    ['the farm busybox path + applet', (): string[] => [join(farm, 'busybox'), 'sh', '-c', `echo PWNED > ${join(stateDir, 'pwned')}`], 'busybox'],
+    ['the real busybox path + applet', (): string[] => [realpathSync(BUSYBOX as string), 'sh', '-c', `echo PWNED > ${join(stateDir, 'pwned')}`], 'busybox'],
+    ['a relative path to sh', (): string[] => ['./farm/sh', '-c', `echo PWNED > ${join(stateDir, 'pwned')}`], 'sh'],
+    ['a path that normalises to sh', (): string[] => ['farm/uname/../sh', '-c', `echo PWNED > ${join(stateDir, 'pwned')}`], 'sh'],
+  ])('allowing uname does not allow a shell: %s is refused (allowlist-name-mismatch) and nothing runs', async (_name, command, invokedAs) => {
+    await setPolicy('allowlist');
+    await allowOnFarm('uname');
+    const error = await failure(runOn({ command: command(), cwd: stateDir }));
+    expect(error.code).toBe('EXEC_DENIED');
+    expect(error.details).toMatchObject({ rule: 'allowlist-name-mismatch', path: realpathSync(BUSYBOX as string), name: invokedAs });
+    expect(error.message).toContain('only as uname');
+    expect(error.message).toContain(`invoked as ${invokedAs}`);
+    expect(existsSync(join(stateDir, 'pwned'))).toBe(false);
+  });
+
+  it('uname -a runs, as uname, by name and through a path whose basename is uname', async () => {
+    await setPolicy('allowlist');
+    await allowOnFarm('uname');
+    const byName = await runOn({ command: ['uname', '-s'] });
+    expect(byName).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
+    expect((await runOn({ command: [join(farm, 'uname'), '-s'] })).stdout).toBe('Linux\n');
+    // busybox uname --help names the applet it ran: argv0 was "uname", not what the caller wrote.
+    expect((await runOn({ command: ['./farm/uname', '--help'], cwd: stateDir })).stderr).toMatch(/Usage: uname /);
+  });
+
+  it('an entry for busybox itself does not allow its applets under other names', async () => {
+    await setPolicy('allowlist');
+    await allowOnFarm('busybox');
+    const error = await failure(runOn({ command: ['sh', '-c', `touch ${join(stateDir, 'pwned')}`] }));
+    expect(error.details).toMatchObject({ rule: 'allowlist-name-mismatch', name: 'sh' });
+    expect(error.message).toContain('only as busybox');
+    expect(existsSync(join(stateDir, 'pwned'))).toBe(false);
   });
 });
 
@@ -243,7 +318,7 @@ describe('system.run asking an operator', () => {
     const marker = join(stateDir, 'always');
     expect((await runWith(gateway.askGateway, { command: ['touch', marker] })).exitCode).toBe(0);
     expect(existsSync(marker)).toBe(true);
-    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'allowlist', ask: 'on-miss', allowlist: [touchPath()] });
+    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'allowlist', ask: 'on-miss', allowlist: [{ path: touchPath(), name: 'touch' }] });
     expect((await runWith(gateway.askGateway, { command: ['touch', `${marker}2`] })).exitCode).toBe(0);
     expect(gateway.asked).toHaveLength(1);
   });

@@ -1,8 +1,13 @@
 /**
- * system.run and system.which. Every run: validate params, resolve the binary to its realpath,
- * read the owner's exec policy fresh, ask an operator when the policy says so, and only then spawn.
- * A caller's `approved`/`approvalDecision` params (OpenClaw's) are ignored: only the owner's policy
- * and an approval this node asked for itself can let a command run.
+ * system.run and system.which. Every run: validate params, resolve the binary to its realpath and
+ * the name it is invoked as, read the owner's exec policy fresh, ask an operator when the policy says
+ * so, and only then spawn. A caller's `approved`/`approvalDecision` params (OpenClaw's) are ignored:
+ * only the owner's policy and an approval this node asked for itself can let a command run.
+ *
+ * argv[0] of the child is never the caller's string: it is the name the policy checked (the matched
+ * entry's name, or with security=full or an approved run the basename of command[0]). A multi-call
+ * binary such as busybox picks its program from argv[0], so passing anything else would run a
+ * program the policy never saw.
  */
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,14 +16,18 @@ import {
   SystemRunParamsSchema,
   SystemWhichParamsSchema,
   createValidator,
+  formatArgv,
+  safeText,
+  shellQuote,
   type SystemRunParams,
   type SystemRunResult,
   type SystemWhichResult,
 } from '@tether/protocol';
-import { askOperator, formatArgv, type AskDecision, type AskGateway } from '../exec-policy/ask.js';
-import { evaluateExecPolicy, type ExecDecision } from '../exec-policy/evaluate.js';
+import { addAllowlistEntry } from '../exec-policy/allowlist-edit.js';
+import { askOperator, type AskDecision, type AskGateway } from '../exec-policy/ask.js';
+import { evaluateExecPolicy, type ExecDecision, type ExecTarget } from '../exec-policy/evaluate.js';
 import { sanitizeRequestEnv } from '../exec-policy/env.js';
-import { allowBinary, readExecPolicy } from '../exec-policy/policy-file.js';
+import { readExecPolicy } from '../exec-policy/policy-file.js';
 import { effectivePath, resolveExecutable, searchPath } from '../exec-policy/resolve.js';
 import { CommandError, CommandErrorCode, type CapabilityProvider, type Detection } from './capability.js';
 import { runProcess } from './run-process.js';
@@ -74,14 +83,17 @@ export async function systemRun(options: SystemProviderOptions, params: unknown,
 
   const binary = await resolveExecutable(argv0, { pathEnv: pathValue, cwd });
   if (!binary.ok) throw invalid(binary.message, { command: argv0, reason: binary.reason });
+  const target: ExecTarget = { path: binary.path, foundAt: binary.foundAt, name: binary.name, args: p.command.slice(1) };
 
-  const decision = decide(options, binary.path);
-  if (decision.action === 'ask') await approve(options, decision, { argv: p.command, cwd, resolvedPath: binary.path, timeoutMs: p.timeoutMs }, signal);
+  const decision = decide(options, target);
+  let spawnArgv0 = target.name;
+  if (decision.action === 'ask') await approve(options, decision, { argv: p.command, cwd, target, timeoutMs: p.timeoutMs }, signal);
+  else spawnArgv0 = decision.argv0;
 
   return runProcess({
     file: binary.path,
-    argv0,
-    args: p.command.slice(1),
+    argv0: spawnArgv0,
+    args: target.args,
     cwd,
     env,
     timeoutMs: p.timeoutMs ?? 0,
@@ -91,18 +103,19 @@ export async function systemRun(options: SystemProviderOptions, params: unknown,
 }
 
 /** Reads the policy fresh and evaluates it; throws EXEC_DENIED for a denial. */
-function decide(options: SystemProviderOptions, resolvedPath: string): Exclude<ExecDecision, { action: 'deny' }> {
+function decide(options: SystemProviderOptions, target: ExecTarget): Exclude<ExecDecision, { action: 'deny' }> {
   let decision: ExecDecision;
+  const details = { path: target.path, name: target.name };
   try {
-    decision = evaluateExecPolicy(readExecPolicy(options.stateDir), resolvedPath);
+    decision = evaluateExecPolicy(readExecPolicy(options.stateDir), target);
   } catch (error) {
     // Fail closed: without a readable policy nothing runs.
     throw new CommandError(CommandErrorCode.EXEC_DENIED, `exec denied: ${error instanceof Error ? error.message : String(error)}`, {
       rule: 'policy-unreadable',
-      path: resolvedPath,
+      ...details,
     });
   }
-  if (decision.action === 'deny') throw new CommandError(CommandErrorCode.EXEC_DENIED, decision.message, { rule: decision.rule, path: resolvedPath });
+  if (decision.action === 'deny') throw new CommandError(CommandErrorCode.EXEC_DENIED, decision.message, { rule: decision.rule, ...details });
   return decision;
 }
 
@@ -113,28 +126,32 @@ function decide(options: SystemProviderOptions, resolvedPath: string): Exclude<E
 async function approve(
   options: SystemProviderOptions,
   decision: AskDecision,
-  run: { argv: string[]; cwd: string; resolvedPath: string; timeoutMs: number | undefined },
+  run: { argv: string[]; cwd: string; target: ExecTarget; timeoutMs: number | undefined },
   signal: AbortSignal,
 ): Promise<void> {
   const timeoutMs = run.timeoutMs !== undefined && run.timeoutMs > 0 ? run.timeoutMs : DEFAULT_ASK_TIMEOUT_MS;
-  if (options.askGateway) options.log?.(`exec policy ${decision.rule}: asking an operator to approve ${formatArgv(run.argv)} in ${run.cwd}`);
+  const { target } = run;
+  if (options.askGateway) options.log?.(`exec policy ${decision.rule}: asking an operator to approve ${formatArgv(run.argv)} in ${shellQuote(run.cwd)}`);
   const answer = await askOperator({
     askGateway: options.askGateway,
     decision,
-    request: { command: 'system.run', argv: [...run.argv], cwd: run.cwd, resolvedPath: run.resolvedPath, timeoutMs },
+    request: { command: 'system.run', argv: [...run.argv], cwd: run.cwd, resolvedPath: target.path, timeoutMs },
     signal,
   });
+  const approval = safeText(answer.id);
   if (answer.decision === 'allow-always') {
+    // The binary under the name the operator saw in argv[0], with every argument (as OpenClaw's allow-always).
+    const entry = { path: target.path, name: target.name };
     try {
-      await allowBinary(options.stateDir, run.resolvedPath);
-      options.log?.(`approval ${answer.id}: an operator allowed ${run.resolvedPath} always; it is now on the exec allowlist`);
+      await addAllowlistEntry(options.stateDir, entry);
+      options.log?.(`approval ${approval}: an operator allowed ${shellQuote(entry.name)} (${shellQuote(entry.path)}) always, with every argument; it is now on the exec allowlist`);
     } catch (error) {
       // The operator's yes still covers this run; only the "always" part is lost, so say so.
-      options.log?.(`approval ${answer.id}: could not add ${run.resolvedPath} to the allowlist: ${error instanceof Error ? error.message : String(error)}`);
+      options.log?.(`approval ${approval}: could not add ${shellQuote(entry.name)} (${shellQuote(entry.path)}) to the allowlist: ${safeText(error instanceof Error ? error.message : String(error))}`);
     }
   }
   // The owner may have locked the node down while the operator was deciding; the owner wins.
-  decide(options, run.resolvedPath);
+  decide(options, target);
 }
 
 export async function systemWhich(options: SystemProviderOptions, params: unknown): Promise<SystemWhichResult> {
@@ -143,7 +160,7 @@ export async function systemWhich(options: SystemProviderOptions, params: unknow
   const bins: Record<string, string> = {};
   for (const name of params.bins) {
     if (name.includes('/') || name.includes('\0')) {
-      throw invalid(`invalid system.which params: ${JSON.stringify(name)} is not a bare name; give names like "git", not paths`);
+      throw invalid(`invalid system.which params: ${safeText(JSON.stringify(name))} is not a bare name; give names like "git", not paths`);
     }
     const found = await searchPath(name, pathValue);
     if (found) bins[name] = found; // missing names are omitted, as OpenClaw does
@@ -157,10 +174,10 @@ async function checkCwd(cwd: string | undefined): Promise<string> {
   const dir = resolve(cwd);
   try {
     const stat = await fs.stat(dir);
-    if (!stat.isDirectory()) throw invalid(`cwd is not a directory: ${dir}; give an existing directory`, { cwd: dir });
+    if (!stat.isDirectory()) throw invalid(`cwd is not a directory: ${safeText(dir)}; give an existing directory`, { cwd: dir });
   } catch (error) {
     if (error instanceof CommandError) throw error;
-    throw invalid(`cwd does not exist: ${dir}; give an existing directory or omit cwd`, { cwd: dir });
+    throw invalid(`cwd does not exist: ${safeText(dir)}; give an existing directory or omit cwd`, { cwd: dir });
   }
   return dir;
 }

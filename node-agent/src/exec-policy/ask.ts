@@ -1,17 +1,21 @@
 /**
  * Asking an operator on the gateway before a run the policy does not cover by itself. The node asks
  * for the exact argv, cwd and binary it is about to run; a yes covers that one run (and, for
- * allow-always, puts the binary on the allowlist). Everything else is a denial that names the rule
+ * allow-always, puts the binary on the allowlist under the name it was invoked as, with every
+ * argument allowed). Everything else is a denial that names the rule
  * and the owner's command that would allow the binary without asking.
  */
 import {
   createValidator,
   ExecApprovalRequestResultSchema,
+  formatArgv,
+  safeText,
+  shellQuote,
   type ExecApprovalRequestParams,
   type ExecApprovalRequestResult,
 } from '@tether/protocol';
 import { CommandError, CommandErrorCode } from '../capabilities/capability.js';
-import { shellQuote, type ExecDecision } from './evaluate.js';
+import type { ExecDecision } from './evaluate.js';
 
 /**
  * Sends `exec.approval.request` to the gateway and resolves with its answer (validated here: it came
@@ -50,9 +54,9 @@ export async function askOperator(input: AskOperatorInput): Promise<{ id: string
     });
 
   if (!askGateway) {
-    throw deny('ask-unavailable', 'unavailable', `${request.resolvedPath} needs an operator's approval (${decision.rule}), but this node has no gateway link to ask through`);
+    throw deny('ask-unavailable', 'unavailable', `${shellQuote(request.resolvedPath)} needs an operator's approval (${decision.rule}), but this node has no gateway link to ask through`);
   }
-  if (signal.aborted) throw deny(decision.rule, 'cancelled', `the run was cancelled before an operator was asked (${reasonText(signal.reason)})`);
+  if (signal.aborted) throw deny(decision.rule, 'cancelled', `the run was cancelled before an operator was asked (${safeText(reasonText(signal.reason))})`);
 
   let answer: unknown;
   let onAbort: (() => void) | undefined;
@@ -61,19 +65,19 @@ export async function askOperator(input: AskOperatorInput): Promise<{ id: string
       askGateway(request),
       // The invoke's deadline or a cancel ends the wait; a late yes must not start anything.
       new Promise<never>((_, reject) => {
-        onAbort = () => reject(deny(decision.rule, 'cancelled', `the run was cancelled (${reasonText(signal.reason)}) before an operator answered`));
+        onAbort = () => reject(deny(decision.rule, 'cancelled', `the run was cancelled (${safeText(reasonText(signal.reason))}) before an operator answered`));
         signal.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } catch (error) {
     if (error instanceof CommandError) throw error;
-    throw deny('ask-unavailable', 'unavailable', `${request.resolvedPath} needs an operator's approval (${decision.rule}), but asking the gateway failed: ${reasonText(error)}`);
+    throw deny('ask-unavailable', 'unavailable', `${shellQuote(request.resolvedPath)} needs an operator's approval (${decision.rule}), but asking the gateway failed: ${safeText(reasonText(error))}`);
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 
   if (!askResult.check(answer)) {
-    throw deny('ask-unavailable', 'unavailable', `the gateway's answer to the approval request is malformed (${askResult.lastError()}), so nothing runs`);
+    throw deny('ask-unavailable', 'unavailable', `the gateway's answer to the approval request is malformed (${safeText(askResult.lastError())}), so nothing runs`);
   }
   const result: ExecApprovalRequestResult = answer;
   if (result.decision === 'allow-once' || result.decision === 'allow-always') return { id: result.id, decision: result.decision };
@@ -87,7 +91,10 @@ export async function askOperator(input: AskOperatorInput): Promise<{ id: string
   throw deny(decision.rule, 'denied', 'approval denied by an operator', result.id);
 }
 
-/** One line: the rule, what happened, what was asked, and the owner's command that avoids asking. */
+/**
+ * One line: the rule, what happened, what was asked, and the owner's command that avoids asking.
+ * argv, cwd and path come from the caller, so they are rendered terminal-safe.
+ */
 export function askDeniedMessage(
   rule: AskDenialRule,
   why: string,
@@ -95,17 +102,12 @@ export function askDeniedMessage(
   decision: Pick<AskDecision, 'fix'>,
   approvalId?: string,
 ): string {
-  const where = request.cwd ? ` in ${request.cwd}` : '';
-  const id = approvalId ? `; approval ${approvalId}` : '';
+  const where = request.cwd ? ` in ${shellQuote(request.cwd)}` : '';
+  const id = approvalId ? `; approval ${safeText(approvalId)}` : '';
   return (
     `exec denied by rule ${rule}: ${why} (command: ${formatArgv(request.argv)}${where}${id}). ` +
-    `To let ${request.resolvedPath} run without asking, on the node run: ${decision.fix}`
+    `To let ${shellQuote(request.resolvedPath)} run without asking, on the node run: ${decision.fix}`
   );
-}
-
-/** argv as a pasteable shell line. */
-export function formatArgv(argv: readonly string[]): string {
-  return argv.map((arg) => (arg === '' ? "''" : shellQuote(arg))).join(' ');
 }
 
 /** 60000 → "60 s", 1500 → "1.5 s". */

@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allowBinary, execPolicyPath, readExecPolicy, setAsk, setSecurity, writeExecPolicy, type ExecAsk, type ExecSecurity } from './policy-file.js';
+import { allowBinary } from './allowlist-edit.js';
+import { ExecPolicyError } from './errors.js';
+import { execPolicyPath, readExecPolicy, setAsk, setSecurity, writeExecPolicy, type ExecAsk, type ExecSecurity } from './policy-file.js';
 
 let stateDir: string;
 beforeEach(() => {
@@ -19,9 +21,20 @@ describe('exec policy file', () => {
   });
 
   it('round-trips and writes the file with mode 0600', async () => {
-    await writeExecPolicy(stateDir, { version: 1, security: 'full', ask: 'always', allowlist: ['/bin/true'] });
-    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'full', ask: 'always', allowlist: ['/bin/true'] });
+    const allowlist = [
+      { path: '/usr/bin/busybox', name: 'uname' },
+      { path: '/usr/bin/date', name: 'date', args: { exact: [[], ['-u']] } },
+      { path: '/usr/bin/git', name: 'git', args: { prefix: ['status'] } },
+    ];
+    await writeExecPolicy(stateDir, { version: 1, security: 'full', ask: 'always', allowlist });
+    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'full', ask: 'always', allowlist });
+    expect(JSON.parse(readFileSync(execPolicyPath(stateDir), 'utf8')).allowlist).toEqual(allowlist);
     expect(statSync(execPolicyPath(stateDir)).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes bare-path entries in the new shape, named after the basename', async () => {
+    await writeExecPolicy(stateDir, { version: 1, security: 'allowlist', allowlist: ['/usr/bin/busybox'] });
+    expect(JSON.parse(readFileSync(execPolicyPath(stateDir), 'utf8')).allowlist).toEqual([{ path: '/usr/bin/busybox', name: 'busybox' }]);
   });
 
   it('writes ask explicitly, as off when the caller leaves it out', async () => {
@@ -29,17 +42,22 @@ describe('exec policy file', () => {
     expect(JSON.parse(readFileSync(execPolicyPath(stateDir), 'utf8'))).toEqual({ version: 1, security: 'allowlist', ask: 'off', allowlist: [] });
   });
 
-  it('still loads a file written before ask existed, as ask=off', () => {
-    writeFileSync(execPolicyPath(stateDir), '{"version":1,"security":"allowlist","allowlist":["/usr/bin/uname"]}');
-    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'allowlist', ask: 'off', allowlist: ['/usr/bin/uname'] });
+  it('still loads a file written before ask and names existed: ask=off, each path under its own basename', () => {
+    writeFileSync(execPolicyPath(stateDir), '{"version":1,"security":"allowlist","allowlist":["/usr/bin/uname","/usr/bin/busybox"]}');
+    expect(readExecPolicy(stateDir)).toEqual({
+      version: 1,
+      security: 'allowlist',
+      ask: 'off',
+      allowlist: [{ path: '/usr/bin/uname', name: 'uname' }, { path: '/usr/bin/busybox', name: 'busybox' }],
+    });
   });
 
   it('setAsk round-trips every mode, keeps security and the allowlist, and rejects unknown modes', async () => {
-    const path = await allowBinary(stateDir, 'uname');
+    const { entry } = await allowBinary(stateDir, 'uname');
     await setSecurity(stateDir, 'full');
     for (const ask of ['on-miss', 'always', 'off'] as const) {
       await setAsk(stateDir, ask);
-      expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'full', ask, allowlist: [path] });
+      expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'full', ask, allowlist: [entry] });
     }
     await setAsk(stateDir, 'on-miss');
     await setSecurity(stateDir, 'allowlist');
@@ -48,19 +66,26 @@ describe('exec policy file', () => {
     expect(readExecPolicy(stateDir).ask).toBe('on-miss');
   });
 
-  it('allowBinary resolves a bare name to its realpath and does not add it twice', async () => {
+  it('allowBinary binds a bare name to its realpath and does not add it twice', async () => {
     const first = await allowBinary(stateDir, 'uname');
-    expect(first).toBe(unameRealpath());
-    const second = await allowBinary(stateDir, first);
-    expect(second).toBe(first);
-    expect(readExecPolicy(stateDir).allowlist).toEqual([first]);
+    expect(first).toEqual({ entry: { path: unameRealpath(), name: 'uname' }, change: 'added' });
+    const second = await allowBinary(stateDir, unameRealpath());
+    expect(second).toEqual({ entry: first.entry, change: 'unchanged' });
+    expect(readExecPolicy(stateDir).allowlist).toEqual([first.entry]);
     expect(statSync(execPolicyPath(stateDir)).mode & 0o777).toBe(0o600);
   });
 
-  it('allowBinary follows symlinks to the real file', async () => {
+  it('allowBinary follows symlinks to the real file, and names the entry after the link', async () => {
     const link = join(stateDir, 'my-uname');
     execFileSync('ln', ['-s', unameRealpath(), link]);
-    expect(await allowBinary(stateDir, link)).toBe(unameRealpath());
+    expect((await allowBinary(stateDir, link)).entry).toEqual({ path: unameRealpath(), name: 'my-uname' });
+  });
+
+  it('allowBinary records an argument restriction and refuses a malformed one', async () => {
+    const { entry } = await allowBinary(stateDir, 'uname', { args: { exact: [[]] } });
+    expect(entry).toEqual({ path: unameRealpath(), name: 'uname', args: { exact: [[]] } });
+    await expect(allowBinary(stateDir, 'uname', { args: { prefix: [] } })).rejects.toThrow(/"args.prefix" must be a non-empty array/);
+    expect(readExecPolicy(stateDir).allowlist).toEqual([entry]);
   });
 
   it('allowBinary searches the given PATH only', async () => {
@@ -76,9 +101,9 @@ describe('exec policy file', () => {
   });
 
   it('setSecurity keeps the allowlist and rejects unknown levels', async () => {
-    const path = await allowBinary(stateDir, 'uname');
+    const { entry } = await allowBinary(stateDir, 'uname');
     await setSecurity(stateDir, 'deny');
-    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'deny', ask: 'off', allowlist: [path] });
+    expect(readExecPolicy(stateDir)).toEqual({ version: 1, security: 'deny', ask: 'off', allowlist: [entry] });
     await expect(setSecurity(stateDir, 'open' as ExecSecurity)).rejects.toThrow(/use one of deny, allowlist, full/);
   });
 
@@ -87,7 +112,16 @@ describe('exec policy file', () => {
     ['wrong security', '{"version":1,"security":"yes","allowlist":[]}', /"security" must be one of/],
     ['wrong ask', '{"version":1,"security":"allowlist","ask":"yes","allowlist":[]}', /"ask" must be one of "off", "on-miss", "always"/],
     ['wrong version', '{"version":2,"security":"full","allowlist":[]}', /"version" must be 1/],
-    ['relative entry', '{"version":1,"security":"allowlist","allowlist":["uname"]}', /allowlist\[0\]" must be an absolute path/],
+    ['relative entry', '{"version":1,"security":"allowlist","allowlist":["uname"]}', /"allowlist\[0\]" must be an absolute path/],
+    ['entry without a name', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/uname"}]}', /"allowlist\[0\].name" must be a non-empty string \(found undefined\); it is the name command\[0\] must have/],
+    ['name with a slash', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/uname","name":"bin/uname"}]}', /"allowlist\[0\].name" must be a bare program name/],
+    ['relative entry path', '{"version":1,"security":"allowlist","allowlist":[{"path":"uname","name":"uname"}]}', /"allowlist\[0\].path" must be the binary's absolute realpath/],
+    ['typo in an entry', '{"version":1,"security":"allowlist","allowlist":["/bin/true",{"path":"/usr/bin/uname","name":"uname","arg":{}}]}', /unknown key\(s\) "arg" in "allowlist\[1\]"/],
+    ['args with both kinds', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/df","name":"df","args":{"exact":[[]],"prefix":["-h"]}}]}', /"allowlist\[0\].args" must have exactly one key, "exact" or "prefix"/],
+    ['empty exact', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/df","name":"df","args":{"exact":[]}}]}', /"allowlist\[0\].args.exact" must be a non-empty array of argument vectors/],
+    ['exact not a vector', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/df","name":"df","args":{"exact":["-h"]}}]}', /"allowlist\[0\].args.exact\[0\]" must be an array of strings/],
+    ['number argument', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/df","name":"df","args":{"prefix":["-h",1]}}]}', /"allowlist\[0\].args.prefix\[1\]" must be a string/],
+    ['empty prefix', '{"version":1,"security":"allowlist","allowlist":[{"path":"/usr/bin/df","name":"df","args":{"prefix":[]}}]}', /an empty prefix would allow every argument/],
     ['typo key', '{"version":1,"security":"allowlist","allowList":[]}', /unknown key\(s\) "allowList"/],
     ['array', '[]', /must be a JSON object/],
   ])('a bad file (%s) fails with the file name and the fix', (_name, text, why) => {
@@ -96,6 +130,8 @@ describe('exec policy file', () => {
     try {
       readExecPolicy(stateDir);
     } catch (error) {
+      expect(error).toBeInstanceOf(ExecPolicyError);
+      expect((error as ExecPolicyError).code).toBe('POLICY_FILE_INVALID');
       message = (error as Error).message;
     }
     expect(message).toMatch(why);

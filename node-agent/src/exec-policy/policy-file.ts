@@ -4,14 +4,15 @@
  */
 import { join } from 'node:path';
 import { ensurePrivateDir, readJsonFile, writeJsonAtomic } from '@tether/pairing';
-import { resolveExecutable } from './resolve.js';
+import { describeEntryProblem, normalizeEntry, type AllowlistEntry, type AllowlistEntryInput } from './allowlist-entry.js';
+import { ExecPolicyError, ExecPolicyErrorCode } from './errors.js';
 
 export const EXEC_POLICY_FILE = 'exec-policy.json';
 export const EXEC_SECURITY_LEVELS = ['deny', 'allowlist', 'full'] as const;
 export type ExecSecurity = (typeof EXEC_SECURITY_LEVELS)[number];
 /**
  * When to ask an operator on the gateway before running: never, only when the allowlist does not
- * cover the binary, or every time. Asking never overrides security=deny.
+ * cover the run, or every time. Asking never overrides security=deny.
  */
 export const EXEC_ASK_MODES = ['off', 'on-miss', 'always'] as const;
 export type ExecAsk = (typeof EXEC_ASK_MODES)[number];
@@ -21,12 +22,12 @@ export interface ExecPolicy {
   security: ExecSecurity;
   /** Missing in files written before asking existed; read as 'off'. */
   ask: ExecAsk;
-  /** Absolute realpaths of binaries that may run when security is 'allowlist'. */
-  allowlist: string[];
+  /** What may run when security is 'allowlist': a run must match one entry's binary, name and arguments. */
+  allowlist: AllowlistEntry[];
 }
 
-/** What writeExecPolicy accepts: `ask` may be left out (it means 'off'). */
-export type ExecPolicyInput = Omit<ExecPolicy, 'ask'> & { ask?: ExecAsk };
+/** What writeExecPolicy accepts: `ask` may be left out (it means 'off'), entries may be bare paths. */
+export type ExecPolicyInput = Omit<ExecPolicy, 'ask' | 'allowlist'> & { ask?: ExecAsk; allowlist: AllowlistEntryInput[] };
 
 /** Nothing runs until the owner allows it, and nobody is asked. */
 export function defaultExecPolicy(): ExecPolicy {
@@ -52,37 +53,25 @@ export function readExecPolicy(stateDir: string): ExecPolicy {
   if (raw === undefined) return defaultExecPolicy();
   const problem = describeProblem(raw);
   if (problem) throw badFile(path, problem);
-  const policy = raw as ExecPolicyInput;
-  return { version: 1, security: policy.security, ask: policy.ask ?? 'off', allowlist: policy.allowlist };
+  return cleanPolicy(raw as ExecPolicyInput);
 }
 
 export async function writeExecPolicy(stateDir: string, policy: ExecPolicyInput): Promise<void> {
   const problem = describeProblem(policy);
-  if (problem) throw new Error(`refusing to write an invalid exec policy: ${problem}`);
+  if (problem) throw new ExecPolicyError(ExecPolicyErrorCode.POLICY_INVALID, `refusing to write an invalid exec policy: ${problem}`);
   ensurePrivateDir(stateDir);
-  // `ask` is always written, so the file shows the owner every knob.
-  const clean: ExecPolicy = { version: 1, security: policy.security, ask: policy.ask ?? 'off', allowlist: [...policy.allowlist] };
-  await writeJsonAtomic(execPolicyPath(stateDir), clean, 0o600);
+  // `ask` is always written, so the file shows the owner every knob; entries always in the object form.
+  await writeJsonAtomic(execPolicyPath(stateDir), cleanPolicy(policy), 0o600);
 }
 
-/**
- * Adds a binary to the allowlist: a bare name is looked up on PATH, a path is resolved against the
- * current directory; either way the realpath is stored. Returns that realpath.
- */
-export async function allowBinary(stateDir: string, pathOrName: string, options: { pathEnv?: string } = {}): Promise<string> {
-  if (pathOrName.trim() === '') throw new Error('allowBinary: give a binary name (e.g. uname) or a path (e.g. /usr/bin/uname)');
-  const resolved = await resolveExecutable(pathOrName, options.pathEnv !== undefined ? { pathEnv: options.pathEnv } : {});
-  if (!resolved.ok) throw new Error(`cannot allow ${pathOrName}: ${resolved.message}`);
-  const policy = readExecPolicy(stateDir);
-  if (!policy.allowlist.includes(resolved.path)) {
-    await writeExecPolicy(stateDir, { ...policy, allowlist: [...policy.allowlist, resolved.path] });
-  }
-  return resolved.path;
+/** A validated input as the canonical policy: explicit `ask`, every entry `{path, name, args?}`, copied. */
+function cleanPolicy(policy: ExecPolicyInput): ExecPolicy {
+  return { version: 1, security: policy.security, ask: policy.ask ?? 'off', allowlist: policy.allowlist.map(normalizeEntry) };
 }
 
 export async function setSecurity(stateDir: string, level: ExecSecurity): Promise<void> {
   if (!isSecurity(level)) {
-    throw new Error(`invalid exec security level ${JSON.stringify(level)}: use one of ${EXEC_SECURITY_LEVELS.join(', ')}`);
+    throw new ExecPolicyError(ExecPolicyErrorCode.INVALID_SETTING, `invalid exec security level ${JSON.stringify(level)}: use one of ${EXEC_SECURITY_LEVELS.join(', ')}`);
   }
   const policy = readExecPolicy(stateDir);
   await writeExecPolicy(stateDir, { ...policy, security: level });
@@ -91,7 +80,7 @@ export async function setSecurity(stateDir: string, level: ExecSecurity): Promis
 /** Sets when to ask an operator; keeps security and the allowlist. */
 export async function setAsk(stateDir: string, ask: ExecAsk): Promise<void> {
   if (!isAsk(ask)) {
-    throw new Error(`invalid exec ask mode ${JSON.stringify(ask)}: use one of ${EXEC_ASK_MODES.join(', ')}`);
+    throw new ExecPolicyError(ExecPolicyErrorCode.INVALID_SETTING, `invalid exec ask mode ${JSON.stringify(ask)}: use one of ${EXEC_ASK_MODES.join(', ')}`);
   }
   const policy = readExecPolicy(stateDir);
   await writeExecPolicy(stateDir, { ...policy, ask });
@@ -118,16 +107,20 @@ function describeProblem(value: unknown): string | undefined {
   if (record.ask !== undefined && !isAsk(record.ask)) {
     return `"ask" must be one of ${EXEC_ASK_MODES.map((m) => `"${m}"`).join(', ')} (found ${JSON.stringify(record.ask)})`;
   }
-  if (!Array.isArray(record.allowlist)) return '"allowlist" must be an array of absolute binary paths';
-  const bad = record.allowlist.findIndex((entry) => typeof entry !== 'string' || !entry.startsWith('/'));
-  if (bad >= 0) return `"allowlist[${bad}]" must be an absolute path (found ${JSON.stringify(record.allowlist[bad])})`;
+  if (!Array.isArray(record.allowlist)) return '"allowlist" must be an array of entries {"path": "/abs/realpath", "name": "program", "args"?: …}';
+  for (const [i, entry] of record.allowlist.entries()) {
+    const problem = describeEntryProblem(entry, `allowlist[${i}]`);
+    if (problem) return problem;
+  }
   return undefined;
 }
 
-function badFile(path: string, why: string): Error {
-  return new Error(
+function badFile(path: string, why: string): ExecPolicyError {
+  return new ExecPolicyError(
+    ExecPolicyErrorCode.POLICY_FILE_INVALID,
     `exec policy file ${path} is invalid: ${why}. Fix the file by hand ` +
-      `(format: {"version":1,"security":"deny"|"allowlist"|"full","ask":"off"|"on-miss"|"always","allowlist":["/abs/path"]}), ` +
+      `(format: {"version":1,"security":"deny"|"allowlist"|"full","ask":"off"|"on-miss"|"always",` +
+      `"allowlist":[{"path":"/usr/bin/uname","name":"uname"},{"path":"/usr/bin/date","name":"date","args":{"exact":[[]]}}]}), ` +
       `or delete it to reset to the default (security "allowlist", ask "off", nothing allowed)`,
   );
 }

@@ -1,9 +1,11 @@
 /**
  * Finding executables. Policy decisions are made on the realpath, so a symlink or a PATH entry
- * cannot make an allowlisted name point somewhere else.
+ * cannot make an allowlisted name point somewhere else, and on the name the binary is invoked as,
+ * because a multi-call binary (busybox) is whatever program that name says.
  */
 import { accessSync, constants, promises as fs, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
+import { safeText } from '@tether/protocol';
 
 /** OpenClaw's fallback when PATH is empty or unset. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -42,12 +44,21 @@ export async function searchPath(name: string, pathValue: string): Promise<strin
 }
 
 export type ResolvedExecutable =
-  | { ok: true; path: string }
+  | {
+      ok: true;
+      /** The realpath: the file that will run. */
+      path: string;
+      /** Where it was found before following symlinks: the PATH hit, or the path as given made absolute and normalised. */
+      foundAt: string;
+      /** basename(foundAt): the program name it is invoked as, and the argv[0] a run passes. */
+      name: string;
+    }
   | { ok: false; reason: 'not-found' | 'not-executable'; message: string };
 
 /**
  * Resolves a bare name on PATH, or a path containing '/' against `cwd`, to the realpath of an
- * executable regular file.
+ * executable regular file. `path.resolve` normalises `a/../sh` to `sh` without touching the disk;
+ * that is safe because the realpath of that normalised path is what runs, and its name is `sh`.
  */
 export async function resolveExecutable(nameOrPath: string, options: { pathEnv?: string; cwd?: string } = {}): Promise<ResolvedExecutable> {
   const pathValue = effectivePath(options.pathEnv);
@@ -56,17 +67,17 @@ export async function resolveExecutable(nameOrPath: string, options: { pathEnv?:
     found = resolve(options.cwd ?? process.cwd(), nameOrPath);
   } else {
     const hit = await searchPath(nameOrPath, pathValue);
-    if (!hit) return { ok: false, reason: 'not-found', message: `command not found: ${nameOrPath} (searched PATH ${pathValue})` };
+    if (!hit) return { ok: false, reason: 'not-found', message: `command not found: ${safeText(nameOrPath)} (searched PATH ${safeText(pathValue)})` };
     found = hit;
   }
   let real: string;
   try {
     real = await fs.realpath(found);
   } catch {
-    return { ok: false, reason: 'not-found', message: `command not found: ${nameOrPath} (no such file: ${found})` };
+    return { ok: false, reason: 'not-found', message: `command not found: ${safeText(nameOrPath)} (no such file: ${safeText(found)})` };
   }
   if (!(await isExecutableFile(real))) {
-    return { ok: false, reason: 'not-executable', message: `${nameOrPath} is not an executable file (${real}); check its type and permissions` };
+    return { ok: false, reason: 'not-executable', message: `${safeText(nameOrPath)} is not an executable file (${safeText(real)}); check its type and permissions` };
   }
-  return { ok: true, path: real };
+  return { ok: true, path: real, foundAt: found, name: basename(found) };
 }
