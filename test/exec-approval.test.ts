@@ -61,7 +61,7 @@ describe('exec approvals (ask=on-miss)', () => {
 
     expect(await run.exited).toBe(0);
     expect(existsSync(marker)).toBe(true);
-    expect(readExecPolicy(nodeDir).allowlist).toEqual([TOUCH]);
+    expect(readExecPolicy(nodeDir).allowlist).toEqual([{ path: TOUCH, name: 'touch' }]);
 
     // The id was spent: answering it again is refused with the hint.
     const again = await runTether(['approvals', 'deny', approval.id, ...gw()]);
@@ -90,7 +90,7 @@ describe('exec approvals (ask=on-miss)', () => {
     expect(run.output()).toContain('exec denied by rule ask=on-miss: approval denied by an operator');
     expect(run.output()).toContain(`tether node allow ${mkdir}`);
     expect(existsSync(marker)).toBe(false);
-    expect(readExecPolicy(nodeDir).allowlist).toEqual([TOUCH]);
+    expect(readExecPolicy(nodeDir).allowlist).toEqual([{ path: TOUCH, name: 'touch' }]);
   });
 
   it('expiry: with no answer within the run timeout, the run is denied and the approval disappears', async () => {
