@@ -3,7 +3,7 @@
  * reconnect after gateway restarts and network loss without restarting itself.
  */
 import { join } from 'node:path';
-import { GatewayClient, type ClientStatus, type GatewayError } from '@tether/protocol';
+import { GatewayClient, safeText, type ClientStatus, type GatewayError } from '@tether/protocol';
 import { loadOrCreateIdentity, verificationCode, type DeviceIdentity } from '@tether/pairing';
 import { InvokeHandler } from './invoke-handler.js';
 import { wirePlatform } from './platform.js';
@@ -37,7 +37,9 @@ export function identityDir(stateDir: string): string {
 }
 
 export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`[node] ${message}\n`));
+  // Log lines carry the gateway's and callers' words (request ids, errors, command names): each line is
+  // made terminal-safe here, once, so no message can draw on the owner's terminal.
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message.split('\n').map((line) => `[node] ${safeText(line)}`).join('\n')}\n`));
   const identity = loadOrCreateIdentity({ dir: identityDir(options.stateDir), resetHint: 'tether node identity --reset' });
   const record = await loadOrCreateNodeRecord(options.stateDir, options.displayName);
   const capabilities = await detectCapabilities({
