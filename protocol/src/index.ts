@@ -18,3 +18,5 @@ export * from './commands/screen.js';
 export * from './commands/location.js';
 export * from './commands/notify.js';
 export * from './commands/known.js';
+export * from './commands/results.js';
+export * from './commands/media-files.js';
