@@ -110,14 +110,16 @@ function checkMediaCarrier(command: string, payload: Record<string, unknown>): C
   const { base64, mediaId, url } = payload;
   if (base64 === undefined && mediaId === undefined && url === undefined) return refuse(command, 'carries no media (none of base64, mediaId, url)');
   if (typeof base64 === 'string' && !BASE64.test(base64)) return refuse(command, 'base64 is not base64');
-  if (typeof url === 'string') {
+  // A Tether gateway's media reference carries a path on that gateway (/media/<id>); newer OpenClaw
+  // nodes send an https URL. Nothing else: no plain http, no file:, no protocol-relative //host.
+  if (typeof url === 'string' && !/^\/(?!\/)/.test(url)) {
     let protocol: string;
     try {
       protocol = new URL(url).protocol;
     } catch {
-      return refuse(command, 'url is not a URL');
+      return refuse(command, 'url is neither a gateway path nor a URL');
     }
-    if (protocol !== 'https:') return refuse(command, 'url must be https');
+    if (protocol !== 'https:') return refuse(command, 'url must be https or a path on the gateway');
   }
   return { ok: true };
 }
