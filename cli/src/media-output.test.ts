@@ -65,7 +65,7 @@ describe('saveMediaResult', () => {
     const error = await refusal(command, payload);
     expect(error.code).toBe('INVALID_NODE_RESULT');
     expect(error.message).toContain(command);
-    expect(error.message).toContain('nothing was saved');
+    expect(error.message).toContain('nothing was printed or saved');
     expect(readdirSync(tmp)).toEqual([]);
     expect(readdirSync(home)).toEqual([]);
   });

@@ -40,10 +40,10 @@ export function defaultMediaPath(command: string, extension: string, directory =
 /** `command` is the one the CLI invoked; `payload` is the node's answer to it. */
 export async function saveMediaResult(command: string, payload: unknown, target: GatewayTarget, out?: string): Promise<SavedMedia> {
   const check = checkCommandResult(command, payload);
-  if (!check.ok) throw invalidNodeResult(`the node`, check.reason);
+  if (!check.ok) throw invalidNodeResult(undefined, check.reason);
   const result = payload as Record<string, unknown>;
   const extension = mediaFileExtension(command, result.format);
-  if (!extension) throw invalidNodeResult('the node', `${command} result: format is not one the CLI saves`);
+  if (!extension) throw invalidNodeResult(undefined, `${command} result: format is not one the CLI saves`);
   const format = result.format as string;
   let bytes: Buffer;
   if (typeof result.base64 === 'string') {

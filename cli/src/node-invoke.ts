@@ -8,11 +8,13 @@ import { checkCommandResult, DetailCode, GatewayError, INVALID_NODE_RESULT, type
 import { nodeLabel } from './node-target.js';
 import { ago, CliError } from './output.js';
 
-/** The refusal of a node result the CLI cannot use; `what` names who answered. */
-export function invalidNodeResult(what: string, reason: string): CliError {
+/** The refusal of a node result the CLI cannot use; `node` names who answered when it is known. */
+export function invalidNodeResult(node: NodeInfo | undefined, reason: string): CliError {
+  const who = node ? `node ${nodeLabel(node)}` : 'the node';
+  const describe = node ? `tether nodes describe --node ${node.nodeId.slice(0, 12)}` : 'tether nodes describe';
   return new CliError(
-    `${what} answered with a result the CLI will not use (${reason}); nothing was saved or run. ` +
-      'The node may run incompatible or hostile software: check it with `tether nodes describe`.',
+    `${who} answered with a result the CLI will not use (${reason}); nothing was printed or saved. ` +
+      `The node may run incompatible or hostile software: check it with \`${describe}\``,
     1,
     INVALID_NODE_RESULT,
   );
@@ -50,6 +52,6 @@ export async function invokeNode(client: GatewayClient, node: NodeInfo, command:
     throw error instanceof GatewayError ? explainRefusal(error, node, command) : error;
   }
   const check = checkCommandResult(command, result.payload);
-  if (!check.ok) throw invalidNodeResult(`node ${nodeLabel(node)}`, check.reason);
+  if (!check.ok) throw invalidNodeResult(node, check.reason);
   return result;
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevicePairListResult, GatewayClient } from '@tether/protocol';
-import { cleanup, eventually, runTether, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, eventually, runTether, runTetherJson, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { connectOperator, connectTestNode, type TestNode } from '../helpers/clients.js';
 import { answerInvokes, connectRawNode, hasRawControls, type RawNode } from './cli-helpers.js';
 
@@ -155,6 +155,19 @@ describe('--node names resolve among paired nodes first (finding 8)', () => {
     expect(warning).toContain('kitchen-pi');
     expect(warning).toContain(paired.slice(0, 12));
     expect(warning).toContain(impostor.key.deviceId.slice(0, 12));
+  });
+
+  it('`tether devices approve` will not approve the impostor on its request id alone', async () => {
+    const before = await runTetherJson<DevicePairListResult>(['devices', 'list', ...gw()]);
+    const request = before.pending.find((r) => r.deviceId === impostor.key.deviceId)!;
+    const approve = await runTether(['devices', 'approve', request.requestId.slice(0, 8), ...gw()]);
+    expect(approve.code).toBe(1);
+    expectOneLineError(approve.stderr);
+    expect(approve.stderr).toContain(`paired device ${paired.slice(0, 12)}`);
+    expect(approve.stderr).toContain(`verification code (${request.verificationCode})`);
+    const after = await runTetherJson<DevicePairListResult>(['devices', 'list', ...gw()]);
+    expect(after.pending.map((r) => r.requestId)).toContain(request.requestId);
+    expect(after.paired.map((d) => d.deviceId)).not.toContain(impostor.key.deviceId);
   });
 
   it('`tether devices list` flags a pending request that uses a paired device\'s name', async () => {

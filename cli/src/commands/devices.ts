@@ -5,6 +5,7 @@ import { resolveDeviceId } from '@tether/pairing';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
 import { CliError, printJson, printLines, usageError } from '../output.js';
+import { pairedWithSameName, sameNameRefusal } from '../pairing-guard.js';
 import { approvedView, devicesListView, type ApprovedDevice } from '../views/devices-view.js';
 
 async function listDevices(client: { request<T>(m: string, p?: unknown): Promise<T> }): Promise<DevicePairListResult> {
@@ -41,12 +42,17 @@ export function devicesCommand(): Command {
     devices
       .command('approve <requestId>')
       .description('approve a device and the commands it declared, in one step')
-      .option('--without <commands...>', 'leave these commands out of the approved surface'),
+      .option('--without <commands...>', 'leave these commands out of the approved surface')
+      .option('--allow-same-name', 'approve even though a different paired device has the same name (after comparing verification codes)'),
   ).action(
     action(async (flags, requestId: string) => {
       const without = flags.without as string[] | undefined;
       const result = await withGateway(flags, ['operator.pairing'], async (client) => {
-        const id = resolveRequestId((await listDevices(client)).pending, requestId);
+        const list = await listDevices(client);
+        const id = resolveRequestId(list.pending, requestId);
+        const request = list.pending.find((r) => r.requestId === id);
+        const namesakes = request ? pairedWithSameName(request, list.paired) : [];
+        if (request && namesakes.length > 0 && flags.allowSameName !== true) throw sameNameRefusal(request, namesakes);
         return client.request<ApprovedDevice>('device.pair.approve', {
           requestId: id,
           ...(without ? { without } : {}),
