@@ -1,5 +1,6 @@
 /** Runs a gateway in the foreground until SIGINT/SIGTERM, then shuts it down in order and returns 0. */
 import type { Gateway, GatewayOverrides } from '@tether/gateway';
+import { safeText } from '@tether/protocol';
 
 export interface RunGatewayOptions {
   stateDir?: string;
@@ -25,7 +26,7 @@ export function waitForStopSignal(): Promise<string> {
 
 export async function runGatewayUntilSignal(options: RunGatewayOptions): Promise<number> {
   const gateway = await startLocalGateway(options);
-  process.stderr.write(`[gateway] listening on ${gateway.url} (state in ${gateway.stateDir})\n`);
+  process.stderr.write(`[gateway] listening on ${safeText(gateway.url)} (state in ${safeText(gateway.stateDir)})\n`);
   // Machine-readable line for scripts and tests that start the gateway on port 0.
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port, pid: process.pid })}\n`);
   const signal = await waitForStopSignal();

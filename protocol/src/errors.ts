@@ -57,7 +57,7 @@ export const DetailCode = {
   /** A connect declares more commands or caps than a device may ask for. */
   SURFACE_TOO_LARGE: 'SURFACE_TOO_LARGE',
   /** A node's result does not match its command's result schema; it was not relayed. */
-  INVALID_RESULT: 'INVALID_RESULT',
+  INVALID_NODE_RESULT: 'INVALID_NODE_RESULT',
   /** The approver lacks a scope that approving this request would grant. */
   APPROVAL_SCOPE_MISSING: 'APPROVAL_SCOPE_MISSING',
 } as const;

@@ -56,12 +56,12 @@ describe('node results are validated before they are relayed', () => {
     ['no media at all', { format: 'jpg', width: 1, height: 1 }],
     ['a bare string', 'ok'],
     ['null', null],
-  ])('camera.snap answered with %s is refused as INVALID_RESULT', async (_name, payload) => {
+  ])('camera.snap answered with %s is refused as INVALID_NODE_RESULT', async (_name, payload) => {
     const node = await rogue(['camera.snap']);
     const stop = answerWith(node, () => ({ payload }));
     const error = await failure(invoke(node.identity.deviceId, 'camera.snap'));
     stop();
-    expect(error.detailCode).toBe('INVALID_RESULT');
+    expect(error.detailCode).toBe('INVALID_NODE_RESULT');
     expect(error.message).toMatch(/invalid result, which was not relayed/);
     expect(JSON.stringify(error.toShape())).not.toContain('.bashrc');
     await node.client.close();
@@ -79,7 +79,7 @@ describe('node results are validated before they are relayed', () => {
   it('system.run output with wrong types is refused', async () => {
     const node = await rogue(['system.run']);
     const stop = answerWith(node, () => ({ payload: { exitCode: '0; rm -rf /', timedOut: false, success: true, stdout: '', stderr: '', error: null } }));
-    expect((await failure(invoke(node.identity.deviceId, 'system.run', { command: ['true'] }))).detailCode).toBe('INVALID_RESULT');
+    expect((await failure(invoke(node.identity.deviceId, 'system.run', { command: ['true'] }))).detailCode).toBe('INVALID_NODE_RESULT');
     stop();
     await node.client.close();
   });

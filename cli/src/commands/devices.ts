@@ -1,10 +1,12 @@
 /** `tether devices …`: see, approve, reject and remove devices, and manage their tokens. */
 import { Command } from 'commander';
-import { CAPTURE_COMMANDS, type DevicePairListResult, type PendingRequestInfo } from '@tether/protocol';
+import { safeLabel, type DevicePairListResult, type PendingRequestInfo } from '@tether/protocol';
 import { resolveDeviceId } from '@tether/pairing';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
-import { ago, CliError, printJson, printTable, usageError } from '../output.js';
+import { CliError, printJson, printLines, usageError } from '../output.js';
+import { pairedWithSameName, sameNameRefusal } from '../pairing-guard.js';
+import { approvedView, devicesListView, type ApprovedDevice } from '../views/devices-view.js';
 
 async function listDevices(client: { request<T>(m: string, p?: unknown): Promise<T> }): Promise<DevicePairListResult> {
   return client.request<DevicePairListResult>('device.pair.list', {});
@@ -25,47 +27,6 @@ function parseRole(value: unknown): 'node' | 'operator' {
   throw usageError(`--role must be "node" or "operator", got "${String(value)}"`);
 }
 
-function printDevices(result: DevicePairListResult): void {
-  process.stdout.write(`Pending (${result.pending.length})\n`);
-  if (result.pending.length > 0) {
-    printTable(
-      ['REQUEST', 'DEVICE', 'NAME', 'ROLE', 'CODE', 'COMMANDS', 'IP', 'AGE', 'KIND'],
-      result.pending.map((r) => [
-        r.requestId,
-        r.deviceId.slice(0, 12),
-        r.displayName ?? '-',
-        r.scopes.length > 0 ? `${r.role} (${r.scopes.join(',')})` : r.role,
-        r.verificationCode ?? '-',
-        r.commands.map((c) => (CAPTURE_COMMANDS.has(c) ? `${c}*` : c)).join(',') || '-',
-        r.remoteIp ?? '-',
-        ago(r.ts),
-        r.isRepair ? `repair: ${r.reason}` : 'new pairing',
-      ]),
-    );
-  }
-  process.stdout.write(`\nPaired (${result.paired.length})\n`);
-  if (result.paired.length > 0) {
-    printTable(
-      ['DEVICE', 'NAME', 'ROLES', 'COMMANDS', 'TOKENS', 'CONNECTED', 'LAST SEEN'],
-      result.paired.map((d) => [
-        d.deviceId.slice(0, 12),
-        d.displayName ?? '-',
-        d.roles.join(','),
-        String(d.commands.length),
-        d.tokens.map((t) => (t.revokedAtMs ? `${t.role} (revoked)` : t.role)).join(',') || '-',
-        d.connected ? 'yes' : 'no',
-        ago(d.lastSeenAtMs),
-      ]),
-    );
-  }
-  if (result.pending.length > 0) {
-    if (result.pending.some((r) => r.commands.some((c) => CAPTURE_COMMANDS.has(c)))) {
-      process.stdout.write('\n* captures people or their location; leave any of them out with: tether devices approve <request> --without camera.snap …\n');
-    }
-    process.stdout.write(`\nApprove with: tether devices approve <request>\n`);
-  }
-}
-
 export function devicesCommand(): Command {
   const devices = new Command('devices').description('pair and manage devices (nodes and operator devices)');
 
@@ -73,7 +34,7 @@ export function devicesCommand(): Command {
     action(async (flags) => {
       const result = await withGateway(flags, ['operator.pairing'], (client) => listDevices(client));
       if (flags.json) printJson(result);
-      else printDevices(result);
+      else printLines(devicesListView(result));
     }),
   );
 
@@ -81,27 +42,24 @@ export function devicesCommand(): Command {
     devices
       .command('approve <requestId>')
       .description('approve a device and the commands it declared, in one step')
-      .option('--without <commands...>', 'leave these commands out of the approved surface'),
+      .option('--without <commands...>', 'leave these commands out of the approved surface')
+      .option('--allow-same-name', 'approve even though a different paired device has the same name (after comparing verification codes)'),
   ).action(
     action(async (flags, requestId: string) => {
       const without = flags.without as string[] | undefined;
       const result = await withGateway(flags, ['operator.pairing'], async (client) => {
-        const id = resolveRequestId((await listDevices(client)).pending, requestId);
-        return client.request<{ requestId: string; device: { deviceId: string; displayName?: string; commands: string[] } }>('device.pair.approve', {
+        const list = await listDevices(client);
+        const id = resolveRequestId(list.pending, requestId);
+        const request = list.pending.find((r) => r.requestId === id);
+        const namesakes = request ? pairedWithSameName(request, list.paired) : [];
+        if (request && namesakes.length > 0 && flags.allowSameName !== true) throw sameNameRefusal(request, namesakes);
+        return client.request<ApprovedDevice>('device.pair.approve', {
           requestId: id,
           ...(without ? { without } : {}),
         });
       });
       if (flags.json) printJson(result);
-      else {
-        const d = result.device;
-        process.stdout.write(`Approved ${d.displayName ?? d.deviceId} (${d.deviceId.slice(0, 12)}), request ${result.requestId}\n`);
-        process.stdout.write(`Commands: ${d.commands.join(', ') || 'none'}\n`);
-        const capture = d.commands.filter((c) => CAPTURE_COMMANDS.has(c));
-        if (capture.length > 0) {
-          process.stdout.write(`It may capture people or their location with: ${capture.join(', ')} (to withdraw: tether devices remove, then approve again with --without)\n`);
-        }
-      }
+      else printLines(approvedView(result));
     }),
   );
 
@@ -112,7 +70,7 @@ export function devicesCommand(): Command {
         return client.request<PendingRequestInfo>('device.pair.reject', { requestId: id });
       });
       if (flags.json) printJson(result);
-      else process.stdout.write(`Rejected request ${result.requestId} from ${result.displayName ?? result.deviceId}\n`);
+      else printLines([`Rejected request ${result.requestId} from ${safeLabel(result.displayName, 64, result.deviceId)}`]);
     }),
   );
 
@@ -124,7 +82,7 @@ export function devicesCommand(): Command {
         return client.request<{ deviceId: string; displayName?: string; disconnected: number }>('device.pair.remove', { deviceId: id });
       });
       if (flags.json) printJson(result);
-      else process.stdout.write(`Removed ${result.displayName ?? result.deviceId} (${result.disconnected} connection(s) closed)\n`);
+      else printLines([`Removed ${safeLabel(result.displayName, 64, result.deviceId)} (${result.disconnected} connection(s) closed)`]);
     }),
   );
 
@@ -144,8 +102,8 @@ export function devicesCommand(): Command {
           return client.request<Record<string, unknown>>(`device.token.${verb}`, { deviceId, role });
         });
         if (flags.json) printJson(result);
-        else if (verb === 'rotate') process.stdout.write(`New ${role} token for ${String(result.deviceId)} (shown once):\n${String(result.token)}\n`);
-        else process.stdout.write(`Revoked the ${role} token of ${String(result.deviceId)} (${String(result.disconnected)} connection(s) closed)\n`);
+        else if (verb === 'rotate') printLines([`New ${role} token for ${String(result.deviceId)} (shown once):`, String(result.token)]);
+        else printLines([`Revoked the ${role} token of ${String(result.deviceId)} (${String(result.disconnected)} connection(s) closed)`]);
       }),
     );
   }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { HealthResult, StatusResult } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
-import { printJson, usageError } from '../output.js';
+import { printJson, printLines, usageError } from '../output.js';
 import { runGatewayUntilSignal } from '../run-gateway.js';
 
 export function parsePort(value: unknown): number | undefined {
@@ -42,7 +42,8 @@ export function gatewayCommand(): Command {
     action(async (flags) => {
       const status = await withGateway(flags, ['operator.read'], (client) => client.request<StatusResult>('status', {}));
       if (flags.json) return printJson(status);
-      process.stdout.write(
+      // The gateway answering may be remote (--url): its strings are printed escaped like any other party's.
+      printLines(
         [
           `Gateway ${status.version} (pid ${status.pid}) on ${status.listen.host}:${status.listen.port}, up ${Math.round(status.uptimeMs / 1000)} s`,
           `State:       ${status.stateDir}`,
@@ -51,7 +52,7 @@ export function gatewayCommand(): Command {
           `Pending:     ${status.pendingPairings} pairing request(s)${status.pendingPairings > 0 ? ' — see `tether devices list`' : ''}`,
           `In flight:   ${status.invokesInFlight} invoke(s)`,
           `Loopback nodes are ${status.autoApproveLoopback ? 'approved silently' : 'approved by hand'}`,
-        ].join('\n') + '\n',
+        ],
       );
     }),
   );
@@ -63,9 +64,7 @@ export function healthCommand(): Command {
     action(async (flags) => {
       const health = await withGateway(flags, ['operator.read'], (client) => client.request<HealthResult>('health', {}));
       if (flags.json) return printJson(health);
-      process.stdout.write(
-        `ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending\n`,
-      );
+      printLines([`ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending`]);
     }),
   );
 }

@@ -3,13 +3,13 @@
  * saved to a file whose path is printed; `--json` prints the result with that path instead of base64.
  */
 import { Command } from 'commander';
-import type { GatewayClient, NodeInfo, NodeListResult } from '@tether/protocol';
+import { safeLabel } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
 import { saveMediaResult } from '../media-output.js';
-import { resolveNode } from '../node-target.js';
-import { printJson, usageError } from '../output.js';
-import { invoke } from './nodes.js';
+import { invokeNode } from '../node-invoke.js';
+import { findNode } from '../node-target.js';
+import { formatTable, printJson, printLines, usageError } from '../output.js';
 
 type Flags = Record<string, unknown>;
 
@@ -34,19 +34,15 @@ function defined(params: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
 }
 
-async function findNode(client: GatewayClient, query: string): Promise<NodeInfo> {
-  const { nodes } = await client.request<NodeListResult>('node.list', {});
-  return resolveNode(nodes, query);
-}
-
 interface CaptureSpec {
   command: string;
   description: string;
   options: (command: Command) => Command;
   params: (flags: Flags) => Record<string, unknown>;
-  /** Media results are saved to a file; others are printed. */
-  media?: string;
-  print?: (payload: Record<string, unknown>) => string;
+  /** Media results are saved to a file (named by the command, see media-output.ts); others are printed. */
+  media?: true;
+  /** Lines for people; the payload already passed the command's result schema (node-invoke.ts). */
+  print?: (payload: Record<string, unknown>) => string[];
 }
 
 const durationOption = (command: Command) =>
@@ -59,9 +55,14 @@ const SPECS: Record<string, CaptureSpec[]> = {
       description: 'cameras the node can see',
       options: (c) => c,
       params: () => ({}),
-      print: (p) =>
-        ((p.devices as { id: string; name: string; position?: string }[]) ?? []).map((d) => `${d.id}\t${d.name}${d.position ? `\t${d.position}` : ''}`).join('\n') ||
-        'No cameras reported.',
+      print: (p) => {
+        const devices = p.devices as { id: string; name: string; position?: string }[];
+        if (devices.length === 0) return ['No cameras reported.'];
+        return formatTable(
+          ['ID', 'NAME', 'POSITION'],
+          devices.map((d) => [safeLabel(d.id, 256), safeLabel(d.name), safeLabel(d.position, 32)]),
+        );
+      },
     },
     {
       command: 'camera.snap',
@@ -81,14 +82,14 @@ const SPECS: Record<string, CaptureSpec[]> = {
           quality: num(f, 'quality', '--quality'),
           delayMs: int(f, 'delayMs', '--delay-ms'),
         }),
-      media: 'camera-snap',
+      media: true,
     },
     {
       command: 'camera.clip',
       description: 'record a short video (MP4)',
       options: (c) => durationOption(c).option('--device-id <id>', 'a camera id').option('--audio', 'include audio'),
       params: (f) => defined({ durationMs: int(f, 'durationMs', '--duration-ms'), deviceId: f.deviceId, includeAudio: f.audio === true ? true : undefined }),
-      media: 'camera-clip',
+      media: true,
     },
   ],
   screen: [
@@ -97,14 +98,14 @@ const SPECS: Record<string, CaptureSpec[]> = {
       description: 'capture the screen (PNG)',
       options: (c) => c.option('--screen <index>', 'screen index').option('--max-width <px>', 'scale down to at most this width'),
       params: (f) => defined({ screenIndex: int(f, 'screen', '--screen'), maxWidth: int(f, 'maxWidth', '--max-width') }),
-      media: 'screen-snapshot',
+      media: true,
     },
     {
       command: 'screen.record',
       description: 'record the screen (MP4)',
       options: (c) => durationOption(c).option('--fps <n>', 'frames per second').option('--screen <index>', 'screen index'),
       params: (f) => defined({ durationMs: int(f, 'durationMs', '--duration-ms'), fps: int(f, 'fps', '--fps'), screenIndex: int(f, 'screen', '--screen') }),
-      media: 'screen-record',
+      media: true,
     },
   ],
   location: [
@@ -117,7 +118,7 @@ const SPECS: Record<string, CaptureSpec[]> = {
           .option('--max-age <ms>', 'accept a cached fix this old')
           .option('--location-timeout <ms>', 'how long to wait for a fix'),
       params: (f) => defined({ desiredAccuracy: f.accuracy, maxAgeMs: int(f, 'maxAge', '--max-age'), timeoutMs: int(f, 'locationTimeout', '--location-timeout') }),
-      print: (p) => `${String(p.lat)}, ${String(p.lon)} (±${String(p.accuracyMeters)} m, ${String(p.source)}, ${String(p.timestamp)})`,
+      print: (p) => [`${String(p.lat)}, ${String(p.lon)} (±${String(p.accuracyMeters)} m, ${safeLabel(String(p.source), 64)}, ${safeLabel(String(p.timestamp), 64)})`],
     },
   ],
 };
@@ -134,11 +135,11 @@ function addCapture(parent: Command, name: string, spec: CaptureSpec): void {
       const timeoutMs = int(flags, 'invokeTimeout', '--invoke-timeout') ?? 90_000;
       const output = await withGateway(flags, ['operator.read', 'operator.write'], async (client, target) => {
         const node = await findNode(client, String(flags.node));
-        const result = await invoke(client, node.nodeId, spec.command, params, timeoutMs);
-        return spec.media ? saveMediaResult(result.payload, target, spec.media, flags.out as string | undefined) : (result.payload as Record<string, unknown>);
+        const result = await invokeNode(client, node, spec.command, params, timeoutMs);
+        return spec.media ? saveMediaResult(spec.command, result.payload, target, flags.out as string | undefined) : (result.payload as Record<string, unknown>);
       });
       if (flags.json) return printJson(output);
-      process.stdout.write(`${spec.media ? String(output.path) : spec.print!(output)}\n`);
+      printLines(spec.media ? [String(output.path)] : spec.print!(output));
     }),
   );
 }
@@ -167,11 +168,11 @@ export function captureCommands(): Command[] {
     action(async (flags) => {
       const result = await withGateway(flags, ['operator.read', 'operator.write'], async (client) => {
         const node = await findNode(client, String(flags.node));
-        return invoke(client, node.nodeId, 'system.notify', defined({ title: flags.title, body: flags.body, priority: flags.priority }), 30_000);
+        return invokeNode(client, node, 'system.notify', defined({ title: flags.title, body: flags.body, priority: flags.priority }), 30_000);
       });
       if (flags.json) return printJson(result.payload);
       const payload = result.payload as { delivered?: boolean; backend?: string };
-      process.stdout.write(`${payload.delivered ? 'delivered' : 'not delivered'} (${payload.backend ?? 'unknown backend'})\n`);
+      printLines([`${payload.delivered ? 'delivered' : 'not delivered'} (${safeLabel(payload.backend, 64, 'unknown backend')})`]);
     }),
   );
   commands.push(notify);

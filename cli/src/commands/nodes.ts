@@ -1,17 +1,14 @@
 /** `tether nodes …`: list, describe and invoke nodes; `nodes run` runs a program on one and mirrors its exit code. */
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import type { GatewayClient, NodeInfo, NodeInvokeResult, NodeListResult, SystemRunResult } from '@tether/protocol';
+import type { NodeInfo, NodeListResult, SystemRunResult } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { captureCommands } from './nodes-capture.js';
 import { withGateway } from '../gateway-target.js';
-import { resolveNode } from '../node-target.js';
-import { ago, CliError, printJson, printTable, usageError } from '../output.js';
-
-async function findNode(client: GatewayClient, query: string): Promise<NodeInfo> {
-  const { nodes } = await client.request<NodeListResult>('node.list', {});
-  return resolveNode(nodes, query);
-}
+import { invokeNode } from '../node-invoke.js';
+import { findNode } from '../node-target.js';
+import { CliError, printJson, printLines, usageError } from '../output.js';
+import { writeProgramOutput } from '../program-output.js';
+import { nodeDetailsView, nodesListView } from '../views/nodes-view.js';
 
 function parseParams(text: string | undefined): unknown {
   if (text === undefined) return {};
@@ -33,11 +30,6 @@ function parseEnv(pairs: string[] | undefined): Record<string, string> | undefin
   return env;
 }
 
-export function invoke(client: GatewayClient, nodeId: string, command: string, params: unknown, timeoutMs: number): Promise<NodeInvokeResult> {
-  // The request deadline is the invoke's plus a margin, so the gateway's TIMEOUT answer arrives first.
-  return client.request<NodeInvokeResult>('node.invoke', { nodeId, command, params, timeoutMs, idempotencyKey: randomUUID() }, { timeoutMs: timeoutMs + 5_000 });
-}
-
 export function nodesCommand(): Command {
   const nodes = new Command('nodes').description('list nodes and run commands on them');
 
@@ -45,45 +37,18 @@ export function nodesCommand(): Command {
     action(async (flags) => {
       const result = await withGateway(flags, ['operator.read'], (client) => client.request<NodeListResult>('node.list', {}));
       if (flags.json) return printJson({ nodes: result.nodes });
-      if (result.nodes.length === 0) {
-        process.stdout.write('No nodes yet. Start one with `tether node run --url <gateway url>` and approve it with `tether devices approve`.\n');
-        return;
-      }
-      printTable(
-        ['NODE', 'NAME', 'PLATFORM', 'STATUS', 'APPROVAL', 'COMMANDS', 'SEEN'],
-        result.nodes.map((n) => [
-          n.nodeId.slice(0, 12),
-          n.displayName ?? '-',
-          n.platform ?? '-',
-          n.connected ? 'connected' : 'offline',
-          n.approvalState + (n.pendingRequestId ? ` (${n.pendingRequestId.slice(0, 8)})` : ''),
-          n.commands.join(',') || '-',
-          n.connected ? 'now' : ago(n.lastSeenAtMs),
-        ]),
-      );
+      printLines(nodesListView(result.nodes));
     }),
   );
 
   withConnectionOptions(nodes.command('describe').description('everything known about one node').requiredOption('--node <node>', 'id, name or id prefix')).action(
     action(async (flags) => {
       const info = await withGateway(flags, ['operator.read'], async (client) => {
-        const node = await findNode(client, String(flags.node));
+        const node = await findNode(client, String(flags.node), { includeUnpaired: true });
         return client.request<NodeInfo>('node.describe', { nodeId: node.nodeId });
       });
       if (flags.json) return printJson(info);
-      const rows: [string, string][] = [
-        ['ID', info.nodeId],
-        ['Name', info.displayName ?? '-'],
-        ['Platform', `${info.platform ?? '-'}${info.deviceFamily ? ` (${info.deviceFamily})` : ''}`],
-        ['Client', `${info.clientId ?? '-'}/${info.clientMode ?? '-'} ${info.version ?? ''}`.trim()],
-        ['Status', `${info.paired ? 'paired' : 'unpaired'} · ${info.connected ? 'connected' : 'offline'}`],
-        ['Approval', info.approvalState + (info.pendingRequestId ? ` (request ${info.pendingRequestId})` : '')],
-        ['Address', info.remoteIp ?? '-'],
-        ['Caps', info.caps.join(', ') || '-'],
-        ['Commands', info.commands.join(', ') || '-'],
-      ];
-      const width = Math.max(...rows.map(([k]) => k.length));
-      for (const [key, value] of rows) process.stdout.write(`${key.padEnd(width)}  ${value}\n`);
+      printLines(nodeDetailsView(info));
     }),
   );
 
@@ -102,7 +67,7 @@ export function nodesCommand(): Command {
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError('--invoke-timeout takes milliseconds as a positive whole number');
       const result = await withGateway(flags, ['operator.read', 'operator.write'], async (client) => {
         const node = await findNode(client, String(flags.node));
-        return invoke(client, node.nodeId, String(flags.command), params, timeoutMs);
+        return invokeNode(client, node, String(flags.command), params, timeoutMs);
       });
       printJson(flags.json ? result : result.payload);
     }),
@@ -128,16 +93,17 @@ export function nodesCommand(): Command {
       const result = await withGateway(flags, ['operator.read', 'operator.write'], async (client) => {
         const node = await findNode(client, String(flags.node));
         // The invoke covers an operator's approval (if the node asks for one) and then the run itself.
-        return invoke(client, node.nodeId, 'system.run', params, commandTimeoutMs * 2 + 2_000);
+        return invokeNode(client, node, 'system.run', params, commandTimeoutMs * 2 + 2_000);
       });
+      // invokeNode checked the payload against SystemRunResult, so these fields have their types.
       const run = result.payload as SystemRunResult;
       // With --json the result object is the whole answer: it already carries exitCode and timedOut.
       if (flags.json) {
         printJson(run);
         return run.exitCode ?? (run.timedOut ? 124 : 1);
       } else {
-        process.stdout.write(run.stdout);
-        process.stderr.write(run.stderr);
+        writeProgramOutput(process.stdout, run.stdout);
+        writeProgramOutput(process.stderr, run.stderr);
         if (run.truncated) process.stderr.write('\n[output truncated at 200 kB]\n');
       }
       if (run.timedOut) throw new CliError(`killed after ${commandTimeoutMs} ms (--command-timeout)`, 124, 'TIMEOUT');

@@ -8,7 +8,7 @@ import type { Connection } from '../connection.js';
 
 /** Codes only the gateway may put in `details.code`: they tell a caller what to approve or fix. */
 const GATEWAY_ONLY_CODES: ReadonlySet<string> = new Set(
-  Object.values(DetailCode).filter((code) => /^(PAIRING_|AUTH_|DEVICE_AUTH_|DEVICE_IDENTITY|APPROVAL_SCOPE|MISSING_SCOPE|UNAUTHORIZED_ROLE|ORIGIN_|INVALID_RESULT)/.test(code)),
+  Object.values(DetailCode).filter((code) => /^(PAIRING_|AUTH_|DEVICE_AUTH_|DEVICE_IDENTITY|APPROVAL_SCOPE|MISSING_SCOPE|UNAUTHORIZED_ROLE|ORIGIN_|INVALID_NODE_RESULT)/.test(code)),
 );
 
 export interface NodeSession {
@@ -157,7 +157,7 @@ export class NodeRegistry {
           new GatewayError({
             code: ErrorCode.UNAVAILABLE,
             message: `the node answered with an invalid result, which was not relayed (${check.reason}); check the node's version and logs`,
-            details: { code: DetailCode.INVALID_RESULT, nodeCommandDispatched: true, reason: check.reason },
+            details: { code: DetailCode.INVALID_NODE_RESULT, nodeCommandDispatched: true, reason: check.reason },
           }),
         );
         return true;

@@ -54,6 +54,8 @@ describe('checkCommandResult', () => {
     // Documented (openclaw-nodes-pairing.md): camera.list devices carry no backend, newer nodes answer a URL.
     expect(checkCommandResult('camera.list', { devices: [{ id: '1', name: 'FaceTime HD', position: 'front', deviceType: 'builtInWideAngleCamera' }] })).toEqual({ ok: true });
     expect(checkCommandResult('camera.snap', { format: 'jpg', url: 'https://gw.example/media/1', width: 1600, height: 1200 })).toEqual({ ok: true });
+    // What a Tether node relays from its gateway's upload answer (gateway/src/http.ts): a path on that gateway.
+    expect(checkCommandResult('camera.clip', { format: 'mp4', mediaId: SHA, url: `/media/${SHA}`, bytes: 5, sha256: SHA, durationMs: 1, hasAudio: false })).toEqual({ ok: true });
   });
 
   it('lets commands without a schema through (OpenClaw commands such as canvas.snapshot)', () => {
@@ -74,6 +76,9 @@ describe('checkCommandResult', () => {
     ['malformed mediaId', 'camera.clip', { mediaId: '../../etc/passwd' }, /mediaId: must match pattern/],
     ['malformed sha256', 'camera.clip', { sha256: 'abc' }, /sha256: must match pattern/],
     ['plain-http url', 'camera.snap', { base64: undefined, url: 'http://169.254.169.254/latest' }, /url must be https/],
+    ['file url', 'camera.snap', { base64: undefined, url: 'file:///home/u/.ssh/id_ed25519' }, /url must be https/],
+    ['protocol-relative url', 'camera.snap', { base64: undefined, url: '//evil.example/x' }, /url is neither/],
+    ['url that is not one', 'camera.snap', { base64: undefined, url: 'not a url' }, /url is neither/],
     ['no media at all', 'camera.snap', { base64: undefined }, /carries no media/],
     ['stdout not a string', 'system.run', { stdout: 42 }, /stdout: must be string/],
     ['exitCode a string', 'system.run', { exitCode: '0' }, /exitCode/],

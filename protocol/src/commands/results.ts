@@ -9,6 +9,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { safeLabel } from '../display.js';
+import { DetailCode } from '../errors.js';
 import { createValidator, type Validator } from '../validate.js';
 import { CAMERA_COMMANDS } from './camera.js';
 import { LOCATION_COMMANDS } from './location.js';
@@ -17,7 +18,7 @@ import { SCREEN_COMMANDS } from './screen.js';
 import { SYSTEM_COMMANDS } from './system.js';
 
 /** The stable code for a refused node result (use it as `details.code` or a CLI error code). */
-export const INVALID_NODE_RESULT = 'INVALID_NODE_RESULT';
+export const INVALID_NODE_RESULT = DetailCode.INVALID_NODE_RESULT;
 
 /** `ok`, or why not in one terminal-safe line (at most REASON_MAX characters, no remote values echoed). */
 export type CommandResultCheck = { ok: true } | { ok: false; reason: string };
@@ -110,14 +111,16 @@ function checkMediaCarrier(command: string, payload: Record<string, unknown>): C
   const { base64, mediaId, url } = payload;
   if (base64 === undefined && mediaId === undefined && url === undefined) return refuse(command, 'carries no media (none of base64, mediaId, url)');
   if (typeof base64 === 'string' && !BASE64.test(base64)) return refuse(command, 'base64 is not base64');
-  if (typeof url === 'string') {
+  // A Tether gateway's media reference carries a path on that gateway (/media/<id>); newer OpenClaw
+  // nodes send an https URL. Nothing else: no plain http, no file:, no protocol-relative //host.
+  if (typeof url === 'string' && !/^\/(?!\/)/.test(url)) {
     let protocol: string;
     try {
       protocol = new URL(url).protocol;
     } catch {
-      return refuse(command, 'url is not a URL');
+      return refuse(command, 'url is neither a gateway path nor a URL');
     }
-    if (protocol !== 'https:') return refuse(command, 'url must be https');
+    if (protocol !== 'https:') return refuse(command, 'url must be https or a path on the gateway');
   }
   return { ok: true };
 }
