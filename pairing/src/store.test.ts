@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PairingStoreError } from './errors.js';
-import { PairingStore, type PairingStoreOptions } from './store.js';
+import { PairingStore } from './store.js';
+import type { PairingStoreOptions } from './store-options.js';
 import type { AuditEntry, DeviceClaim } from './types.js';
 
 const ID = 'a'.repeat(64);
