@@ -78,7 +78,7 @@ export class PairingStore {
 
   listPending(): PendingRequest[] {
     const now = this.settings.now();
-    return [...this.durablePending(now), ...this.held.live(now)].sort((a, b) => a.ts - b.ts);
+    return [...this.durablePending(now), ...this.liveHeld(now)].sort((a, b) => a.ts - b.ts);
   }
 
   listPaired(): PairedDevice[] {
@@ -265,6 +265,10 @@ export class PairingStore {
     await this.flush();
   }
 
+  private liveHeld(now: number): PendingRequest[] {
+    return this.held.live(now).filter((request) => !this.file.state.paired[request.deviceId]);
+  }
+
   private durablePending(now: number): PendingRequest[] {
     return Object.values(this.file.state.pending).filter((request) => request.expiresAtMs > now);
   }
@@ -330,7 +334,9 @@ function durableOnly(pending: Record<string, PendingRequest>): Record<string, Pe
 function livePendingIn(state: PairingState, held: HeldRequests, requestId: string, now: number): PendingRequest | undefined {
   const request = state.pending[requestId];
   if (request) return request.expiresAtMs > now ? request : undefined;
-  return held.get(requestId, now);
+  const unknown = held.get(requestId, now);
+  // Its device was paired since (a retry raced the approval): the request is moot, `decide` drops it.
+  return unknown && !state.paired[unknown.deviceId] ? unknown : undefined;
 }
 
 function livePending(state: PairingState, held: HeldRequests, requestId: string, now: number): PendingRequest {
