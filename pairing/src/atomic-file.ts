@@ -4,12 +4,19 @@
  * (write-file-atomic's current major needs Node 22 and skips the directory fsync.)
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs, mkdirSync, readFileSync } from 'node:fs';
+import { promises as fs, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+
+/** `.<name>.<pid>.<8 hex>.tmp`: hidden, unique per write, and recognisable by `removeLeftoverTempFiles`. */
+const TEMP_NAME = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathFor(path);
   const handle = await fs.open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
@@ -31,6 +38,34 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 
 export async function writeJsonAtomic(path: string, value: unknown, mode = 0o600): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
+}
+
+/**
+ * Deletes the temp files that writes killed midway left in `dir` (a SIGKILL between open and rename).
+ * Only for a directory one process owns, when it opens it: it cannot tell a dead writer's temp file
+ * from a live one's. Returns the names removed.
+ */
+export function removeLeftoverTempFiles(dir: string): string[] {
+  const leftovers = readdirSync(dir).filter((name) => TEMP_NAME.test(name));
+  for (const name of leftovers) rmSync(join(dir, name), { force: true });
+  return leftovers;
+}
+
+/**
+ * Proves that `dir` takes writes now: creates a small temp file, fsyncs and deletes it, exactly as an
+ * atomic write would (a full disk, a read-only remount or a deleted directory fail here). Throws the
+ * file system's error.
+ */
+export async function probeWritable(dir: string): Promise<void> {
+  const probe = tempPathFor(join(dir, 'ready-probe'));
+  const handle = await fs.open(probe, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${Date.now()}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+    await fs.rm(probe, { force: true });
+  }
 }
 
 async function fsyncDirectory(dir: string): Promise<void> {

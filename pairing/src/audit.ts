@@ -1,22 +1,76 @@
 /**
  * `<stateDir>/pairing/audit.jsonl`: one JSON line per pairing decision, appended and never rewritten,
  * so "who approved this device, and when" survives every later change to the state file.
+ *
+ * It rotates so it cannot fill the disk: when an append would take it past `maxBytes`, it is renamed
+ * to `audit.jsonl.1` (`.1` to `.2`, and so on; the oldest generation is dropped). Lines are never split
+ * across files: a batch larger than `maxBytes` goes whole into a fresh file.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEntry } from './types.js';
 
+export interface AuditLogOptions {
+  /** Rotate before an append would take the file past this size (default 1 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept: `audit.jsonl.1` (newest) … `audit.jsonl.<generations>` (default 3). */
+  generations?: number;
+}
+
+export const DEFAULT_AUDIT_MAX_BYTES = 1024 * 1024;
+export const DEFAULT_AUDIT_GENERATIONS = 3;
+
 export class AuditLog {
   readonly path: string;
+  private readonly maxBytes: number;
+  private readonly generations: number;
+  /** Appends run one at a time: two rotations racing would drop a generation. */
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(pairingDir: string) {
+  constructor(pairingDir: string, options: AuditLogOptions = {}) {
     this.path = join(pairingDir, 'audit.jsonl');
+    this.maxBytes = options.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES;
+    this.generations = options.generations ?? DEFAULT_AUDIT_GENERATIONS;
   }
 
-  /** One append per batch: small O_APPEND writes from the gateway and the CLI do not interleave. */
-  async append(entries: readonly AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  /** One append per batch: a single small O_APPEND write, so a kill never leaves a torn line. */
+  append(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
     const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
-    await fs.appendFile(this.path, text, { mode: 0o600 });
+    const run = this.queue.then(async () => {
+      await this.rotateIfFull(Buffer.byteLength(text));
+      await fs.appendFile(this.path, text, { mode: 0o600 });
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async rotateIfFull(incomingBytes: number): Promise<void> {
+    const size = await fileSize(this.path);
+    if (size === 0 || size + incomingBytes <= this.maxBytes) return;
+    // Oldest first, so every rename has a free target; a kill midway leaves a gap, never a lost line.
+    for (let generation = this.generations - 1; generation >= 1; generation--) {
+      await renameIfExists(`${this.path}.${generation}`, `${this.path}.${generation + 1}`);
+    }
+    await fs.rename(this.path, `${this.path}.1`);
+    // It was created 0600, but a file from an older version or restored by hand may not be.
+    await fs.chmod(`${this.path}.1`, 0o600);
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await fs.stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+async function renameIfExists(from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

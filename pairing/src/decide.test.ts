@@ -53,6 +53,10 @@ const pending = (over: Partial<PendingRequest> = {}): PendingRequest => ({
   ...over,
 });
 
+/** A request from another unknown device, held in memory like every unknown device's. */
+const held = (n: number, remoteIp: string | undefined, over: Partial<PendingRequest> = {}): PendingRequest =>
+  pending({ requestId: `h${n}`, deviceId: String(n).padStart(64, '0'), publicKey: `pk${n}`, remoteIp, expiresAtMs: NOW + 100_000 + n, ...over });
+
 const rejection = (untilMs: number): Rejection => ({ requestId: 'r1', deviceId: ID, atMs: 1, untilMs });
 
 const state = (parts: { pending?: PendingRequest[]; paired?: PairedDevice[]; rejected?: Rejection[] } = {}): PairingState => ({
@@ -72,7 +76,11 @@ interface Row {
   token?: string;
   auto?: boolean;
   issueIfMissing?: boolean;
-  kind: 'admitted' | 'pending' | 'rejected';
+  limits?: { total: number; perAddress: number };
+  kind: 'admitted' | 'pending' | 'rejected' | 'throttled';
+  /** For throttled decisions: which cap, and how long until its bucket's first request expires. */
+  limit?: 'per-address' | 'total';
+  retryAfterMs?: number;
   /** Pending reason, or the surface request's reason when admitted. */
   reason?: PendingReason;
   requestId?: string;
@@ -85,7 +93,7 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { name: 'unknown device, manual → new request', given: state(), kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: [], durable: true, audit: ['pair.requested'],
+  { name: 'unknown device, manual → new request held in memory: nothing durable, no audit line', given: state(), kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: [], durable: false, audit: [],
     then: ({ decision }) => expect(decision).toMatchObject({ request: { isRepair: false, silent: false, expiresAtMs: NOW + TTL, commands: ['a'] } }) },
   { name: 'unknown device, auto → paired silently with a token', given: state(), auto: true, claim: { commands: ['b', 'a'] }, kind: 'admitted', issued: true, durable: true,
     audit: ['pair.requested', 'pair.approved', 'token.issued'],
@@ -98,20 +106,23 @@ const rows: Row[] = [
     kind: 'pending', reason: 'not-paired', requestId: 'p1', created: false, superseded: [], durable: false, audit: [],
     then: ({ decision, ephemeral }) => {
       expect(decision).toMatchObject({ request: { ts: 5, refreshedAtMs: NOW, expiresAtMs: NOW + TTL, displayName: 'Renamed' } });
-      expect(ephemeral.map((e) => e.kind)).toEqual(['pending-refreshed']);
+      expect(ephemeral).toEqual([]); // an unknown device's request never reaches the disk, not even batched
     } },
-  { name: 'different grant → supersedes', given: state({ pending: [pending()] }), claim: { commands: ['a', 'b'] },
-    kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: ['p1'], durable: true, audit: ['pair.superseded', 'pair.requested'],
+  { name: 'paired device, same repair grant → refreshed, batched for the disk', given: state({ paired: [paired()], pending: [pending({ reason: 'role-upgrade', role: 'operator', roles: ['node', 'operator'], isRepair: true })] }),
+    claim: { role: 'operator' }, kind: 'pending', reason: 'role-upgrade', requestId: 'p1', created: false, superseded: [], durable: false, audit: [],
+    then: ({ ephemeral }) => expect(ephemeral.map((e) => e.kind)).toEqual(['pending-refreshed']) },
+  { name: 'different grant → supersedes, still in memory', given: state({ pending: [pending()] }), claim: { commands: ['a', 'b'] },
+    kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: ['p1'], durable: false, audit: [],
     then: ({ state: next }) => expect(Object.keys(next.pending)).toEqual(['req-1']) },
-  { name: 'expired requests are pruned, never refreshed', given: state({ pending: [pending({ expiresAtMs: NOW }), pending({ requestId: 'p2', deviceId: OTHER, expiresAtMs: 1 })] }),
-    kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: [], durable: true, audit: ['pair.expired', 'pair.expired', 'pair.requested'],
+  { name: 'expired unknown-device requests are dropped silently, never refreshed', given: state({ pending: [pending({ expiresAtMs: NOW }), pending({ requestId: 'p2', deviceId: OTHER, expiresAtMs: 1 })] }),
+    kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: [], durable: false, audit: [],
     then: ({ state: next }) => expect(Object.keys(next.pending)).toEqual(['req-1']) },
   { name: 'paired, valid token → admitted, nothing durable', given: state({ paired: [paired()] }), token: GOOD, kind: 'admitted', issued: false, durable: false, audit: [],
     then: ({ decision, ephemeral }) => {
       expect(decision).toMatchObject({ device: { tokens: { node: { lastUsedAtMs: NOW } } } });
       expect(ephemeral).toEqual([{ kind: 'token-used', deviceId: ID, role: 'node', hash: hashToken(GOOD), atMs: NOW }]);
     } },
-  { name: 'removed by an operator, back on loopback → manual request, never silent', given: { ...state(), removed: { [ID]: { deviceId: ID, atMs: 1 } } }, auto: true, kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, durable: true, audit: ['pair.requested'],
+  { name: 'removed by an operator, back on loopback → manual request, never silent', given: { ...state(), removed: { [ID]: { deviceId: ID, atMs: 1 } } }, auto: true, kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, durable: false, audit: [],
     then: ({ decision }) => expect(decision).toMatchObject({ request: { silent: false } }) },
   { name: 'paired, stale token → fresh token (rotated)', given: state({ paired: [paired()] }), token: 'stale', kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
     then: ({ state: next, audit }) => {
@@ -154,12 +165,56 @@ const rows: Row[] = [
       expect(next.pending).toEqual({});
     } },
   { name: 'unknown device in cooldown → rejected', given: state({ rejected: [rejection(NOW + 1)] }), auto: true, kind: 'rejected', durable: false, audit: [] },
-  { name: 'rejection expired → pruned, new request', given: state({ rejected: [rejection(NOW)] }), kind: 'pending', reason: 'not-paired', created: true, durable: true, audit: ['pair.requested'],
+  { name: 'rejection expired → pruned (durable), new request in memory', given: state({ rejected: [rejection(NOW)] }), kind: 'pending', reason: 'not-paired', created: true, durable: true, audit: [],
     then: ({ state: next }) => expect(next.rejected).toEqual({}) },
   { name: 'paired in cooldown asking a new role → rejected', given: state({ paired: [paired()], rejected: [rejection(NOW + 1)] }), token: GOOD, claim: { role: 'operator' },
     kind: 'rejected', durable: false, audit: [] },
   { name: 'paired in cooldown with new commands → admitted on the approved surface, no new request', given: state({ paired: [paired()], rejected: [rejection(NOW + 1)] }),
     token: GOOD, claim: { commands: ['a', 'b'] }, auto: true, kind: 'admitted', issued: false, durable: false, audit: [],
+    then: ({ decision, state: next }) => {
+      expect(decision).not.toHaveProperty('surfaceRequest');
+      expect(next.pending).toEqual({});
+    } },
+  { name: 'expired repair requests of paired devices are pruned with an audit line', given: state({ paired: [operator], pending: [pending({ deviceId: ID, reason: 'scope-upgrade', role: 'operator', expiresAtMs: NOW })] }),
+    claim: { role: 'operator', scopes: ['operator.read'] }, kind: 'admitted', issued: true, durable: true, audit: ['pair.expired', 'token.issued'],
+    then: ({ state: next }) => expect(next.pending).toEqual({}) },
+
+  // Unknown-device caps (finding 7): a new unknown device is not queued once its address or the total is full.
+  { name: 'per-address cap reached → throttled until the bucket\'s first request expires', given: state({ pending: [held(1, '10.0.0.1'), held(2, '10.0.0.1'), held(3, '10.0.0.2')] }),
+    claim: { remoteIp: '10.0.0.1' }, limits: { total: 10, perAddress: 2 }, kind: 'throttled', limit: 'per-address', retryAfterMs: 100_001, durable: false, audit: [],
+    then: ({ state: next }) => expect(Object.keys(next.pending).sort()).toEqual(['h1', 'h2', 'h3']) },
+  { name: 'per-address cap: IPv4-mapped IPv6 counts as the IPv4 address', given: state({ pending: [held(1, '10.0.0.1'), held(2, '10.0.0.1')] }),
+    claim: { remoteIp: '::ffff:10.0.0.1' }, limits: { total: 10, perAddress: 2 }, kind: 'throttled', limit: 'per-address', retryAfterMs: 100_001, durable: false, audit: [] },
+  { name: 'per-address cap: IPv6 addresses in one /64 share a bucket', given: state({ pending: [held(1, '2001:db8:1:2::1'), held(2, '2001:db8:1:2:ffff::9')] }),
+    claim: { remoteIp: '2001:db8:1:2:abcd::1' }, limits: { total: 10, perAddress: 2 }, kind: 'throttled', limit: 'per-address', retryAfterMs: 100_001, durable: false, audit: [] },
+  { name: 'per-address cap: another /64 is another bucket', given: state({ pending: [held(1, '2001:db8:1:2::1'), held(2, '2001:db8:1:2::2')] }),
+    claim: { remoteIp: '2001:db8:1:3::1' }, limits: { total: 10, perAddress: 2 }, kind: 'pending', reason: 'not-paired', created: true, durable: false, audit: [] },
+  { name: 'total cap reached → throttled until the first request anywhere expires', given: state({ pending: [held(3, '10.0.0.3'), held(1, '10.0.0.1'), held(2, '10.0.0.2')] }),
+    claim: { remoteIp: '10.0.0.9' }, limits: { total: 3, perAddress: 2 }, kind: 'throttled', limit: 'total', retryAfterMs: 100_001, durable: false, audit: [] },
+  { name: 'throttled: retryAfterMs is at least 1 s', given: state({ pending: [held(1, '10.0.0.1', { expiresAtMs: NOW + 10 })] }),
+    claim: { remoteIp: '10.0.0.1' }, limits: { total: 10, perAddress: 1 }, kind: 'throttled', limit: 'per-address', retryAfterMs: 1_000, durable: false, audit: [] },
+  { name: 'caps full: the same device retrying refreshes its request', given: state({ pending: [pending({ remoteIp: '10.0.0.1' }), held(2, '10.0.0.1')] }),
+    claim: { remoteIp: '10.0.0.1' }, limits: { total: 2, perAddress: 2 }, kind: 'pending', reason: 'not-paired', requestId: 'p1', created: false, superseded: [], durable: false, audit: [],
+    then: ({ decision }) => expect(decision).toMatchObject({ request: { expiresAtMs: NOW + TTL } }) },
+  { name: 'caps full: the same device asking a different grant replaces its own slot', given: state({ pending: [pending({ remoteIp: '10.0.0.1' }), held(2, '10.0.0.1')] }),
+    claim: { remoteIp: '10.0.0.1', commands: ['a', 'b'] }, limits: { total: 2, perAddress: 2 }, kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, superseded: ['p1'], durable: false, audit: [] },
+  { name: 'caps full: an expired in-memory request frees its slot', given: state({ pending: [held(1, '10.0.0.1', { expiresAtMs: NOW }), held(2, '10.0.0.1')] }),
+    claim: { remoteIp: '10.0.0.1' }, limits: { total: 2, perAddress: 2 }, kind: 'pending', reason: 'not-paired', requestId: 'req-1', created: true, durable: false, audit: [],
+    then: ({ state: next }) => expect(Object.keys(next.pending).sort()).toEqual(['h2', 'req-1']) },
+  { name: 'caps full: a paired device\'s repair is still queued (durable)', given: state({ paired: [paired()], pending: [held(1, '10.0.0.1'), held(2, '10.0.0.1')] }),
+    claim: { role: 'operator', remoteIp: '10.0.0.1' }, limits: { total: 2, perAddress: 1 }, kind: 'pending', reason: 'role-upgrade', requestId: 'req-1', created: true, durable: true, audit: ['pair.requested'] },
+  { name: 'caps full: a silent loopback pairing queues nothing, so it is not throttled', given: state({ pending: [held(1, '127.0.0.1')] }),
+    claim: { remoteIp: '127.0.0.1' }, auto: true, limits: { total: 1, perAddress: 1 }, kind: 'admitted', issued: true, durable: true, audit: ['pair.requested', 'pair.approved', 'token.issued'] },
+  { name: 'a held request of a device that got paired meanwhile is dropped', given: state({ paired: [paired()], pending: [pending()] }), token: GOOD,
+    kind: 'admitted', issued: false, durable: false, audit: [],
+    then: ({ state: next }) => expect(next.pending).toEqual({}) },
+
+  // Finding 9: an operator approval must not touch the node's command surface.
+  { name: 'node asks operator, auto → approved silently, node surface kept', given: state({ paired: [paired({ declaredCommands: ['a', 'x'], approvedCommands: ['a'] })] }),
+    claim: { role: 'operator', commands: [], caps: [] }, auto: true, kind: 'admitted', issued: true, durable: true, audit: ['pair.requested', 'pair.approved', 'token.issued'],
+    then: ({ state: next }) => expect(next.paired[ID]).toMatchObject({ roles: ['node', 'operator'], declaredCommands: ['a', 'x'], approvedCommands: ['a'], caps: ['c'] }) },
+  { name: 'operator declaring commands → admitted, no surface request (commands are a node surface)', given: state({ paired: [operator] }), claim: { role: 'operator', scopes: ['operator.read'], commands: ['a', 'b'] },
+    kind: 'admitted', issued: true, durable: true, audit: ['token.issued'],
     then: ({ decision, state: next }) => {
       expect(decision).not.toHaveProperty('surfaceRequest');
       expect(next.pending).toEqual({});
@@ -172,7 +227,7 @@ describe('decide', () => {
     let ids = 0;
     const given = structuredClone(row.given);
     const out = decide(
-      { state: row.given, claim: claim(row.claim), presentedToken: row.token, autoApprove: row.auto ?? false, issueIfMissing: row.issueIfMissing, now: NOW, pendingTtlMs: TTL },
+      { state: row.given, claim: claim(row.claim), presentedToken: row.token, autoApprove: row.auto ?? false, issueIfMissing: row.issueIfMissing, now: NOW, pendingTtlMs: TTL, ...(row.limits && { limits: row.limits }) },
       { mintToken: () => `tok-${++tokens}`, newRequestId: () => `req-${++ids}` },
     );
     const { decision } = out;
@@ -193,6 +248,10 @@ describe('decide', () => {
       expect(out.state.paired[ID]).toEqual(decision.device);
       expect(decision.issuedToken).toBe(row.issued ? 'tok-1' : undefined);
       expect(decision.surfaceRequest?.reason).toBe(row.reason);
+    }
+    if (decision.kind === 'throttled') {
+      expect(decision).toEqual({ kind: 'throttled', limit: row.limit, retryAfterMs: row.retryAfterMs });
+      expect(out.ephemeral).toEqual([]);
     }
     row.then?.(out);
   });

@@ -5,10 +5,14 @@
  *
  * The key proof is authoritative: a paired device with a missing or stale token is admitted and handed a
  * fresh one, instead of OpenClaw's endless "device token mismatch".
+ *
+ * `state.pending` holds both kinds of request: unknown devices' (kept in memory by the store, capped,
+ * never durable: see unknown-devices.ts) and paired devices' (durable).
  */
 import { randomUUID } from 'node:crypto';
-import { applyApproval, sameGrant, sortedUnique, unionRoles } from './grant.js';
+import { applyApproval, requestAuditEntry, sameGrant, sortedUnique, unionRoles } from './grant.js';
 import { hashToken, mintToken, tokenMatches } from './tokens.js';
+import { DEFAULT_UNKNOWN_DEVICE_LIMITS, isHeldInMemory, throttleUnknownDevice, type UnknownDeviceLimits } from './unknown-devices.js';
 import type {
   AdmissionDecision,
   AuditEntry,
@@ -35,6 +39,8 @@ export interface DecideInput {
   issueIfMissing?: boolean;
   now: number;
   pendingTtlMs: number;
+  /** Caps on unknown devices' requests; DEFAULT_UNKNOWN_DEVICE_LIMITS when absent. */
+  limits?: UnknownDeviceLimits;
 }
 
 /** The random parts, injectable so tests can pin them. */
@@ -43,7 +49,10 @@ export interface DecideDeps {
   newRequestId(): string;
 }
 
-/** Changes that may stay in memory for a while; they are included in `Decided.state` as well. */
+/**
+ * Changes to durable records that may stay in memory for a while; they are included in `Decided.state`
+ * as well. (Unknown devices' requests never reach the disk: their changes are only in `Decided.state`.)
+ */
 export type EphemeralChange =
   | { kind: 'token-used'; deviceId: string; role: Role; hash: string; atMs: number }
   | { kind: 'pending-refreshed'; request: PendingRequest };
@@ -51,7 +60,10 @@ export type EphemeralChange =
 export interface Decided {
   decision: AdmissionDecision;
   state: PairingState;
-  /** True when `state` differs from the input in a way that must reach the disk before acting on it. */
+  /**
+   * True when `state` differs from the input in a way that must reach the disk before acting on it.
+   * Changes to requests held in memory (`isHeldInMemory`) never set it.
+   */
   durable: boolean;
   ephemeral: EphemeralChange[];
   audit: AuditEntry[];
@@ -92,6 +104,12 @@ function prune(ctx: Context): void {
     else ctx.durable = true;
   }
   for (const [requestId, request] of Object.entries(state.pending)) {
+    if (isHeldInMemory(request)) {
+      // Never on disk, so gone without a trace: expired, or its device was paired meanwhile (its
+      // approval raced a retry that recreated it).
+      if (request.expiresAtMs > now && !ctx.draft.paired[request.deviceId]) ctx.draft.pending[requestId] = request;
+      continue;
+    }
     if (request.expiresAtMs > now) {
       ctx.draft.pending[requestId] = request;
       continue;
@@ -117,9 +135,23 @@ function requestGrant(ctx: Context, reason: PendingReason): AdmissionDecision {
   const rejection = ctx.draft.rejected[ctx.input.claim.deviceId];
   if (rejection) return { kind: 'rejected', rejection };
   const silent = ctx.input.autoApprove && SILENT_REASONS.has(reason) && !ctx.draft.removed?.[ctx.input.claim.deviceId];
+  // A silent pairing queues nothing, so only a queued unknown device can be throttled.
+  if (reason === 'not-paired' && !silent) {
+    const throttled = throttleNewUnknownDevice(ctx);
+    if (throttled) return throttled;
+  }
   const { request, created, superseded } = upsertPending(ctx, reason, silent);
   if (!silent) return { kind: 'pending', request, created, superseded };
   return admitPaired(ctx, approveSilently(ctx, request, []));
+}
+
+/** A device that already holds a request may always refresh or replace it: it keeps its one slot. */
+function throttleNewUnknownDevice(ctx: Context): AdmissionDecision | undefined {
+  const { claim, now } = ctx.input;
+  const pending = Object.values(ctx.draft.pending);
+  if (pending.some((request) => request.deviceId === claim.deviceId)) return undefined;
+  const held = pending.filter(isHeldInMemory);
+  return throttleUnknownDevice(held, claim.remoteIp, ctx.input.limits ?? DEFAULT_UNKNOWN_DEVICE_LIMITS, now);
 }
 
 function admitPaired(ctx: Context, paired: PairedDevice): AdmissionDecision {
@@ -131,7 +163,8 @@ function admitPaired(ctx: Context, paired: PairedDevice): AdmissionDecision {
     ...(issuedToken !== undefined && { issuedToken }),
     ...(surfaceRequest && { surfaceRequest }),
   });
-  const extra = claim.commands.filter((command) => !device.declaredCommands.includes(command));
+  // Commands are a node's surface: an operator claim's are never asked for (an approval would not take them).
+  const extra = claim.role === 'node' ? claim.commands.filter((command) => !device.declaredCommands.includes(command)) : [];
   // A rejected surface request keeps the approved surface working, but is not asked again until the cooldown ends.
   if (extra.length === 0 || ctx.draft.rejected[device.deviceId]) return admitted(device);
   if (!autoApprove) return admitted(device, upsertPending(ctx, 'surface-upgrade', false).request);
@@ -180,6 +213,8 @@ function replaceToken(ctx: Context, device: PairedDevice, record: TokenRecord): 
 function approveSilently(ctx: Context, request: PendingRequest, without: string[]): PairedDevice {
   const { device, audit } = applyApproval(ctx.draft, request, { without, via: 'silent', now: ctx.input.now });
   ctx.durable = true;
+  // An unknown device's request was held in memory, unaudited: the approval records it.
+  if (isHeldInMemory(request)) ctx.audit.push(requestAuditEntry(request));
   ctx.audit.push(audit);
   return device;
 }
@@ -216,16 +251,17 @@ function upsertPending(
   const requestId = same?.requestId ?? ctx.deps.newRequestId();
   for (const old of superseded) {
     delete ctx.draft.pending[old.requestId];
+    if (isHeldInMemory(old)) continue;
     ctx.durable = true;
     ctx.audit.push({ ts: now, action: 'pair.superseded', deviceId: old.deviceId, requestId: old.requestId, role: old.role, detail: { by: requestId } });
   }
   const request: PendingRequest = { ...fields, requestId, ts: same?.ts ?? now, refreshedAtMs: now, expiresAtMs: now + pendingTtlMs };
   ctx.draft.pending[requestId] = request;
-  if (same) {
-    ctx.ephemeral.push({ kind: 'pending-refreshed', request });
-  } else {
+  // An unknown device's request is in memory only: no write, no audit line (see unknown-devices.ts).
+  if (!isHeldInMemory(request) && same) ctx.ephemeral.push({ kind: 'pending-refreshed', request });
+  if (!isHeldInMemory(request) && !same) {
     ctx.durable = true;
-    ctx.audit.push({ ts: now, action: 'pair.requested', deviceId: claim.deviceId, requestId, role: claim.role, detail: { reason } });
+    ctx.audit.push(requestAuditEntry(request));
   }
   return { request, created: !same, superseded };
 }

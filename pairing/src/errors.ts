@@ -8,12 +8,15 @@ export type PairingStoreErrorCode =
   /** An approval or rotation names a command or scope the request or device does not have. */
   | 'INVALID_GRANT'
   | 'STORE_CORRUPT'
-  | 'STORE_LOCKED';
+  /** A change could not be written (disk full, read-only, directory gone); it was not applied. */
+  | 'STORE_UNWRITABLE'
+  /** `PairingStore.open` was given an option it cannot use. */
+  | 'INVALID_OPTIONS';
 
 export class PairingStoreError extends Error {
   readonly code: PairingStoreErrorCode;
-  constructor(code: PairingStoreErrorCode, message: string) {
-    super(message);
+  constructor(code: PairingStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'PairingStoreError';
     this.code = code;
   }

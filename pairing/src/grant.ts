@@ -30,6 +30,10 @@ export function unionRoles(...lists: readonly (readonly Role[])[]): Role[] {
  * Merges the request into the paired record (roles and scopes only grow), binds the declared command
  * snapshot, and resolves the request. A token-revoked repair drops the revoked token record so the next
  * admission mints a fresh one.
+ *
+ * The command surface (declared and approved commands, caps) belongs to the node role: only a node
+ * request sets it. An operator request from a device that is also a node carries an empty surface, and
+ * taking it would silently stop the node serving (security review, finding 9).
  */
 export function applyApproval(
   draft: PairingState,
@@ -48,15 +52,13 @@ export function applyApproval(
   const previous = draft.paired[request.deviceId];
   const tokens = { ...previous?.tokens };
   if (request.reason === 'token-revoked' && tokens[request.role]?.revokedAtMs !== undefined) delete tokens[request.role];
-  const declaredCommands = sortedUnique(request.commands);
+  const surface = request.role === 'node' ? nodeSurface(request, without) : keptSurface(previous);
   const device: PairedDevice = {
     deviceId: request.deviceId,
     publicKey: request.publicKey,
     roles: unionRoles(previous?.roles ?? [], request.roles, [request.role]),
     scopes: sortedUnique([...(previous?.scopes ?? []), ...request.scopes]),
-    declaredCommands,
-    approvedCommands: declaredCommands.filter((command) => !without.includes(command)),
-    caps: sortedUnique(request.caps),
+    ...surface,
     displayName: request.displayName ?? previous?.displayName,
     platform: request.platform ?? previous?.platform,
     deviceFamily: request.deviceFamily ?? previous?.deviceFamily,
@@ -83,6 +85,33 @@ export function applyApproval(
     detail: { reason: request.reason, ...(without.length > 0 && { without: [...without] }) },
   };
   return { device, audit };
+}
+
+type Surface = Pick<PairedDevice, 'declaredCommands' | 'approvedCommands' | 'caps'>;
+
+function nodeSurface(request: PendingRequest, without: readonly string[]): Surface {
+  const declaredCommands = sortedUnique(request.commands);
+  return { declaredCommands, approvedCommands: declaredCommands.filter((command) => !without.includes(command)), caps: sortedUnique(request.caps) };
+}
+
+function keptSurface(previous: PairedDevice | undefined): Surface {
+  return { declaredCommands: previous?.declaredCommands ?? [], approvedCommands: previous?.approvedCommands ?? [], caps: previous?.caps ?? [] };
+}
+
+/**
+ * The `pair.requested` audit line of a request, stamped with the time it was made. A durable request
+ * gets it when created; an unknown device's (held in memory) only once it is approved or rejected, so a
+ * flood of fresh keys writes no audit lines.
+ */
+export function requestAuditEntry(request: PendingRequest): AuditEntry {
+  return {
+    ts: request.ts,
+    action: 'pair.requested',
+    deviceId: request.deviceId,
+    requestId: request.requestId,
+    role: request.role,
+    detail: { reason: request.reason, ...(request.remoteIp !== undefined && { remoteIp: request.remoteIp }) },
+  };
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -1,25 +1,24 @@
 /**
- * `<stateDir>/pairing/state.json`: load, validate, and change it under a lock.
+ * `<stateDir>/pairing/state.json`: loaded and validated once when the store opens, then changed
+ * through one in-process queue, each change written atomically.
  *
- * The gateway and the CLI share the file, so every change takes an in-process mutex plus a
- * cross-process proper-lockfile lock, re-reads the file if another process changed it, and writes it
- * atomically. Readers stay cheap: `refreshIfChanged()` is one `statSync`.
+ * One process owns the file: the gateway, which holds `gateway.lock` for its state dir while it runs
+ * (`acquireGatewayLock` in gateway/src/state-dir.ts). The `tether` CLI changes pairings through the
+ * gateway's methods and never opens the store. So memory is the truth and the file its durable copy:
+ * no cross-process lock (a SIGKILLed holder's lock used to block the restarted gateway) and no re-reads.
  *
- * "Touches" are small changes kept in memory on purpose (last-seen times, token use, pending refreshes)
- * so hot paths write nothing. They are re-applied after every reload, so a write by another process
- * never loses them, and they reach the disk with the next write.
+ * "Touches" are small changes kept in memory on purpose (last-seen times, token use, refreshes of
+ * durable pending requests) so hot paths write nothing; they reach the disk with the next write. One
+ * that arrives while a write is in flight is applied again to the state that write produces.
  */
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
-import { ensurePrivateDir, readJsonFile, writeFileAtomic } from './atomic-file.js';
+import { ensurePrivateDir, readJsonFile, removeLeftoverTempFiles, writeFileAtomic } from './atomic-file.js';
 import { PairingStoreError } from './errors.js';
 import type { PairingState } from './types.js';
 
-/** The lock is considered abandoned when its holder stops refreshing it for this long (it died). */
-const LOCK_STALE_MS = 10_000;
-/** About 3.5 s of backoff before giving up: long enough to ride out another process's write. */
-const LOCK_RETRIES = { retries: 14, factor: 1.5, minTimeout: 20, maxTimeout: 400 };
+/** The cross-process lock directory of earlier versions (proper-lockfile); removed when found. */
+const LEGACY_LOCK = 'state.lock';
 
 export function emptyState(): PairingState {
   return { version: 1, pending: {}, paired: {}, rejected: {} };
@@ -33,32 +32,34 @@ interface Touch {
 export class StateFile {
   readonly dir: string;
   readonly path: string;
-  private readonly lockPath: string;
   private current: PairingState = emptyState();
   /** The text on disk as we last read or wrote it, so unchanged states are never rewritten. */
   private diskText = serialize(emptyState());
-  private signature = '';
   private readonly touches = new Map<string, Touch>();
   private touchSeq = 0;
-  /** Tail of the in-process queue: proper-lockfile would refuse a second lock from the same process. */
+  /** Tail of the write queue: one change at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(stateDir: string) {
     this.dir = join(stateDir, 'pairing');
     this.path = join(this.dir, 'state.json');
-    this.lockPath = join(this.dir, 'state.lock');
   }
 
-  /** Creates the 0700 directory if needed and loads the file (a missing file is an empty state). */
+  /**
+   * Creates the 0700 directory if needed, removes what a killed gateway left behind (temp files of an
+   * interrupted write, an old lock directory) and loads the file (a missing file is an empty state).
+   */
   static open(stateDir: string): StateFile {
     const file = new StateFile(stateDir);
     ensurePrivateDir(file.dir);
     chmodSync(file.dir, 0o700);
+    removeLeftoverTempFiles(file.dir);
+    rmSync(join(file.dir, LEGACY_LOCK), { recursive: true, force: true });
     file.load();
     return file;
   }
 
-  /** The current state, touches included. Treat as read-only: change it through `withLock` or `touch`. */
+  /** The current state, touches included. Treat as read-only: change it through `update` or `touch`. */
   get state(): PairingState {
     return this.current;
   }
@@ -67,74 +68,48 @@ export class StateFile {
     return this.touches.size > 0;
   }
 
-  /** Reloads when another process replaced the file (new inode, size or mtime). */
-  refreshIfChanged(): void {
-    if (this.statSignature() !== this.signature) this.load();
-  }
-
-  /** Applies an in-memory change now and after every reload, until a write makes it durable. */
+  /** Applies an in-memory change now; it reaches the disk with the next write. */
   touch(key: string, apply: (state: PairingState) => void): void {
     this.touches.set(key, { seq: ++this.touchSeq, apply });
     apply(this.current);
   }
 
-  /** Runs `fn` on a copy of the fresh state under both locks; writes it only when the text changed. */
-  withLock<T>(fn: (draft: PairingState) => T): Promise<T> {
-    const run = this.queue.then(() => this.lockedUpdate(fn));
+  /**
+   * Runs `fn` on a copy of the state, after every earlier update; writes the copy only when its text
+   * changed. If `fn` throws or the write fails, nothing changes (touches stay queued).
+   */
+  update<T>(fn: (draft: PairingState) => T): Promise<T> {
+    const run = this.queue.then(() => this.apply(fn));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async lockedUpdate<T>(fn: (draft: PairingState) => T): Promise<T> {
-    let compromised: Error | undefined;
-    let release: () => Promise<void>;
-    try {
-      release = await lockfile.lock(this.path, {
-        lockfilePath: this.lockPath,
-        realpath: false,
-        stale: LOCK_STALE_MS,
-        retries: LOCK_RETRIES,
-        // The default throws from a timer and would crash the gateway; refuse the write instead.
-        onCompromised: (error) => {
-          compromised = error;
-        },
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      throw new PairingStoreError(
-        'STORE_LOCKED',
-        `another process holds the pairing store lock ${this.lockPath}; retry in a moment (a lock whose holder died is released after ${LOCK_STALE_MS / 1000} s)`,
-      );
-    }
-    try {
-      this.refreshIfChanged();
-      const appliedUpTo = this.touchSeq;
-      const draft = structuredClone(this.current);
-      const result = fn(draft);
-      const text = serialize(draft);
-      if (text !== this.diskText) {
-        if (compromised) {
-          throw new PairingStoreError('STORE_LOCKED', `lost the pairing store lock ${this.lockPath} (${compromised.message}); retry the command`);
-        }
+  private async apply<T>(fn: (draft: PairingState) => T): Promise<T> {
+    const appliedUpTo = this.touchSeq;
+    const draft = structuredClone(this.current);
+    const result = fn(draft);
+    const text = serialize(draft);
+    if (text !== this.diskText) {
+      try {
         await writeFileAtomic(this.path, text);
-        this.diskText = text;
-        this.signature = this.statSignature();
+      } catch (error) {
+        throw new PairingStoreError(
+          'STORE_UNWRITABLE',
+          `could not write the pairing state file ${this.path} (${(error as Error).message}); nothing was changed — check the free space and permissions of ${this.dir}, then retry`,
+          { cause: error },
+        );
       }
-      this.current = draft;
-      for (const [key, touch] of this.touches) {
-        if (touch.seq <= appliedUpTo) this.touches.delete(key);
-        else touch.apply(draft); // arrived while we were writing
-      }
-      return result;
-    } finally {
-      // A compromised lock may already be gone; there is nothing left to release then.
-      await release().catch(() => undefined);
+      this.diskText = text;
     }
+    this.current = draft;
+    for (const [key, touch] of this.touches) {
+      if (touch.seq <= appliedUpTo) this.touches.delete(key);
+      else touch.apply(draft); // arrived while we were writing
+    }
+    return result;
   }
 
   private load(): void {
-    // Stat before reading: if the file is replaced in between we reload once more, never miss a change.
-    const signature = this.statSignature();
     let value: unknown;
     try {
       value = readJsonFile(this.path);
@@ -145,18 +120,6 @@ export class StateFile {
     const state = value === undefined ? emptyState() : this.validate(value);
     this.current = state;
     this.diskText = serialize(state);
-    this.signature = signature;
-    for (const touch of this.touches.values()) touch.apply(state);
-  }
-
-  private statSignature(): string {
-    try {
-      const stat = statSync(this.path);
-      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-      throw error;
-    }
   }
 
   private validate(value: unknown): PairingState {

@@ -1,22 +1,35 @@
 /**
- * `PairingStore`: pending requests, paired devices, per-role tokens and the approved command surface,
- * shared by the gateway and the CLI through one state file.
+ * `PairingStore`: pending requests, paired devices, per-role tokens and the approved command surface.
+ * The gateway is the only process that opens it (see state-file.ts); the CLI goes through the gateway.
  *
  * Reads are synchronous and served from memory. Hot paths write nothing: a paired device reconnecting
  * with a valid token, a node retrying an unchanged pending request, and last-seen times stay in memory
- * and reach the disk in batches. Every other change is locked, re-read, applied, written atomically and
- * audited.
+ * and reach the disk in batches. Unknown devices' requests never reach it at all until an owner acts on
+ * one (unknown-devices.ts). Every other change is queued, applied, written atomically and audited.
  */
-import { PENDING_PAIRING_TTL_MS, type Role } from '@tether/protocol';
+import type { Role } from '@tether/protocol';
+import { addressBucket } from './address-bucket.js';
+import { probeWritable } from './atomic-file.js';
 import { AuditLog } from './audit.js';
 import { decide, type EphemeralChange } from './decide.js';
 import { PairingStoreError } from './errors.js';
-import { applyApproval, sortedUnique } from './grant.js';
+import { applyApproval, requestAuditEntry, sortedUnique } from './grant.js';
+import { HeldRequests } from './held-requests.js';
 import { StateFile } from './state-file.js';
+import {
+  resolveStoreOptions,
+  type AdmitOptions,
+  type ApproveOptions,
+  type PairingStoreOptions,
+  type PendingCounts,
+  type Readiness,
+  type SeenInfo,
+  type StoreSettings,
+} from './store-options.js';
 import { hashToken, mintToken, tokenMatches } from './tokens.js';
+import { isHeldInMemory } from './unknown-devices.js';
 import type {
   AdmissionDecision,
-  ApprovedVia,
   AuditEntry,
   DeviceClaim,
   PairedDevice,
@@ -25,32 +38,6 @@ import type {
   TokenRecord,
 } from './types.js';
 
-export interface PairingStoreOptions {
-  stateDir: string;
-  now?: () => number;
-  pendingTtlMs?: number;
-  /** How long a rejected device may not ask again. */
-  rejectCooldownMs?: number;
-}
-
-export interface AdmitOptions {
-  autoApprove: boolean;
-  /** Mint a token for a paired device that presents none (default true); see DecideInput. */
-  issueIfMissing?: boolean;
-}
-
-export interface ApproveOptions {
-  without?: readonly string[];
-  via?: ApprovedVia;
-}
-
-export interface SeenInfo {
-  atMs: number;
-  remoteIp?: string;
-  displayName?: string;
-}
-
-const DEFAULT_REJECT_COOLDOWN_MS = 10 * 60_000;
 /** Nodes retry every second while pending; their refreshes reach the disk at most this often. */
 const PENDING_PERSIST_INTERVAL_MS = 15_000;
 const FLUSH_INTERVAL_MS = 30_000;
@@ -58,29 +45,25 @@ const FLUSH_INTERVAL_MS = 30_000;
 export class PairingStore {
   private lastPersistAtMs: number;
   private readonly flushTimer: NodeJS.Timeout;
+  private readonly held = new HeldRequests();
 
   private constructor(
     private readonly file: StateFile,
     private readonly audit: AuditLog,
-    private readonly now: () => number,
-    private readonly pendingTtlMs: number,
-    private readonly rejectCooldownMs: number,
+    private readonly settings: StoreSettings,
   ) {
-    this.lastPersistAtMs = now();
+    this.lastPersistAtMs = settings.now();
     // A failed batch keeps its changes queued in memory; the next flush or mutation retries them.
     this.flushTimer = setInterval(() => void this.flush().catch(() => undefined), FLUSH_INTERVAL_MS);
     this.flushTimer.unref();
+    this.adoptLegacyUnknownRequests();
   }
 
+  /** Throws `INVALID_OPTIONS` for a bad limit, `STORE_CORRUPT` for a damaged state file. */
   static async open(options: PairingStoreOptions): Promise<PairingStore> {
+    const settings = resolveStoreOptions(options);
     const file = StateFile.open(options.stateDir);
-    return new PairingStore(
-      file,
-      new AuditLog(file.dir),
-      options.now ?? Date.now,
-      options.pendingTtlMs ?? PENDING_PAIRING_TTL_MS,
-      options.rejectCooldownMs ?? DEFAULT_REJECT_COOLDOWN_MS,
-    );
+    return new PairingStore(file, new AuditLog(file.dir, settings.audit), settings);
   }
 
   get stateFile(): string {
@@ -94,71 +77,106 @@ export class PairingStore {
   // Reads return the store's own records: treat them as read-only.
 
   listPending(): PendingRequest[] {
-    const now = this.now();
-    return Object.values(this.read().pending)
-      .filter((request) => request.expiresAtMs > now)
-      .sort((a, b) => a.ts - b.ts);
+    const now = this.settings.now();
+    return [...this.durablePending(now), ...this.liveHeld(now)].sort((a, b) => a.ts - b.ts);
   }
 
   listPaired(): PairedDevice[] {
-    return Object.values(this.read().paired).sort((a, b) => a.createdAtMs - b.createdAtMs);
+    return Object.values(this.file.state.paired).sort((a, b) => a.createdAtMs - b.createdAtMs);
   }
 
   getPaired(deviceId: string): PairedDevice | undefined {
-    return this.read().paired[deviceId];
+    return this.file.state.paired[deviceId];
   }
 
   getPending(requestId: string): PendingRequest | undefined {
-    const request = this.read().pending[requestId];
-    return request && request.expiresAtMs > this.now() ? request : undefined;
+    return livePendingIn(this.file.state, this.held, requestId, this.settings.now());
   }
 
   pendingForDevice(deviceId: string): PendingRequest | undefined {
     return this.listPending().find((request) => request.deviceId === deviceId);
   }
 
-  /** Decides a verified device's connect. Writes only when the decision changed something durable. */
+  /** Counts of waiting requests and the caps on unknown devices'; `remoteIp` adds its address's count. */
+  pendingCounts(remoteIp?: string): PendingCounts {
+    const now = this.settings.now();
+    const held = this.held.counts(now, remoteIp);
+    return {
+      unknownTotal: held.total,
+      unknownFromAddress: held.fromAddress,
+      ...(remoteIp !== undefined && { addressBucket: addressBucket(remoteIp) }),
+      durable: this.durablePending(now).length,
+      limits: { ...this.settings.limits },
+    };
+  }
+
+  /**
+   * For a readiness probe: the state is in memory (it was read and validated at open), and the pairing
+   * directory takes a write now (write, fsync and delete a probe file, as an atomic write would).
+   */
+  async checkReady(): Promise<Readiness> {
+    try {
+      await probeWritable(this.file.dir);
+      return { ok: true };
+    } catch (error) {
+      return {
+        ok: false,
+        reason: `the pairing store cannot write to ${this.file.dir} (${(error as Error).message}); pairing decisions would fail — check the free space and permissions of that directory`,
+      };
+    }
+  }
+
+  /**
+   * Decides a verified device's connect. Writes only when the decision changed something durable; an
+   * unknown device's request is kept in memory, or refused as `throttled` when its caps are full.
+   */
   async admit(claim: DeviceClaim, presentedToken: string | undefined, options: AdmitOptions): Promise<AdmissionDecision> {
     const input = (state: PairingState, now: number) => ({
-      state,
+      state: this.withHeld(state),
       claim,
       presentedToken,
       autoApprove: options.autoApprove,
       issueIfMissing: options.issueIfMissing ?? true,
       now,
-      pendingTtlMs: this.pendingTtlMs,
+      pendingTtlMs: this.settings.pendingTtlMs,
+      limits: this.settings.limits,
     });
-    const now = this.now();
-    const quick = decide(input(this.read(), now));
+    const now = this.settings.now();
+    const quick = decide(input(this.file.state, now));
     if (!quick.durable) {
+      this.held.replaceFrom(quick.state.pending);
       for (const change of quick.ephemeral) this.keepInMemory(change);
       const refreshed = quick.ephemeral.some((change) => change.kind === 'pending-refreshed');
       if (refreshed && now - this.lastPersistAtMs >= PENDING_PERSIST_INTERVAL_MS) await this.flush();
       return quick.decision;
     }
-    // Decide again on the locked, freshly read state: another process may have changed it meanwhile.
+    // Decide again in the write queue: an earlier queued change may have changed the state meanwhile.
+    // Held requests change at once (a failed write loses nothing of theirs that a retry cannot redo).
     return this.mutate((draft, at) => {
       const decided = decide(input(draft, at));
-      Object.assign(draft, decided.state);
+      this.held.replaceFrom(decided.state.pending);
+      Object.assign(draft, decided.state, { pending: durableOnly(decided.state.pending) });
       return { result: decided.decision, audit: decided.audit };
     });
   }
 
+  /** An unknown device's request is written only now: the paired device, and its audit lines. */
   async approve(requestId: string, options: ApproveOptions = {}): Promise<{ request: PendingRequest; device: PairedDevice }> {
     return this.mutate((draft, now) => {
-      const request = livePending(draft, requestId, now);
+      const request = livePending(draft, this.held, requestId, now);
       const { device, audit } = applyApproval(draft, request, { without: options.without, via: options.via ?? 'owner', now });
-      return { result: { request, device }, audit: [audit] };
+      const onWritten = () => this.held.delete(this.held.idsOfDevice(request.deviceId));
+      return { result: { request, device }, audit: [...this.deferredAudit(request), audit], onWritten };
     });
   }
 
   async reject(requestId: string): Promise<PendingRequest> {
     return this.mutate((draft, now) => {
-      const request = livePending(draft, requestId, now);
+      const request = livePending(draft, this.held, requestId, now);
       delete draft.pending[requestId];
-      draft.rejected[request.deviceId] = { requestId, deviceId: request.deviceId, atMs: now, untilMs: now + this.rejectCooldownMs };
+      draft.rejected[request.deviceId] = { requestId, deviceId: request.deviceId, atMs: now, untilMs: now + this.settings.rejectCooldownMs };
       const entry: AuditEntry = { ts: now, action: 'pair.rejected', deviceId: request.deviceId, requestId, role: request.role };
-      return { result: request, audit: [entry] };
+      return { result: request, audit: [...this.deferredAudit(request), entry], onWritten: () => this.held.delete([requestId]) };
     });
   }
 
@@ -169,8 +187,9 @@ export class PairingStore {
       draft.removed = { ...draft.removed, [deviceId]: { deviceId, atMs: now } };
       const dropped = Object.values(draft.pending).filter((request) => request.deviceId === deviceId);
       for (const request of dropped) delete draft.pending[request.requestId];
-      const detail = { droppedRequests: dropped.map((request) => request.requestId) };
-      return { result: device, audit: [{ ts: now, action: 'device.removed', deviceId, detail }] };
+      const held = this.held.idsOfDevice(deviceId);
+      const detail = { droppedRequests: [...dropped.map((request) => request.requestId), ...held] };
+      return { result: device, audit: [{ ts: now, action: 'device.removed', deviceId, detail }], onWritten: () => this.held.delete(held) };
     });
   }
 
@@ -212,7 +231,6 @@ export class PairingStore {
     });
   }
 
-  /** In memory; written with the next batch (every 30 s, `flush()` or any other write). */
   /**
    * Whether `token` is this device's current, unrevoked token for `role`: for credentials outside the
    * WebSocket handshake (media uploads over HTTP). Constant-time; no state change.
@@ -222,6 +240,7 @@ export class PairingStore {
     return record !== undefined && record.revokedAtMs === undefined && tokenMatches(token, record.hash);
   }
 
+  /** In memory; written with the next batch (every 30 s, `flush()` or any other write). */
   recordSeen(deviceId: string, seen: SeenInfo): void {
     this.file.touch(`seen:${deviceId}`, (state) => {
       const device = state.paired[deviceId];
@@ -237,8 +256,8 @@ export class PairingStore {
 
   async flush(): Promise<void> {
     if (!this.file.hasTouches) return;
-    await this.file.withLock(() => undefined);
-    this.lastPersistAtMs = this.now();
+    await this.file.update(() => undefined);
+    this.lastPersistAtMs = this.settings.now();
   }
 
   async close(): Promise<void> {
@@ -246,16 +265,42 @@ export class PairingStore {
     await this.flush();
   }
 
-  private read(): PairingState {
-    this.file.refreshIfChanged();
-    return this.file.state;
+  private liveHeld(now: number): PendingRequest[] {
+    return this.held.live(now).filter((request) => !this.file.state.paired[request.deviceId]);
+  }
+
+  private durablePending(now: number): PendingRequest[] {
+    return Object.values(this.file.state.pending).filter((request) => request.expiresAtMs > now);
+  }
+
+  /** The state `decide` sees: the durable one plus the unknown devices' requests held in memory. */
+  private withHeld(state: PairingState): PairingState {
+    return { ...state, pending: { ...state.pending, ...this.held.asRecord() } };
+  }
+
+  /** A held request was never audited; approving or rejecting it records it first, at its own time. */
+  private deferredAudit(request: PendingRequest): AuditEntry[] {
+    return isHeldInMemory(request) ? [requestAuditEntry(request)] : [];
+  }
+
+  /**
+   * Earlier versions wrote unknown devices' requests to state.json. They are held in memory from now
+   * on, and leave the file with its next write (the touch makes the next flush write).
+   */
+  private adoptLegacyUnknownRequests(): void {
+    const legacy = Object.values(this.file.state.pending).filter(isHeldInMemory);
+    if (legacy.length === 0) return;
+    for (const request of legacy) this.held.add(request);
+    this.file.touch('legacy-unknown-requests', (state) => {
+      for (const request of legacy) delete state.pending[request.requestId];
+    });
   }
 
   private keepInMemory(change: EphemeralChange): void {
     if (change.kind === 'pending-refreshed') {
       const { request } = change;
       this.file.touch(`pending:${request.requestId}`, (state) => {
-        // Gone means another process approved, rejected or replaced it: nothing to refresh.
+        // Gone means a write in flight approved, rejected or replaced it: nothing to refresh.
         if (state.pending[request.requestId]) state.pending[request.requestId] = request;
       });
       return;
@@ -264,23 +309,39 @@ export class PairingStore {
     this.file.touch(`token:${deviceId}:${role}`, (state) => {
       const device = state.paired[deviceId];
       const record = device?.tokens[role];
-      // Only the token that was used: a rotation by another process must not inherit its use time.
+      // Only the token that was used: a rotation in flight must not inherit its use time.
       if (!device || !record || record.hash !== hash || (record.lastUsedAtMs ?? 0) >= atMs) return;
       state.paired[deviceId] = { ...device, tokens: { ...device.tokens, [role]: { ...record, lastUsedAtMs: atMs } } };
     });
   }
 
-  private async mutate<T>(change: (draft: PairingState, now: number) => { result: T; audit: AuditEntry[] }): Promise<T> {
-    const { result, audit } = await this.file.withLock((draft) => change(draft, this.now()));
-    this.lastPersistAtMs = this.now();
+  /** `onWritten` runs once the change is on disk: held requests leave memory only when their outcome is durable. */
+  private async mutate<T>(
+    change: (draft: PairingState, now: number) => { result: T; audit: AuditEntry[]; onWritten?: () => void },
+  ): Promise<T> {
+    const { result, audit, onWritten } = await this.file.update((draft) => change(draft, this.settings.now()));
+    onWritten?.();
+    this.lastPersistAtMs = this.settings.now();
     await this.audit.append(audit);
     return result;
   }
 }
 
-function livePending(state: PairingState, requestId: string, now: number): PendingRequest {
+function durableOnly(pending: Record<string, PendingRequest>): Record<string, PendingRequest> {
+  return Object.fromEntries(Object.entries(pending).filter(([, request]) => !isHeldInMemory(request)));
+}
+
+function livePendingIn(state: PairingState, held: HeldRequests, requestId: string, now: number): PendingRequest | undefined {
   const request = state.pending[requestId];
-  if (request && request.expiresAtMs > now) return request;
+  if (request) return request.expiresAtMs > now ? request : undefined;
+  const unknown = held.get(requestId, now);
+  // Its device was paired since (a retry raced the approval): the request is moot, `decide` drops it.
+  return unknown && !state.paired[unknown.deviceId] ? unknown : undefined;
+}
+
+function livePending(state: PairingState, held: HeldRequests, requestId: string, now: number): PendingRequest {
+  const request = livePendingIn(state, held, requestId, now);
+  if (request) return request;
   throw new PairingStoreError(
     'UNKNOWN_REQUEST_ID',
     `no pending request ${requestId}; it may have expired or been approved or rejected already — run \`tether devices list\``,

@@ -114,7 +114,22 @@ export type AdmissionDecision =
       /** Requests this one replaced (same device, different grant). */
       superseded: PendingRequest[];
     }
-  | { kind: 'rejected'; rejection: Rejection };
+  | { kind: 'rejected'; rejection: Rejection }
+  | ThrottledDecision;
+
+/** Which cap on unknown devices' requests was full. */
+export type ThrottleLimit = 'per-address' | 'total';
+
+/**
+ * A new unknown device was not queued because too many unknown devices are waiting (from its address,
+ * or in total); nothing was recorded. It may retry after `retryAfterMs`, when the first request of the
+ * full bucket expires (at least 1 s).
+ */
+export interface ThrottledDecision {
+  kind: 'throttled';
+  limit: ThrottleLimit;
+  retryAfterMs: number;
+}
 
 export interface AuditEntry {
   ts: number;
