@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressBucket } from './address.js';
 import { ConnectionBudget } from './connection-budget.js';
-
-describe('addressBucket', () => {
-  it.each([
-    ['127.0.0.1', '127.0.0.1'],
-    ['::ffff:10.0.0.7', '10.0.0.7'],
-    ['2001:db8:1:2:aaaa::1', '2001:0db8:0001:0002::/64'],
-    ['2001:db8:1:2:ffff:ffff:ffff:ffff', '2001:0db8:0001:0002::/64'],
-    ['::1', '0000:0000:0000:0000::/64'],
-  ])('%s → %s', (ip, bucket) => expect(addressBucket(ip)).toBe(bucket));
-});
 
 describe('ConnectionBudget', () => {
   it('caps per address bucket, then in total, and gives slots back once', () => {

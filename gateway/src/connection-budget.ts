@@ -3,7 +3,7 @@
  * pairing waits): per address bucket and in total. Paired devices and the owner are never counted, so
  * a flood of strangers cannot crowd them out; strangers beyond the cap are turned away with a retry hint.
  */
-import { addressBucket } from './address.js';
+import { addressBucket } from '@tether/pairing';
 
 export interface BudgetLimits {
   perAddress: number;

@@ -26,7 +26,7 @@ const STORE_ERRORS: Record<string, { code: ErrorCode; detail: string; retryable?
   AMBIGUOUS_DEVICE: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.UNKNOWN_DEVICE },
   UNKNOWN_ROLE: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.INVALID_PARAMS },
   INVALID_GRANT: { code: ErrorCode.INVALID_REQUEST, detail: DetailCode.INVALID_PARAMS },
-  STORE_LOCKED: { code: ErrorCode.UNAVAILABLE, detail: DetailCode.STORE_UNAVAILABLE, retryable: true },
+  STORE_UNWRITABLE: { code: ErrorCode.UNAVAILABLE, detail: DetailCode.STORE_UNAVAILABLE, retryable: true },
   STORE_CORRUPT: { code: ErrorCode.UNAVAILABLE, detail: DetailCode.STORE_UNAVAILABLE },
 };
 

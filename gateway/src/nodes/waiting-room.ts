@@ -1,7 +1,8 @@
 /**
  * Nodes held connected while their pairing request waits for an operator (see `holdsWhilePending`).
- * They never retry, so their request is refreshed here before it would expire, and a decision made
- * elsewhere (another process writing the store) reaches them too.
+ * They never retry, so their request is refreshed here before it would expire. Their number is capped
+ * per address and in total (`GatewayContext.heldSockets`), so holding sockets cannot keep unbounded
+ * requests alive.
  */
 import { CloseCode } from '@tether/protocol';
 import type { DeviceClaim } from '@tether/pairing';
