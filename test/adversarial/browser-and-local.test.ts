@@ -36,9 +36,6 @@ describe('browser pages (an Origin header on the upgrade)', () => {
     ['the allowed host on another port', 'https://console.example'],
     ['the allowed origin with a path glued on', 'https://console.example:8443/x'],
   ])('%s is refused with a clear close reason before any challenge', async (_name, origin) => {
-    const peerOrError = await openRawPeer(gateway.url, { headers: { Origin: origin } }).catch((error: Error) => error);
-    // The gateway closes at once: no challenge frame ever arrives, so openRawPeer fails.
-    expect(peerOrError).toBeInstanceOf(Error);
     const { default: WebSocket } = await import('ws');
     const ws = new WebSocket(gateway.url, { headers: { Origin: origin } });
     const frames: string[] = [];
@@ -46,6 +43,7 @@ describe('browser pages (an Origin header on the upgrade)', () => {
     const closed = await new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     expect(closed.code).toBe(1008);
     expect(closed.reason).toMatch(/origin not allowed.*gateway\.allowedOrigins/);
+    // Closed before the challenge: the page never gets a nonce to sign.
     expect(frames).toEqual([]);
   });
 
