@@ -106,7 +106,8 @@ describe('device proof', () => {
     const refused = await operator
       .request('node.invoke', { nodeId: key.deviceId, command: 'system.which', params: {}, idempotencyKey: 'held-1' })
       .catch((error: unknown) => error as { message: string; details: { code: string } });
-    expect(refused).toMatchObject({ details: { code: 'COMMAND_NOT_ALLOWED' } });
+    // Not paired yet: nothing runs there, and the answer says so (it never offers to approve a stranger).
+    expect(refused).toMatchObject({ details: { code: 'UNKNOWN_NODE', paired: false } });
 
     await operator.request('device.pair.approve', { requestId: held.pendingRequestId });
     let resolved = await peer.nextFrame();

@@ -70,10 +70,11 @@ describe('authorisation', () => {
 describe('invokes', () => {
   it('round-trips params as a JSON string and returns payload and payloadJSON', async () => {
     const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
-    const timer = serve(node, (request) => ({ echo: JSON.parse(request.paramsJSON) }));
+    // A valid system.which answer (results are checked against the schema) that carries the params back.
+    const timer = serve(node, (request) => ({ bins: { echo: request.paramsJSON } }));
     const result = await invoke(node.identity.deviceId, { bins: ['sh'] });
     clearInterval(timer);
-    expect(result).toEqual({ ok: true, nodeId: node.identity.deviceId, command: 'system.which', payload: { echo: { bins: ['sh'] } }, payloadJSON: '{"echo":{"bins":["sh"]}}' });
+    expect(result).toEqual({ ok: true, nodeId: node.identity.deviceId, command: 'system.which', payload: { bins: { echo: '{"bins":["sh"]}' } }, payloadJSON: '{"bins":{"echo":"{\\"bins\\":[\\"sh\\"]}"}}' });
     await node.client.close();
   });
 
@@ -106,15 +107,15 @@ describe('invokes', () => {
   it('runs a repeated idempotency key once and returns the first outcome', async () => {
     const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     let runs = 0;
-    const timer = serve(node, () => ({ run: ++runs }));
+    const timer = serve(node, () => ({ bins: { run: String(++runs) } }));
     const key = crypto.randomUUID();
     const first = await invoke(node.identity.deviceId, {}, { idempotencyKey: key });
     const second = await invoke(node.identity.deviceId, {}, { idempotencyKey: key });
     const other = await invoke(node.identity.deviceId, {});
     clearInterval(timer);
-    expect(first.payload).toEqual({ run: 1 });
-    expect(second.payload).toEqual({ run: 1 });
-    expect(other.payload).toEqual({ run: 2 });
+    expect(first.payload).toEqual({ bins: { run: '1' } });
+    expect(second.payload).toEqual({ bins: { run: '1' } });
+    expect(other.payload).toEqual({ bins: { run: '2' } });
     expect(runs).toBe(2);
     await node.client.close();
   });

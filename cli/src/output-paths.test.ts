@@ -17,6 +17,7 @@ const EXEMPT: Record<string, string> = {
   // Owned by another engineer; they print only this machine's own node state (policy file, identity, doctor).
   'commands/node.ts': 'local node state only',
   'commands/up.ts': 'local gateway and node only',
+  'commands/node-exec-policy.ts': "this machine's own exec policy, written by its owner",
 };
 
 const SAFE_CALL = /^\s*(safeText|safeLabel|formatArgv)\(/;

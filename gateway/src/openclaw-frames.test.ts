@@ -92,6 +92,7 @@ function fakeGateway() {
       listPending: () => [],
       listPaired: () => [],
       getPaired: () => undefined,
+      getPending: () => undefined,
       pendingForDevice: () => undefined,
       approve: vi.fn(async (requestId: string) => {
         throw new PairingStoreError('UNKNOWN_REQUEST_ID', `unknown request id ${requestId}`);

@@ -6,7 +6,7 @@
  * to `audit.jsonl.1` (`.1` to `.2`, and so on; the oldest generation is dropped). Lines are never split
  * across files: a batch larger than `maxBytes` goes whole into a fresh file.
  */
-import { promises as fs } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, promises as fs, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEntry } from './types.js';
 
@@ -33,7 +33,34 @@ export class AuditLog {
     this.generations = options.generations ?? DEFAULT_AUDIT_GENERATIONS;
   }
 
-  /** One append per batch: a single small O_APPEND write, so a kill never leaves a torn line. */
+  /**
+   * Drops a torn last line. A write to a regular file can be cut short by SIGKILL at a page boundary,
+   * so the line of the decision being appended when the gateway died may be half there; without this,
+   * the next append would glue a valid line onto it. Called once, when the store opens.
+   */
+  repairTornTail(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size === 0) return;
+      const window = Buffer.alloc(Math.min(size, 64 * 1024));
+      readSync(fd, window, 0, window.length, size - window.length);
+      if (window[window.length - 1] === 0x0a) return;
+      const lastNewline = window.lastIndexOf(0x0a);
+      // No newline in the last 64 KiB: the whole tail is one torn line longer than any entry we write.
+      ftruncateSync(fd, lastNewline >= 0 ? size - window.length + lastNewline + 1 : size - window.length);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** One append per batch, as one O_APPEND write; a torn tail from a kill is dropped at the next open. */
   append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');

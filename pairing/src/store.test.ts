@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -272,6 +272,21 @@ describe('PairingStore', () => {
     const reopened = await open();
     expect(readdirSync(dir).sort()).toEqual(['audit.jsonl', 'notes.txt', 'state.json']);
     expect(reopened.getPaired(ID)?.approvedVia).toBe('owner');
+  });
+
+  it('drops a torn last audit line (an append cut short by a kill) when it opens', async () => {
+    const first = await open();
+    await pairDevice(first);
+    await first.close();
+    const audit = join(stateDir, 'pairing', 'audit.jsonl');
+    const whole = readFileSync(audit, 'utf8');
+    appendFileSync(audit, '{"ts":1,"action":"pair.appr');
+    const reopened = await open();
+    expect(readFileSync(audit, 'utf8')).toBe(whole);
+    await reopened.remove(ID);
+    const lines = readFileSync(audit, 'utf8').split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ action: 'device.removed' });
   });
 
   it('reports ready when it can read and write its directory, and why not when it cannot', async () => {

@@ -63,7 +63,9 @@ export class PairingStore {
   static async open(options: PairingStoreOptions): Promise<PairingStore> {
     const settings = resolveStoreOptions(options);
     const file = StateFile.open(options.stateDir);
-    return new PairingStore(file, new AuditLog(file.dir, settings.audit), settings);
+    const audit = new AuditLog(file.dir, settings.audit);
+    audit.repairTornTail();
+    return new PairingStore(file, audit, settings);
   }
 
   get stateFile(): string {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevicePairListResult, GatewayClient } from '@tether/protocol';
 import { cleanup, eventually, runTether, runTetherJson, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
-import { connectOperator, connectTestNode, type TestNode } from '../helpers/clients.js';
+import { connectOperator, connectTestNode, sharedToken, type TestNode } from '../helpers/clients.js';
 import { answerInvokes, connectRawNode, hasRawControls, type RawNode } from './cli-helpers.js';
 
 afterAll(cleanup);
@@ -68,7 +68,7 @@ describe('exec approvals show the whole command (finding 10)', () => {
 
   beforeAll(async () => {
     gateway = await startGatewayProcess();
-    node = await connectTestNode(gateway.url, { commands: ['system.run'], displayName: 'ask\x1b[2Knode' });
+    node = await connectTestNode(gateway.url, { commands: ['system.run'], displayName: 'ask\x1b[2Knode', token: sharedToken(gateway.stateDir) });
   });
   afterAll(() => node.client.close());
 
@@ -190,7 +190,7 @@ describe('hostile node results (finding 6)', () => {
 
   beforeAll(async () => {
     gateway = await startGatewayProcess();
-    node = await connectTestNode(gateway.url, { commands: ['camera.snap', 'camera.list', 'screen.record', 'system.run'], displayName: 'evil-cam' });
+    node = await connectTestNode(gateway.url, { commands: ['camera.snap', 'camera.list', 'screen.record', 'system.run'], displayName: 'evil-cam', token: sharedToken(gateway.stateDir) });
     stopAnswering = answerInvokes(node, (command) => answers.get(command));
   });
   afterAll(async () => {

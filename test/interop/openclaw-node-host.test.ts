@@ -30,8 +30,10 @@ describe.each([CURRENT, LEGACY] as OpenclawVersion[])('openclaw@%s node host →
     expect(held).toMatchObject({ approvalState: 'pending-approval', commands: [], pendingRequestId: request.requestId });
     expect(host.output()).not.toMatch(/reconnect paused|waiting for operator action/);
     const refused = await runTether(['nodes', 'invoke', '--node', name, ...gw, '--command', 'system.which', '--params', '{"bins":["sh"]}']);
+    // A held node is not paired yet: the CLI says so and points at the verification code, not at approval.
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`tether devices approve`);
+    expect(refused.stderr).toContain('NOT paired');
+    expect(refused.stderr).toContain('tether devices list');
 
     const pid = host.child.pid;
     const approve = await runTether(['devices', 'approve', request.requestId, ...gw]);

@@ -76,7 +76,7 @@ describe('NodeRegistry.invoke', () => {
 
   it('sends paramsJSON "{}" (never null) when there are no params, and omits absent keys', () => {
     const { registry, events, session } = setup();
-    void registry.invoke(session, { command: 'system.run', params: undefined, timeoutMs: 1000 }).catch(() => undefined);
+    void registry.invoke(session, { command: 'device.info', params: undefined, timeoutMs: 1000 }).catch(() => undefined);
     expect(events[0]!.payload.paramsJSON).toBe('{}');
     expect(events[0]!.payload).not.toHaveProperty('idempotencyKey');
     expect(events[0]!.payload).not.toHaveProperty('sessionKey');
@@ -85,8 +85,8 @@ describe('NodeRegistry.invoke', () => {
 
   it('gives every invoke its own id', () => {
     const { registry, events, session } = setup();
-    void registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 1000 }).catch(() => undefined);
-    void registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 1000 }).catch(() => undefined);
+    void registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 1000 }).catch(() => undefined);
+    void registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 1000 }).catch(() => undefined);
     expect(events[0]!.payload.id).not.toBe(events[1]!.payload.id);
     expect(registry.inFlightCount).toBe(2);
     registry.failAll(new GatewayError({ code: 'UNAVAILABLE', message: 'test over' }));
@@ -104,6 +104,29 @@ describe('NodeRegistry.complete', () => {
     expect(registry.inFlightCount).toBe(0);
   });
 
+  it('refuses a result that breaks its command schema, and never relays it', async () => {
+    const { registry, connection, events, session } = setup();
+    const outcome = registry.invoke(session, { command: 'system.which', params: { bins: ['uname'] }, timeoutMs: 15000 });
+    const id = events[0]!.payload.id as string;
+    expect(registry.complete(connection, { id, nodeId: 'node-1', ok: true, payloadJSON: '{"bins":{"uname":42}}' })).toBe(true);
+    const error = await outcome.then(() => undefined, (e: GatewayError) => e);
+    expect(error?.detailCode).toBe('INVALID_NODE_RESULT');
+    expect(JSON.stringify(error?.toShape())).not.toContain('42');
+  });
+
+  it.each([
+    ['the gateway-only PAIRING_REQUIRED', 'PAIRING_REQUIRED', 'NODE_ERROR'],
+    ['a code with spaces and escapes', 'X\u001b[2J Y', 'NODE_ERROR'],
+    ['an ordinary node code', 'CAMERA_UNAVAILABLE', 'CAMERA_UNAVAILABLE'],
+  ])('relays a node error code only when it is the node’s own: %s', async (_name, code, expected) => {
+    const { registry, connection, events, session } = setup();
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 15000 });
+    const id = events[0]!.payload.id as string;
+    registry.complete(connection, { id, nodeId: 'node-1', ok: false, error: { code, message: 'm' } });
+    const error = await outcome.then(() => undefined, (e: GatewayError) => e);
+    expect(error?.detailCode).toBe(expected);
+  });
+
   it.each([
     ['payload object instead of payloadJSON', { payload: { a: 1 } }, { payload: { a: 1 }, payloadJSON: '{"a":1}' }],
     ['unparsable payloadJSON', { payloadJSON: 'not json{' }, { payload: { payloadJSON: 'not json{' }, payloadJSON: 'not json{' }],
@@ -111,7 +134,7 @@ describe('NodeRegistry.complete', () => {
     ['payloadJSON null', { payloadJSON: null }, { payload: null, payloadJSON: null }],
   ])('decodes %s', async (_name, fields, expected) => {
     const { registry, connection, events, session } = setup();
-    const outcome = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 15000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 15000 });
     registry.complete(connection, { id: events[0]!.payload.id as string, nodeId: 'node-1', ok: true, ...fields });
     await expect(outcome).resolves.toEqual(expected);
   });
@@ -119,7 +142,7 @@ describe('NodeRegistry.complete', () => {
   it('ignores a result from another connection, then accepts the right one', async () => {
     const { registry, connection, events, session } = setup();
     const other = fakeConnection().connection;
-    const outcome = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 15000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 15000 });
     const id = events[0]!.payload.id as string;
     expect(registry.complete(other, { id, nodeId: 'node-1', ok: true, payloadJSON: '"forged"' })).toBe(false);
     expect(registry.inFlightCount).toBe(1);
@@ -129,7 +152,7 @@ describe('NodeRegistry.complete', () => {
 
   it('ignores a result naming another node, an unknown id, and a late duplicate', async () => {
     const { registry, connection, events, session } = setup();
-    const outcome = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 15000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 15000 });
     const id = events[0]!.payload.id as string;
     expect(registry.complete(connection, { id, nodeId: 'node-2', ok: true })).toBe(false);
     expect(registry.complete(connection, { id: 'no-such-invoke', nodeId: 'node-1', ok: true })).toBe(false);
@@ -155,7 +178,7 @@ describe('NodeRegistry.complete', () => {
     ['only a message', { error: { message: 'command not supported' } }, 'UNAVAILABLE: command not supported'],
   ])('fills in a node error with %s', async (_name, fields, message) => {
     const { registry, connection, events, session } = setup();
-    const outcome = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 15000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 15000 });
     registry.complete(connection, { id: events[0]!.payload.id as string, nodeId: 'node-1', ok: false, ...fields });
     const error = await rejection(outcome);
     expect(error.code).toBe('UNAVAILABLE');
@@ -173,7 +196,7 @@ describe('NodeRegistry timeouts', () => {
 
   it('sends node.invoke.cancel {invokeId, nodeId} and rejects with TIMEOUT at the deadline', async () => {
     const { registry, connection, events, session } = setup();
-    const outcome = registry.invoke(session, { command: 'system.run', params: { command: ['sleep', '3'] }, timeoutMs: 1000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: { command: ['sleep', '3'] }, timeoutMs: 1000 });
     const settled = rejection(outcome);
     const id = events[0]!.payload.id as string;
     await vi.advanceTimersByTimeAsync(999);
@@ -192,7 +215,7 @@ describe('NodeRegistry timeouts', () => {
 
   it('does not cancel an invoke that completed in time', async () => {
     const { registry, connection, events, session } = setup();
-    const outcome = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 1000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 1000 });
     registry.complete(connection, { id: events[0]!.payload.id as string, nodeId: 'node-1', ok: true, payloadJSON: '{}' });
     await vi.advanceTimersByTimeAsync(5000);
     expect(events.map((e) => e.event)).toEqual(['node.invoke.request']);
@@ -203,11 +226,11 @@ describe('NodeRegistry timeouts', () => {
 describe('NodeRegistry.unregister', () => {
   it('rejects in-flight invokes at once with a retryable NODE_DISCONNECTED', async () => {
     const { registry, connection, session } = setup();
-    const outcome = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 60_000 });
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 60_000 });
     registry.unregister(connection, 'node-1');
     const error = await rejection(outcome);
     expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toBe('node disconnected (system.run)');
+    expect(error.message).toBe('node disconnected (device.info)');
     expect(error.retryable).toBe(true);
     expect(error.details?.code).toBe('NODE_DISCONNECTED');
     expect(error.toShape().retryable).toBe(true);
@@ -225,8 +248,8 @@ describe('NodeRegistry.unregister', () => {
     const sessionB = nodeSession(b.connection, 'node-b');
     registry.register(sessionA);
     registry.register(sessionB);
-    const outcomeA = registry.invoke(sessionA, { command: 'system.run', params: {}, timeoutMs: 60_000 });
-    const outcomeB = registry.invoke(sessionB, { command: 'system.run', params: {}, timeoutMs: 60_000 });
+    const outcomeA = registry.invoke(sessionA, { command: 'device.info', params: {}, timeoutMs: 60_000 });
+    const outcomeB = registry.invoke(sessionB, { command: 'device.info', params: {}, timeoutMs: 60_000 });
     registry.unregister(a.connection, 'node-a');
     await rejection(outcomeA);
     expect(registry.inFlightCount).toBe(1);
@@ -252,7 +275,7 @@ describe('NodeRegistry.failAll', () => {
   it('rejects everything in flight with the given error', async () => {
     const { registry, session } = setup();
     const shutdown = new GatewayError({ code: 'UNAVAILABLE', message: 'gateway shutting down', details: { code: 'SHUTTING_DOWN' } });
-    const first = registry.invoke(session, { command: 'system.run', params: {}, timeoutMs: 60_000 });
+    const first = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 60_000 });
     const second = registry.invoke(session, { command: 'system.which', params: {}, timeoutMs: 60_000 });
     registry.failAll(shutdown);
     expect(await rejection(first)).toBe(shutdown);

@@ -167,7 +167,7 @@ export class NodeRegistry {
     }
     // The node's words are relayed, bounded. Its code must look like a code and must not be one the
     // gateway itself answers with about pairing and auth, so a rogue node cannot pass for the gateway.
-    const claimed = result.error?.code ?? '';
+    const claimed = result.error?.code || 'UNAVAILABLE';
     const code = /^[A-Z][A-Z0-9_]{0,63}$/.test(claimed) && !GATEWAY_ONLY_CODES.has(claimed) ? claimed : 'NODE_ERROR';
     const message = (result.error?.message || 'node reported an error').slice(0, 4_000);
     invoke.reject(
