@@ -220,7 +220,10 @@ describe('hostile node results (finding 6)', () => {
 
     const json = await runTether(['nodes', 'camera', 'snap', '--node', 'evil-cam', '--json', ...gw()], v.env);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'INVALID_NODE_RESULT' } });
+    // The gateway refuses it before relaying (details.code); a CLI against an older gateway refuses it itself (code).
+    const refusal = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; details?: { code?: string } } };
+    expect(refusal.ok).toBe(false);
+    expect([refusal.error.code, refusal.error.details?.code]).toContain('INVALID_NODE_RESULT');
     expect(existsSync(v.bashrc)).toBe(false);
   });
 
