@@ -44,6 +44,8 @@ export type Admission =
       protocol: number;
       /** How the peer proved itself: the shared token, its device token, or its device key alone. */
       authMethod: 'token' | 'device-token' | 'device-key' | 'none';
+      /** An operator admitted on the owner's credential (the shared token, or no auth configured). */
+      owner?: true;
       deviceId?: string;
       device?: PairedDevice;
       issuedToken?: string;
@@ -141,7 +143,7 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
     if (role === 'node') {
       return refuse(ErrorCode.NOT_PAIRED, 'device identity required', { code: DetailCode.DEVICE_IDENTITY_REQUIRED, reason: 'device-identity-missing' });
     }
-    if (sharedOk) return { ok: true, role, scopes, protocol, authMethod: gateway.config.authMode === 'none' ? 'none' : 'token' };
+    if (sharedOk) return { ok: true, role, scopes, protocol, authMethod: gateway.config.authMode === 'none' ? 'none' : 'token', owner: true };
     return refuse(ErrorCode.INVALID_REQUEST, 'unauthorized: gateway token missing (pass --token or set TETHER_GATEWAY_TOKEN, or pair this device)', {
       code: DetailCode.AUTH_TOKEN_MISSING,
       authReason: 'token_missing',
@@ -177,7 +179,7 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
   if (!verified) return proofFailure(DetailCode.DEVICE_AUTH_SIGNATURE_INVALID, 'device-signature', 'device signature invalid');
 
   // The shared token is the owner's credential: an operator holding it needs no pairing.
-  if (role === 'operator' && sharedOk) return { ok: true, role, scopes, protocol, authMethod: 'token', deviceId: device.id };
+  if (role === 'operator' && sharedOk) return { ok: true, role, scopes, protocol, authMethod: 'token', owner: true, deviceId: device.id };
 
   const claim: DeviceClaim = {
     deviceId: device.id,

@@ -122,7 +122,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       platform: params.client.platform,
       protocol: admission.protocol,
       connectedAtMs: now,
-      ownerToken: admission.authMethod === 'token' || admission.authMethod === 'none',
+      ownerToken: admission.owner === true,
     };
     connection.sendResult(frame.id, buildHelloOk(gateway, connection, admission));
     phase = 'ready';
