@@ -149,11 +149,11 @@ const validFrameArb: fc.Arbitrary<Json> = fc.oneof(
 
 describe('fuzz: frame decoders', () => {
   it('never throw on arbitrary strings, and agree with the model', () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 })), (text) => checkDecoders(text)), fuzzParams(3_000, 15_000));
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme-ascii', maxLength: 200 })), (text) => checkDecoders(text)), fuzzParams(3_000, 8_000));
   });
 
   it('never throw on arbitrary JSON, and agree with the model', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => checkDecoders(JSON.stringify(value))), fuzzParams(3_000, 15_000));
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => checkDecoders(JSON.stringify(value))), fuzzParams(3_000, 8_000));
   });
 
   it('accept every valid frame as it is', () => {
@@ -162,7 +162,7 @@ describe('fuzz: frame decoders', () => {
         checkDecoders(JSON.stringify(frame));
         expect(parseFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
       }),
-      fuzzParams(1_000, 10_000),
+      fuzzParams(1_000, 5_000),
     );
   });
 
@@ -171,7 +171,7 @@ describe('fuzz: frame decoders', () => {
       fc.property(validFrameArb, fc.array(jsonEditArb, { minLength: 1, maxLength: 4 }), textEditArb, (frame, edits, textEdit) => {
         checkDecoders(applyTextEdit(JSON.stringify(applyEdits(frame, edits)), textEdit));
       }),
-      fuzzParams(10_000, 25_000),
+      fuzzParams(10_000, 15_000),
     );
   });
 

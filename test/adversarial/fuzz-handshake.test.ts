@@ -474,7 +474,7 @@ describe('fuzz: connect handshake against a real gateway', () => {
       fc.asyncProperty(connectCaseArb, async (c) => {
         expect((await runCase(c)).join('\n'), JSON.stringify(c).slice(0, 400)).toBe('');
       }),
-      fuzzParams(1_500, 30_000),
+      fuzzParams(1_500, 20_000),
     );
     await assertAlive((await liveMesh()).gateway, 'the whole run');
   }, 120_000);
@@ -491,7 +491,7 @@ describe('fuzz: connect handshake against a real gateway', () => {
       fc.asyncProperty(sessionCaseArb, async (c) => {
         expect((await runSession(c)).join('\n'), JSON.stringify(c).slice(0, 400)).toBe('');
       }),
-      fuzzParams(1_000, 20_000),
+      fuzzParams(1_000, 15_000),
     );
     await assertAlive((await liveMesh()).gateway, 'the whole run');
   }, 120_000);

@@ -12,9 +12,11 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 /**
  * fast-check prints `{ seed, path }` on failure; feed them back with TETHER_FUZZ_SEED and
- * TETHER_FUZZ_PATH to replay exactly that case. TETHER_FUZZ_SCALE multiplies the run counts (a
- * nightly job can fuzz 10x longer than CI). The time limit keeps a loaded CI box inside the test
- * timeout: fewer runs rather than a spurious failure.
+ * TETHER_FUZZ_PATH, selecting that one test with `vitest run <file> -t '<name>'` (a path only
+ * means something to the property it came from), to replay exactly that case.
+ * TETHER_FUZZ_SCALE multiplies run counts and time limits (a nightly job can fuzz 10x longer than
+ * CI). The time limit keeps a loaded CI box inside the test timeout: fewer runs rather than a
+ * spurious failure.
  */
 export function fuzzParams<Ts>(numRuns: number, timeLimitMs?: number): fc.Parameters<Ts> {
   const scale = Number(process.env.TETHER_FUZZ_SCALE ?? '1');

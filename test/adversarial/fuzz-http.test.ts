@@ -275,7 +275,7 @@ afterAll(async () => {
 
 describe('fuzz: HTTP router over raw TCP', () => {
   it('survives every generated request and answers well-formed HTTP with JSON errors', async () => {
-    await fc.assert(fc.asyncProperty(requestArb, checkRequest), fuzzParams(5_000, 35_000));
+    await fc.assert(fc.asyncProperty(requestArb, checkRequest), fuzzParams(5_000, 30_000));
     await assertAlive(await liveGateway(), 'the whole run');
   }, 120_000);
 });
