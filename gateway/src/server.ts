@@ -12,7 +12,7 @@ import { Broadcaster } from './broadcast.js';
 import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http/router.js';
-import { badRequestBytes } from './http/respond.js';
+import { badRequestBytes, fail } from './http/respond.js';
 import { ConnectionBudget, HELD_LIMITS, PREAUTH_LIMITS } from './connection-budget.js';
 import { Heartbeat } from './heartbeat.js';
 import { ReadinessCheck } from './readiness.js';
@@ -98,7 +98,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       },
     };
 
-    const server = createServer((request, response) => handleHttp(context, request, response));
+    // The router answers a request without Host itself (nothing here depends on it), so every error a
+    // client can cause has the one JSON shape; so does an Expect the gateway does not support.
+    const server = createServer({ requireHostHeader: false }, (request, response) => handleHttp(context, request, response));
+    server.on('checkExpectation', (request, response) => {
+      request.resume();
+      fail(response, 417, 'EXPECTATION_FAILED', 'the only Expect this gateway honours is 100-continue; send the request without it');
+    });
     // Bytes Node's parser cannot read never reach a handler: answer them in the same JSON shape.
     server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
@@ -121,6 +127,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       });
     });
     const port = (server.address() as AddressInfo).port;
+    await context.readiness.refresh();
     context.listen = { host: config.host, port };
     const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `ws://${urlHost}:${port}`;

@@ -24,6 +24,7 @@ import type {
   Role,
   TokenRecord,
 } from './types.js';
+import { own } from './own.js';
 
 export interface DecideInput {
   state: PairingState;
@@ -107,7 +108,7 @@ function prune(ctx: Context): void {
     if (isHeldInMemory(request)) {
       // Never on disk, so gone without a trace: expired, or its device was paired meanwhile (its
       // approval raced a retry that recreated it).
-      if (request.expiresAtMs > now && !ctx.draft.paired[request.deviceId]) ctx.draft.pending[requestId] = request;
+      if (request.expiresAtMs > now && !own(ctx.draft.paired, request.deviceId)) ctx.draft.pending[requestId] = request;
       continue;
     }
     if (request.expiresAtMs > now) {
@@ -121,7 +122,7 @@ function prune(ctx: Context): void {
 
 function admitClaim(ctx: Context): AdmissionDecision {
   const { claim } = ctx.input;
-  const paired = ctx.draft.paired[claim.deviceId];
+  const paired = own(ctx.draft.paired, claim.deviceId);
   if (!paired) return requestGrant(ctx, 'not-paired');
   // Scopes first: a role upgrade that also widens scopes must not slip through as a silent one.
   if (claim.scopes.some((scope) => !paired.scopes.includes(scope))) return requestGrant(ctx, 'scope-upgrade');
@@ -132,9 +133,9 @@ function admitClaim(ctx: Context): AdmissionDecision {
 
 /** The device needs a new grant: pending, silently approved, or refused while a rejection lasts. */
 function requestGrant(ctx: Context, reason: PendingReason): AdmissionDecision {
-  const rejection = ctx.draft.rejected[ctx.input.claim.deviceId];
+  const rejection = own(ctx.draft.rejected, ctx.input.claim.deviceId);
   if (rejection) return { kind: 'rejected', rejection };
-  const silent = ctx.input.autoApprove && SILENT_REASONS.has(reason) && !ctx.draft.removed?.[ctx.input.claim.deviceId];
+  const silent = ctx.input.autoApprove && SILENT_REASONS.has(reason) && !own(ctx.draft.removed, ctx.input.claim.deviceId);
   // A silent pairing queues nothing, so only a queued unknown device can be throttled.
   if (reason === 'not-paired' && !silent) {
     const throttled = throttleNewUnknownDevice(ctx);
@@ -166,7 +167,7 @@ function admitPaired(ctx: Context, paired: PairedDevice): AdmissionDecision {
   // Commands are a node's surface: an operator claim's are never asked for (an approval would not take them).
   const extra = claim.role === 'node' ? claim.commands.filter((command) => !device.declaredCommands.includes(command)) : [];
   // A rejected surface request keeps the approved surface working, but is not asked again until the cooldown ends.
-  if (extra.length === 0 || ctx.draft.rejected[device.deviceId]) return admitted(device);
+  if (extra.length === 0 || own(ctx.draft.rejected, device.deviceId)) return admitted(device);
   if (!autoApprove) return admitted(device, upsertPending(ctx, 'surface-upgrade', false).request);
   // Commands the owner left out before stay out: only the new ones are approved silently.
   const excluded = device.declaredCommands.filter((c) => !device.approvedCommands.includes(c) && claim.commands.includes(c));
@@ -226,7 +227,7 @@ function upsertPending(
   silent: boolean,
 ): { request: PendingRequest; created: boolean; superseded: PendingRequest[] } {
   const { claim, now, pendingTtlMs } = ctx.input;
-  const paired = ctx.draft.paired[claim.deviceId];
+  const paired = own(ctx.draft.paired, claim.deviceId);
   const fields = {
     deviceId: claim.deviceId,
     publicKey: claim.publicKey,

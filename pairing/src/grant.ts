@@ -4,6 +4,7 @@
  */
 import { PairingStoreError } from './errors.js';
 import type { ApprovedVia, AuditEntry, PairedDevice, PairingState, PendingRequest, Role } from './types.js';
+import { own } from './own.js';
 
 export interface ApprovalOptions {
   /** Declared commands to leave out of the approved surface. */
@@ -49,7 +50,7 @@ export function applyApproval(
       `request ${request.requestId} does not declare ${unknown.join(', ')}; it declares: ${request.commands.join(', ') || '(no commands)'} — leave out only commands from that list`,
     );
   }
-  const previous = draft.paired[request.deviceId];
+  const previous = own(draft.paired, request.deviceId);
   const tokens = { ...previous?.tokens };
   if (request.reason === 'token-revoked' && tokens[request.role]?.revokedAtMs !== undefined) delete tokens[request.role];
   const surface = request.role === 'node' ? nodeSurface(request, without) : keptSurface(previous);

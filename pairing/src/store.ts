@@ -37,6 +37,7 @@ import type {
   PendingRequest,
   TokenRecord,
 } from './types.js';
+import { own } from './own.js';
 
 /** Nodes retry every second while pending; their refreshes reach the disk at most this often. */
 const PENDING_PERSIST_INTERVAL_MS = 15_000;
@@ -88,7 +89,7 @@ export class PairingStore {
   }
 
   getPaired(deviceId: string): PairedDevice | undefined {
-    return this.file.state.paired[deviceId];
+    return own(this.file.state.paired, deviceId);
   }
 
   getPending(requestId: string): PendingRequest | undefined {
@@ -245,7 +246,7 @@ export class PairingStore {
   /** In memory; written with the next batch (every 30 s, `flush()` or any other write). */
   recordSeen(deviceId: string, seen: SeenInfo): void {
     this.file.touch(`seen:${deviceId}`, (state) => {
-      const device = state.paired[deviceId];
+      const device = own(state.paired, deviceId);
       if (!device || (device.lastSeenAtMs ?? 0) > seen.atMs) return;
       state.paired[deviceId] = {
         ...device,
@@ -268,7 +269,7 @@ export class PairingStore {
   }
 
   private liveHeld(now: number): PendingRequest[] {
-    return this.held.live(now).filter((request) => !this.file.state.paired[request.deviceId]);
+    return this.held.live(now).filter((request) => !own(this.file.state.paired, request.deviceId));
   }
 
   private durablePending(now: number): PendingRequest[] {
@@ -303,13 +304,13 @@ export class PairingStore {
       const { request } = change;
       this.file.touch(`pending:${request.requestId}`, (state) => {
         // Gone means a write in flight approved, rejected or replaced it: nothing to refresh.
-        if (state.pending[request.requestId]) state.pending[request.requestId] = request;
+        if (own(state.pending, request.requestId)) state.pending[request.requestId] = request;
       });
       return;
     }
     const { deviceId, role, hash, atMs } = change;
     this.file.touch(`token:${deviceId}:${role}`, (state) => {
-      const device = state.paired[deviceId];
+      const device = own(state.paired, deviceId);
       const record = device?.tokens[role];
       // Only the token that was used: a rotation in flight must not inherit its use time.
       if (!device || !record || record.hash !== hash || (record.lastUsedAtMs ?? 0) >= atMs) return;
@@ -334,11 +335,11 @@ function durableOnly(pending: Record<string, PendingRequest>): Record<string, Pe
 }
 
 function livePendingIn(state: PairingState, held: HeldRequests, requestId: string, now: number): PendingRequest | undefined {
-  const request = state.pending[requestId];
+  const request = own(state.pending, requestId);
   if (request) return request.expiresAtMs > now ? request : undefined;
   const unknown = held.get(requestId, now);
   // Its device was paired since (a retry raced the approval): the request is moot, `decide` drops it.
-  return unknown && !state.paired[unknown.deviceId] ? unknown : undefined;
+  return unknown && !own(state.paired, unknown.deviceId) ? unknown : undefined;
 }
 
 function livePending(state: PairingState, held: HeldRequests, requestId: string, now: number): PendingRequest {
@@ -351,7 +352,7 @@ function livePending(state: PairingState, held: HeldRequests, requestId: string,
 }
 
 function pairedDevice(state: PairingState, deviceId: string): PairedDevice {
-  const device = state.paired[deviceId];
+  const device = own(state.paired, deviceId);
   if (device) return device;
   throw new PairingStoreError('UNKNOWN_DEVICE', `no paired device ${deviceId} — run \`tether devices list\` to see the paired devices`);
 }

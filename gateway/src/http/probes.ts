@@ -7,9 +7,9 @@ export function liveness(gateway: GatewayContext, response: ServerResponse): voi
   json(response, 200, { ok: true, status: 'live', uptimeMs: Date.now() - gateway.startedAtMs });
 }
 
-export async function readiness(gateway: GatewayContext, response: ServerResponse): Promise<void> {
+export function readiness(gateway: GatewayContext, response: ServerResponse): void {
   const failing: { check: string; reason: string }[] = [];
-  const store = await gateway.readiness.check();
+  const store = gateway.readiness.current();
   if (!store.ok) failing.push({ check: 'pairing-store', reason: store.reason });
   const ready = failing.length === 0;
   json(response, ready ? 200 : 503, { ready, failing, uptimeMs: Date.now() - gateway.startedAtMs });
