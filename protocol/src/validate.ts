@@ -6,7 +6,9 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { EventFrameSchema, RequestFrameSchema, ResponseFrameSchema, type Frame } from './frames.js';
 
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+// strictNumbers: JSON has no Infinity, but `1e400` parses to it, and without this Ajv lets it pass
+// as an integer (a seq, a timeout, a protocol version).
+const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false, strictNumbers: true });
 
 export interface Validator<T> {
   check(value: unknown): value is T;
