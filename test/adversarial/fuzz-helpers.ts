@@ -3,7 +3,6 @@
  * any depth (type confusion, prototype keys, huge numbers, oversize values), and bounded raw
  * WebSocket / TCP exchanges that never leave a socket open.
  */
-import { createPublicKey } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import fc from 'fast-check';
 import WebSocket from 'ws';
@@ -300,10 +299,15 @@ const swapChar = (text: string, i: number) => {
   const c = text[at]!;
   return text.slice(0, at) + (c === 'A' ? 'B' : 'A') + text.slice(at + 1);
 };
-const pemOf = (raw: string) =>
-  createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(raw, 'base64url')]), format: 'der', type: 'spki' })
-    .export({ format: 'pem', type: 'spki' })
-    .toString();
+/**
+ * An SPKI PEM of whatever bytes `raw` holds. Written out by hand, not through createPublicKey: an
+ * earlier mutation may have left a key that is not 32 bytes (empty, truncated), and a malformed PEM is
+ * exactly what the gateway must refuse, so the mutator must produce it instead of throwing.
+ */
+const pemOf = (raw: string) => {
+  const der = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(raw, 'base64url')]).toString('base64');
+  return `-----BEGIN PUBLIC KEY-----\n${der.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END PUBLIC KEY-----\n`;
+};
 
 /** The new value for one variant (`undefined` removes the field). */
 function variantValue(field: Field, how: string, cur: Json | undefined, ctx: { challenge: { nonce: string; ts: number }; other: { publicKey: string; deviceId: string; sign(p: string): string } }): Json | undefined {
