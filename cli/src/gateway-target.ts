@@ -40,8 +40,10 @@ export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   } catch {
     throw usageError(`--url must be a WebSocket URL such as ws://127.0.0.1:${DEFAULT_GATEWAY_PORT}, got "${url}"`);
   }
-  // The local token file is only offered to the local gateway, never to a URL someone typed.
-  const isLocal = explicitUrl === undefined || explicitUrl === local?.url;
+  // The local token file is offered only to the gateway this state dir records as running, at the URL
+  // it recorded: never to a URL someone typed, and never to whatever listens on the default port while
+  // the gateway is down (any local process could bind it and collect the owner token).
+  const isLocal = local !== undefined && url === local.url;
   const token = flags.token ?? (env.TETHER_GATEWAY_TOKEN || undefined) ?? (isLocal ? readSharedToken(stateDir) : undefined);
   return { url, token, timeoutMs: parseTimeout(flags.timeout) };
 }
@@ -66,6 +68,13 @@ export async function withGateway<T>(flags: ConnectionFlags, scopes: OperatorSco
     }
     // A gateway without auth (gateway.auth.mode "none", loopback only) needs no token, so only explain when one was missing.
     if (!target.token && error instanceof GatewayError && error.detailCode === 'AUTH_TOKEN_MISSING') {
+      const stateDir = resolveStateDir(flags.stateDir);
+      if (!flags.url && !process.env.TETHER_GATEWAY_URL && !readRuntimeInfo(stateDir)) {
+        throw new CliError(
+          `something answers at ${target.url}, but no gateway from ${stateDir} is running there, so its token was not offered to it; ` +
+            'start the gateway (`tether gateway run`), or point --state-dir at the one that is running',
+        );
+      }
       throw new CliError(
         `no gateway token for ${target.url}: pass --token or set TETHER_GATEWAY_TOKEN (on the gateway host it is in ${resolveStateDir(flags.stateDir)}/gateway.token)`,
       );
