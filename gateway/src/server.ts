@@ -112,7 +112,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     });
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false });
     const heartbeat = new Heartbeat();
-    const preAuth = new ConnectionBudget(PREAUTH_LIMITS);
+    const preAuth = new ConnectionBudget(PREAUTH_LIMITS, { evictOldest: true });
     server.on('upgrade', (request, socket, head) =>
       handleUpgrade({ gateway: context, wss, preAuth, accept: (ws, req, releasePreAuth) => {
         heartbeat.watch(ws);

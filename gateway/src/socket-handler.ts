@@ -148,7 +148,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       });
     }
     if (admission.waiting) {
-      gateway.waitingRoom.add(connection, admission.waiting.claim);
+      gateway.waitingRoom.add(connection, admission.waiting.claim, releaseHeld);
       gateway.log.info(`${safeLabel(params.client.displayName, 64, admission.deviceId)} waits connected for approval of request ${admission.waiting.request.requestId}`);
     }
     if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp, displayName: params.client.displayName });

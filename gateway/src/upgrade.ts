@@ -34,7 +34,9 @@ export function originRefusal(allowed: readonly string[], origin: string | strin
 export function handleUpgrade(deps: UpgradeDeps, request: IncomingMessage, socket: Duplex, head: Buffer): void {
   // A peer that resets mid-upgrade must not become an unhandled 'error' event.
   socket.on('error', () => socket.destroy());
-  const slot = deps.preAuth.acquire(normalizeRemoteIp(request.socket.remoteAddress));
+  // When the budget is full, the oldest socket of the fullest bucket is cut to make room: idle strangers
+  // cannot keep the owner out, they can only push each other out.
+  const slot = deps.preAuth.acquire(normalizeRemoteIp(request.socket.remoteAddress), () => socket.destroy());
   if (!slot.ok) {
     socket.end(`HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ error: { code: 'TOO_MANY_CONNECTIONS', message: `too many connections in their handshake (${slot.limit}); retry in a few seconds` } })}`);
     return;

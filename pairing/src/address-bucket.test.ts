@@ -12,8 +12,12 @@ describe('addressBucket', () => {
     ['2001:DB8:1:2:abcd::9', '2001:db8:1:2::/64'],
     ['2001:db8:1:3::1', '2001:db8:1:3::/64'],
     ['fe80::1%eth0', 'fe80::/64'],
-    ['::1', '::/64'],
-    ['127.0.0.1', '127.0.0.1'],
+    ['::1', 'loopback'],
+    ['127.0.0.1', 'loopback'],
+    // A local process cannot multiply its buckets by picking other loopback addresses.
+    ['127.0.0.2', 'loopback'],
+    ['127.255.3.9', 'loopback'],
+    ['::ffff:127.0.0.5', 'loopback'],
   ])('%s → %s', (ip, bucket) => {
     expect(addressBucket(ip)).toBe(bucket);
   });

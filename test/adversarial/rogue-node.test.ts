@@ -99,12 +99,23 @@ describe('media uploads are bound to an invoke in flight (finding 12)', () => {
     const rotated = await operator.request<{ token: string }>('device.token.rotate', { deviceId: node.identity.deviceId, role: 'node' });
     return rotated.token;
   }
-  const upload = (deviceId: string, token: string, invokeId: string) =>
-    fetch(`http://127.0.0.1:${gateway.port}/media?format=jpg&invokeId=${encodeURIComponent(invokeId)}`, {
+  const upload = (deviceId: string, token: string, invokeId: string, format = 'mp4') =>
+    fetch(`http://127.0.0.1:${gateway.port}/media?format=${format}&invokeId=${encodeURIComponent(invokeId)}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'x-tether-device-id': deviceId },
       body: Buffer.alloc(64, 1),
     });
+
+  it('an invoke of a command that carries no media is no licence to upload', async () => {
+    const node = await rogue(['system.which']);
+    const token = await nodeToken(node);
+    const pending = invoke(node.identity.deviceId, 'system.which', { bins: ['sh'] }).catch((e: unknown) => e);
+    const request = await node.waitForEvent('node.invoke.request');
+    expect((await upload(node.identity.deviceId, token, request.id)).status).toBe(409);
+    await node.client.request('node.invoke.result', { id: request.id, nodeId: node.identity.deviceId, ok: true, payloadJSON: '{"bins":{}}' });
+    await pending;
+    await node.client.close();
+  });
 
   it('a paired node with its token but no invoke in flight cannot upload', async () => {
     const node = await rogue(['camera.clip']);
@@ -128,6 +139,8 @@ describe('media uploads are bound to an invoke in flight (finding 12)', () => {
       (await upload(node.identity.deviceId, token, request.id)).status,
     ];
     expect(statuses).toEqual([409, 201, 409]);
+    // Not in a format the command answers with either (camera.clip is mp4).
+    expect((await upload(node.identity.deviceId, token, request.id, 'png')).status).toBe(409);
     await node.client.request('node.invoke.result', { id: request.id, nodeId: node.identity.deviceId, ok: false, error: { code: 'CANCELLED', message: 'test' } });
     await pending;
     await node.client.close();

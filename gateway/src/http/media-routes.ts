@@ -25,13 +25,14 @@ export async function uploadMedia(gateway: GatewayContext, request: IncomingMess
     return failAndDrain(request, response, 400, 'INVALID_REQUEST', `?format= must be one of ${MEDIA_FORMATS.join(', ')}`);
   }
   const invokeId = url.searchParams.get('invokeId') ?? '';
-  if (!gateway.registry.claimUpload(deviceId, invokeId)) {
+  if (!gateway.registry.claimUpload(deviceId, invokeId, format)) {
     return failAndDrain(
       request,
       response,
       409,
       'NO_INVOKE_IN_FLIGHT',
-      'media is accepted only for an invoke this node is running: send ?invokeId=<the invoke id> while the invoke is in flight (one upload per invoke)',
+      'media is accepted only for a media command (camera.snap/clip, screen.snapshot/record) this node is running, in a format that command answers with: ' +
+        'send ?invokeId=<the invoke id> while the invoke is in flight (one upload per invoke)',
     );
   }
   const declared = Number(request.headers['content-length'] ?? 0);

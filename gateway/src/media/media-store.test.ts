@@ -77,4 +77,13 @@ describe('MediaStore limits', () => {
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(media.usedBytes('dev-a')).toBe(600);
   });
+
+  it('stores the same bytes once: another format for them is refused and leaves nothing behind', async () => {
+    const media = store();
+    await media.put(body(100, 4), 'jpg', 'dev-a');
+    const error = await refusal(media.put(body(100, 4), 'mp4', 'dev-a'));
+    expect([error.status, error.code]).toEqual([409, 'MEDIA_FORMAT_CONFLICT']);
+    expect(readdirSync(media.dir).filter((name) => !name.startsWith('.'))).toHaveLength(1);
+    expect(media.usedBytes()).toBe(100);
+  });
 });

@@ -59,8 +59,8 @@ interface Upload {
 /** An upload refused by a limit: `status` is the HTTP answer, `code` the stable error code. */
 export class MediaQuotaError extends Error {
   constructor(
-    readonly status: 413 | 429 | 507,
-    readonly code: 'MEDIA_TOO_LARGE' | 'MEDIA_QUOTA_EXCEEDED' | 'TOO_MANY_UPLOADS',
+    readonly status: 409 | 413 | 429 | 507,
+    readonly code: 'MEDIA_TOO_LARGE' | 'MEDIA_QUOTA_EXCEEDED' | 'TOO_MANY_UPLOADS' | 'MEDIA_FORMAT_CONFLICT',
     message: string,
   ) {
     super(message);
@@ -116,6 +116,12 @@ export class MediaStore {
       const sha256 = hash.digest('hex');
       const now = Date.now();
       const item: MediaItem = { mediaId: sha256, format, bytes, sha256, deviceId, createdAtMs: now, expiresAtMs: now + this.ttlMs };
+      const known = this.items.get(item.mediaId);
+      if (known && known.format !== format) {
+        // The id is the content hash: one id, one file. The same bytes under another format would
+        // leave the first file on disk, uncounted and never swept.
+        throw new MediaQuotaError(409, 'MEDIA_FORMAT_CONFLICT', `these bytes are already stored as ${known.format}; upload them as ${known.format}`);
+      }
       await fs.rename(tmp, this.pathOf(item));
       // The same bytes uploaded twice are one file: count them once.
       this.items.set(item.mediaId, item);

@@ -3,7 +3,7 @@
  * disconnects fails its invokes at once with a retryable error; late results are dropped.
  */
 import { randomUUID } from 'node:crypto';
-import { checkCommandResult, DetailCode, ErrorCode, GatewayError, type NodeInvokeResultParams } from '@tether/protocol';
+import { checkCommandResult, DetailCode, mediaFileExtension, ErrorCode, GatewayError, type NodeInvokeResultParams } from '@tether/protocol';
 import type { Connection } from '../connection.js';
 
 /** Codes only the gateway may put in `details.code`: they tell a caller what to approve or fix. */
@@ -132,12 +132,16 @@ export class NodeRegistry {
   }
 
   /**
-   * Whether `nodeId` may upload media now, for invoke `invokeId`: it must be in flight on that node and
-   * not have uploaded yet. Claims the upload when it may.
+   * Whether `nodeId` may upload media in `format` now, for invoke `invokeId`: it must be a media
+   * command in flight on that node, answering in that format, that has not uploaded yet. Claims the
+   * upload when it may.
    */
-  claimUpload(nodeId: string, invokeId: string): boolean {
+  claimUpload(nodeId: string, invokeId: string, format: string): boolean {
     const invoke = this.inFlight.get(invokeId);
     if (!invoke || invoke.nodeId !== nodeId || invoke.uploaded) return false;
+    // Only a media command, and only in a format that command answers with: a system.which in flight
+    // is no licence to store bytes.
+    if (mediaFileExtension(invoke.command, format) === undefined) return false;
     invoke.uploaded = true;
     return true;
   }
