@@ -131,7 +131,8 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       gateway.registry.register({
         nodeId: admission.deviceId,
         connection,
-        displayName: params.client.displayName,
+        // A paired node goes by the name it was approved under (see SeenInfo); a held one by its claim.
+        displayName: admission.device?.displayName ?? params.client.displayName,
         platform: params.client.platform,
         deviceFamily: params.client.deviceFamily,
         version: params.client.version,
@@ -151,7 +152,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       gateway.waitingRoom.add(connection, admission.waiting.claim, releaseHeld);
       gateway.log.info(`${safeLabel(params.client.displayName, 64, admission.deviceId)} waits connected for approval of request ${admission.waiting.request.requestId}`);
     }
-    if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp, displayName: params.client.displayName });
+    if (admission.deviceId) gateway.store.recordSeen(admission.deviceId, { atMs: now, remoteIp: connection.remoteIp });
     gateway.presence.changed();
   }
 

@@ -23,12 +23,14 @@ export interface UpgradeDeps {
   accept(ws: WebSocket, request: IncomingMessage, releasePreAuth: () => void): void;
 }
 
-/** Undefined when the upgrade may proceed; else why not. */
-export function originRefusal(allowed: readonly string[], origin: string | string[] | undefined): string | undefined {
-  if (origin === undefined) return undefined;
-  const value = Array.isArray(origin) ? origin.join(',') : origin;
-  if (allowed.includes(normalizeOrigin(value))) return undefined;
-  return `origin not allowed: add it to gateway.allowedOrigins to let that page connect`;
+/**
+ * Undefined when the upgrade may proceed; else why not. Both `Origin` and the legacy
+ * `Sec-WebSocket-Origin` (hybi-08 clients) are checked: either one marks a browser page.
+ */
+export function originRefusal(allowed: readonly string[], headers: IncomingMessage['headers']): string | undefined {
+  const claimed = [headers.origin, headers['sec-websocket-origin']].filter((value) => value !== undefined);
+  const refused = claimed.some((origin) => !allowed.includes(normalizeOrigin(Array.isArray(origin) ? origin.join(',') : origin)));
+  return refused ? 'origin not allowed: add it to gateway.allowedOrigins to let that page connect' : undefined;
 }
 
 export function handleUpgrade(deps: UpgradeDeps, request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -42,12 +44,12 @@ export function handleUpgrade(deps: UpgradeDeps, request: IncomingMessage, socke
     return;
   }
   socket.once('close', slot.release);
-  const refusal = originRefusal(deps.gateway.config.allowedOrigins, request.headers.origin);
+  const refusal = originRefusal(deps.gateway.config.allowedOrigins, request.headers);
   try {
     deps.wss.handleUpgrade(request, socket, head, (ws) => {
       if (refusal) {
         slot.release();
-        deps.gateway.log.warn(`refused a WebSocket from a browser page (Origin ${safeLabel(String(request.headers.origin), 200)}); allow it with gateway.allowedOrigins`);
+        deps.gateway.log.warn(`refused a WebSocket from a browser page (Origin ${safeLabel(String(request.headers.origin ?? request.headers['sec-websocket-origin']), 200)}); allow it with gateway.allowedOrigins`);
         ws.on('error', () => undefined);
         ws.close(CloseCode.POLICY_VIOLATION, refusal);
         setTimeout(() => ws.terminate(), 2_000).unref();

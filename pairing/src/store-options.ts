@@ -47,10 +47,13 @@ export interface ApproveOptions {
   via?: ApprovedVia;
 }
 
+/**
+ * What a connect tells about a paired device. Not its display name: the name is the one the owner
+ * approved, so a paired node cannot rename itself into another node's name (and its `--node NAME`).
+ */
 export interface SeenInfo {
   atMs: number;
   remoteIp?: string;
-  displayName?: string;
 }
 
 export const DEFAULT_REJECT_COOLDOWN_MS = 10 * 60_000;

@@ -252,7 +252,6 @@ export class PairingStore {
         ...device,
         lastSeenAtMs: seen.atMs,
         ...(seen.remoteIp !== undefined && { remoteIp: seen.remoteIp }),
-        ...(seen.displayName !== undefined && { displayName: seen.displayName }),
       };
     });
   }

@@ -126,6 +126,27 @@ describe('a rotated token is a credential', () => {
   });
 });
 
+describe('taking away what others hold', () => {
+  it('a pairing-only device cannot remove or revoke a device that holds more (an admin device), but may manage nodes', async () => {
+    const { peer } = await pairedOperator(['operator.pairing']);
+    const admin = await pairedOperator(['operator.admin']);
+    const removed = await call(peer, 'device.pair.remove', { deviceId: admin.key.deviceId });
+    expect(removed.error).toMatchObject({ code: 'FORBIDDEN', details: { code: 'MISSING_SCOPE', missingScopes: ['operator.admin'] } });
+    const revoked = await call(peer, 'device.token.revoke', { deviceId: admin.key.deviceId, role: 'operator' });
+    expect(revoked.error?.details?.code).toBe('MISSING_SCOPE');
+    expect((await call(peer, 'node.pair.remove', { nodeId: admin.key.deviceId })).error?.details?.code).toBe('MISSING_SCOPE');
+    // The admin device is still paired and still gets in.
+    const again = await connectAs(admin.key, { role: 'operator', scopes: ['operator.admin'], userAgent: null });
+    expect(again.res.ok).toBe(true);
+    // A node holds no scopes: managing nodes is what operator.pairing is for.
+    const nodeKey = newTestKey();
+    const node = await connectAs(nodeKey, { commands: [] });
+    await asOwner((request) => request('device.pair.approve', { requestId: node.res.error.details.requestId }));
+    expect((await call(peer, 'device.pair.remove', { deviceId: nodeKey.deviceId })).ok).toBe(true);
+    for (const p of [peer, admin.peer, again.peer]) p.ws.close();
+  });
+});
+
 describe('one key, two roles (finding 9)', () => {
   it('approving an operator role for a node keeps its approved commands, live and on record', async () => {
     const key = newTestKey();

@@ -162,6 +162,20 @@ describe('names and keys', () => {
     peer.ws.close();
   });
 
+  it('a paired node cannot rename itself into another node’s name: it keeps the name it was approved under', async () => {
+    const key = newTestKey();
+    const first = await openRawPeer(gateway.url);
+    first.send(signedConnect(key, first.challenge, { commands: ['system.which'], token: sharedToken(gateway.stateDir), displayName: 'toaster' }));
+    expect((await first.nextFrame()).ok).toBe(true);
+    first.ws.close();
+    const renamed = await openRawPeer(gateway.url);
+    renamed.send(signedConnect(key, renamed.challenge, { commands: ['system.which'], displayName: 'kitchen-pi' }));
+    expect((await renamed.nextFrame()).ok).toBe(true);
+    const { nodes } = await operator.request<{ nodes: { nodeId: string; displayName?: string; connected: boolean }[] }>('node.list', {});
+    expect(nodes.find((n) => n.nodeId === key.deviceId)).toMatchObject({ displayName: 'toaster', connected: true });
+    renamed.ws.close();
+  });
+
   it('a reused idempotency key runs a different command instead of replaying the first output (finding 14)', async () => {
     const node = await rogue(['system.which', 'system.run']);
     let runs = 0;

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   ErrorCode,
+  formatArgv,
+  safeLabel,
   EXEC_APPROVAL_DEFAULT_TTL_MS,
   EXEC_APPROVAL_MAX_PENDING_PER_NODE,
   GatewayError,
@@ -118,7 +120,9 @@ export class ExecApprovalRegistry {
       this.pending.set(approval.id, { approval, owner: input.owner, ttlMs, timer, answer });
     });
     this.startSweeping();
-    this.options.log?.info(`exec approval ${approval.id} requested by ${input.displayName ?? input.nodeId}: ${JSON.stringify(approval.argv)} in ${approval.cwd ?? '-'} (expires in ${ttlMs} ms)`);
+    this.options.log?.info(
+      `exec approval ${approval.id} requested by ${safeLabel(input.displayName, 64, input.nodeId.slice(0, 12))}: ${formatArgv(approval.argv)} in ${safeLabel(approval.cwd, 4096)} (expires in ${ttlMs} ms)`,
+    );
     this.options.broadcaster?.broadcast('exec.approval.requested', approval, ExecApprovalRegistry.AUDIENCE);
     return { approval, decision };
   }

@@ -63,6 +63,24 @@ function assertMayApprove(gateway: GatewayContext, approver: ConnectionSession, 
   });
 }
 
+/**
+ * Removing a device or revoking its token takes away what it holds, so it needs what that device
+ * holds: a pairing-only phone must not be able to disconnect the owner's admin devices. A device may
+ * always act on itself; the owner on anything.
+ */
+function assertMayManage(gateway: GatewayContext, approver: ConnectionSession, deviceId: string): void {
+  if (approver.ownerToken || approver.deviceId === deviceId) return;
+  const target = gateway.store.getPaired(deviceId);
+  if (!target) return; // the store answers UNKNOWN_DEVICE with its own message
+  const missing = missingApproveScopes(approver.scopes, target.scopes);
+  if (missing.length === 0) return;
+  throw new GatewayError({
+    code: ErrorCode.FORBIDDEN,
+    message: `device ${deviceId} holds ${target.scopes.join(', ')}; removing it or revoking its token needs those scopes too, and this session lacks ${missing.join(', ')}`,
+    details: { code: DetailCode.MISSING_SCOPE, missingScope: missing[0], requiredScopes: [...target.scopes], missingScopes: missing },
+  });
+}
+
 /** A rotated token is a working credential: only an admin, or the device itself, may receive one. */
 function assertMayRotate(approver: ConnectionSession, deviceId: string): void {
   if (approver.ownerToken || approver.scopes.has('operator.admin') || approver.deviceId === deviceId) return;
@@ -99,7 +117,8 @@ export async function rejectRequest(gateway: GatewayContext, requestId: string):
   return request;
 }
 
-export async function removeDevice(gateway: GatewayContext, deviceId: string) {
+export async function removeDevice(gateway: GatewayContext, approver: ConnectionSession, deviceId: string) {
+  assertMayManage(gateway, approver, deviceId);
   const device = await callStore(() => gateway.store.remove(deviceId));
   const closed = gateway.disconnectDevice(deviceId, CloseCode.CLIENT_INVALIDATED, 'client invalidated: device removed');
   gateway.broadcaster.broadcast('node.pair.resolved', { requestId: '', nodeId: deviceId, decision: 'removed', ts: Date.now() }, { scope: 'operator.pairing' });
@@ -139,8 +158,8 @@ export const deviceMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: DevicePairRemoveParamsSchema,
-    handler: async ({ gateway }, { deviceId }) => {
-      const { device, closed } = await removeDevice(gateway, deviceId);
+    handler: async ({ gateway, session }, { deviceId }) => {
+      const { device, closed } = await removeDevice(gateway, session, deviceId);
       return { ...toPairedInfo(device, false), disconnected: closed };
     },
   }),
@@ -160,7 +179,8 @@ export const deviceMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: DeviceTokenRevokeParamsSchema,
-    handler: async ({ gateway }, { deviceId, role }) => {
+    handler: async ({ gateway, session }, { deviceId, role }) => {
+      assertMayManage(gateway, session, deviceId);
       const record = await callStore(() => gateway.store.revokeToken(deviceId, role));
       const closed = gateway.disconnectDevice(deviceId, CloseCode.CLIENT_INVALIDATED, 'client invalidated: device token revoked', role);
       return { deviceId, role, revokedAtMs: record.revokedAtMs, disconnected: closed };

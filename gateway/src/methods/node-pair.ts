@@ -87,8 +87,8 @@ export const nodePairMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.pairing',
     params: NodeIdParams,
-    handler: async ({ gateway }, { nodeId }) => {
-      const { device } = await removeDevice(gateway, nodeId);
+    handler: async ({ gateway, session }, { nodeId }) => {
+      const { device } = await removeDevice(gateway, session, nodeId);
       return { nodeId: device.deviceId, removed: true };
     },
   }),

@@ -31,11 +31,14 @@ function describeNode(gateway: GatewayContext, nodeId: string, device: PairedDev
       : (device?.approvedCommands ?? []).filter((c) => checkCommandPolicy(gateway.config, c, device?.platform, device?.deviceFamily).allowed).sort(),
     approvalState: device ? (pending ? 'pending-reapproval' : 'approved') : pending ? 'pending-approval' : 'unapproved',
   };
-  // The live session knows best; the paired record remembers a node that is offline.
-  for (const key of ['displayName', 'platform', 'deviceFamily', 'clientId', 'clientMode', 'remoteIp'] as const) {
+  // The live session knows best; the paired record remembers a node that is offline. The name is the
+  // exception: a paired node is known by the name the owner approved, whatever it calls itself now.
+  for (const key of ['platform', 'deviceFamily', 'clientId', 'clientMode', 'remoteIp'] as const) {
     const value = session?.[key] ?? device?.[key];
     if (value) info[key] = value;
   }
+  const displayName = device ? (device.displayName ?? session?.displayName) : session?.displayName;
+  if (displayName) info.displayName = displayName;
   if (session?.version) info.version = session.version;
   if (session?.pathEnv) info.pathEnv = session.pathEnv;
   if (session?.permissions) info.permissions = session.permissions;

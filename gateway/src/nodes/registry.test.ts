@@ -114,9 +114,22 @@ describe('NodeRegistry.complete', () => {
     expect(JSON.stringify(error?.toShape())).not.toContain('42');
   });
 
+  it('ends the invoke even when the result cannot be decoded (a payload nested too deep to serialise)', async () => {
+    const { registry, connection, events, session } = setup();
+    const outcome = registry.invoke(session, { command: 'device.info', params: {}, timeoutMs: 15000 });
+    const id = events[0]!.payload.id as string;
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 200_000; i++) deep = { d: deep };
+    expect(registry.complete(connection, { id, nodeId: 'node-1', ok: true, payload: deep })).toBe(true);
+    const error = await outcome.then(() => undefined, (e: GatewayError) => e);
+    expect(error?.detailCode).toBe('INVALID_NODE_RESULT');
+    expect(registry.inFlightCount).toBe(0);
+  });
+
   it.each([
     ['the gateway-only PAIRING_REQUIRED', 'PAIRING_REQUIRED', 'NODE_ERROR'],
     ['a code with spaces and escapes', 'X\u001b[2J Y', 'NODE_ERROR'],
+    ['the gateway-only NOT_CONNECTED (would read as "paired but offline")', 'NOT_CONNECTED', 'NODE_ERROR'],
     ['an ordinary node code', 'CAMERA_UNAVAILABLE', 'CAMERA_UNAVAILABLE'],
   ])('relays a node error code only when it is the node’s own: %s', async (_name, code, expected) => {
     const { registry, connection, events, session } = setup();

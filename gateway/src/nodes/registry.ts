@@ -6,9 +6,30 @@ import { randomUUID } from 'node:crypto';
 import { checkCommandResult, DetailCode, mediaFileExtension, ErrorCode, GatewayError, type NodeInvokeResultParams } from '@tether/protocol';
 import type { Connection } from '../connection.js';
 
-/** Codes only the gateway may put in `details.code`: they tell a caller what to approve or fix. */
+/**
+ * Codes only the gateway may put in `details.code`: they tell a caller what to approve or fix, or what
+ * state a node is in, so a node answering with one of them would be speaking for the gateway.
+ */
 const GATEWAY_ONLY_CODES: ReadonlySet<string> = new Set(
-  Object.values(DetailCode).filter((code) => /^(PAIRING_|AUTH_|DEVICE_AUTH_|DEVICE_IDENTITY|APPROVAL_SCOPE|MISSING_SCOPE|UNAUTHORIZED_ROLE|ORIGIN_|INVALID_NODE_RESULT)/.test(code)),
+  Object.values(DetailCode).filter(
+    (code) =>
+      /^(PAIRING_|AUTH_|DEVICE_AUTH_|DEVICE_IDENTITY|APPROVAL_SCOPE|ORIGIN_)/.test(code) ||
+      ([
+        DetailCode.MISSING_SCOPE,
+        DetailCode.UNAUTHORIZED_ROLE,
+        DetailCode.INVALID_NODE_RESULT,
+        DetailCode.NOT_CONNECTED,
+        DetailCode.NODE_DISCONNECTED,
+        DetailCode.UNKNOWN_NODE,
+        DetailCode.UNKNOWN_DEVICE,
+        DetailCode.UNKNOWN_REQUEST_ID,
+        DetailCode.COMMAND_NOT_ALLOWED,
+        DetailCode.SHUTTING_DOWN,
+        DetailCode.STORE_UNAVAILABLE,
+        DetailCode.TOO_MANY_CONNECTIONS,
+        DetailCode.INTERNAL,
+      ] as readonly string[]).includes(code),
+  ),
 );
 
 export interface NodeSession {
@@ -150,33 +171,17 @@ export class NodeRegistry {
   complete(connection: Connection, result: NodeInvokeResultParams): boolean {
     const invoke = this.inFlight.get(result.id);
     if (!invoke || invoke.connection !== connection || invoke.nodeId !== result.nodeId) return false;
-    this.settle(result.id, invoke);
-    if (result.ok) {
-      const decoded = decodePayload(result);
-      // A node is another party: its answer is checked against the command's result schema before any
-      // operator, agent or CLI sees it (a path-like `format` once made the CLI write anywhere).
-      const check = checkCommandResult(invoke.command, decoded.payload);
-      if (!check.ok) {
-        invoke.reject(
-          new GatewayError({
-            code: ErrorCode.UNAVAILABLE,
-            message: `the node answered with an invalid result, which was not relayed (${check.reason}); check the node's version and logs`,
-            details: { code: DetailCode.INVALID_NODE_RESULT, nodeCommandDispatched: true, reason: check.reason },
-          }),
-        );
-        return true;
-      }
-      invoke.resolve(decoded);
-      return true;
+    // Decided before the invoke is settled, and whatever happens: a result that throws while it is
+    // decoded (a payload nested 200,000 deep overflows JSON.stringify) must still end the invoke.
+    let outcome: { ok: true; value: InvokeSuccess } | { ok: false; error: GatewayError };
+    try {
+      outcome = result.ok ? checkedSuccess(invoke.command, result) : { ok: false, error: nodeError(result) };
+    } catch (error) {
+      outcome = { ok: false, error: invalidResult(`it could not be decoded (${error instanceof Error ? error.name : 'error'})`) };
     }
-    // The node's words are relayed, bounded. Its code must look like a code and must not be one the
-    // gateway itself answers with about pairing and auth, so a rogue node cannot pass for the gateway.
-    const claimed = result.error?.code || 'UNAVAILABLE';
-    const code = /^[A-Z][A-Z0-9_]{0,63}$/.test(claimed) && !GATEWAY_ONLY_CODES.has(claimed) ? claimed : 'NODE_ERROR';
-    const message = (result.error?.message || 'node reported an error').slice(0, 4_000);
-    invoke.reject(
-      nodeFailure(ErrorCode.UNAVAILABLE, `${code}: ${message}`, code, true, { nodeError: { code, message } }),
-    );
+    this.settle(result.id, invoke);
+    if (outcome.ok) invoke.resolve(outcome.value);
+    else invoke.reject(outcome.error);
     return true;
   }
 
@@ -192,6 +197,35 @@ export class NodeRegistry {
     clearTimeout(invoke.timer);
     this.inFlight.delete(id);
   }
+}
+
+/**
+ * A node is another party: its answer is checked against the command's result schema before any
+ * operator, agent or CLI sees it (a path-like `format` once made the CLI write anywhere).
+ */
+function checkedSuccess(command: string, result: NodeInvokeResultParams): { ok: true; value: InvokeSuccess } | { ok: false; error: GatewayError } {
+  const decoded = decodePayload(result);
+  const check = checkCommandResult(command, decoded.payload);
+  return check.ok ? { ok: true, value: decoded } : { ok: false, error: invalidResult(check.reason) };
+}
+
+function invalidResult(reason: string): GatewayError {
+  return new GatewayError({
+    code: ErrorCode.UNAVAILABLE,
+    message: `the node answered with an invalid result, which was not relayed (${reason}); check the node's version and logs`,
+    details: { code: DetailCode.INVALID_NODE_RESULT, nodeCommandDispatched: true, reason },
+  });
+}
+
+/**
+ * The node's words are relayed, bounded. Its code must look like a code and must not be one the
+ * gateway itself answers with, so a rogue node cannot pass for the gateway (say, as "not paired").
+ */
+function nodeError(result: NodeInvokeResultParams): GatewayError {
+  const claimed = result.error?.code || 'UNAVAILABLE';
+  const code = /^[A-Z][A-Z0-9_]{0,63}$/.test(claimed) && !GATEWAY_ONLY_CODES.has(claimed) ? claimed : 'NODE_ERROR';
+  const message = (result.error?.message || 'node reported an error').slice(0, 4_000);
+  return nodeFailure(ErrorCode.UNAVAILABLE, `${code}: ${message}`, code, true, { nodeError: { code, message } });
 }
 
 function decodePayload(result: NodeInvokeResultParams): InvokeSuccess {

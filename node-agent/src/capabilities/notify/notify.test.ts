@@ -50,10 +50,10 @@ describe('notify provider', () => {
     const lines: string[] = [];
     const provider = createNotifyProvider({ env: { PATH: '' }, platform: 'linux', console: (line) => lines.push(line) });
     await expect(provider.detect()).resolves.toEqual({ available: true, backend: 'console' });
-    const result = await provider.run('system.notify', { title: 'Door', body: 'opened\n\u001b[2Jat 12:00' }, signal());
+    const result = await provider.run('system.notify', { title: 'Door', body: 'opened\n\u001b[2Jat 12:00\u202e' }, signal());
     expect(result).toEqual({ delivered: true, backend: 'console' });
-    // Newline and ESC are gone, so the text can neither forge a log line nor drive the terminal.
-    expect(lines).toEqual(['[notify] Door: opened [2Jat 12:00']);
+    // Newline, ESC and the bidi override are shown escaped: the text can neither forge a log line nor drive the terminal.
+    expect(lines).toEqual(['[notify] Door: opened\\x0a\\x1b[2Jat 12:00\\u{202e}']);
   });
 
   it('falls back to the console when notify-send fails, unless delivery is "system"', async () => {

@@ -4,7 +4,7 @@
  * registry keys detections by family, and the system provider already owns that name.
  */
 import { tmpdir } from 'node:os';
-import { NotifyParamsSchema, createValidator, type NotifyBackend, type NotifyParams, type NotifyResult } from '@tether/protocol';
+import { NotifyParamsSchema, createValidator, safeText, type NotifyBackend, type NotifyParams, type NotifyResult } from '@tether/protocol';
 import { searchPath } from '../../exec-policy/resolve.js';
 import { CommandError, CommandErrorCode, type CapabilityProvider, type Detection } from '../capability.js';
 import { runProcess } from '../run-process.js';
@@ -58,7 +58,8 @@ export function createNotifyProvider(settings: NotifyProviderSettings = {}): Cap
       const fix = platform === 'darwin' ? 'check that osascript can show notifications' : 'install libnotify-bin and run a notification daemon in the desktop session (DISPLAY/DBUS_SESSION_BUS_ADDRESS)';
       throw new CommandError(CommandErrorCode.UNAVAILABLE, `no system notification: ${problem}; ${fix}, or use delivery "auto"`, { reason: problem });
     }
-    writeLine(`[notify] ${oneLine(p.title)}: ${oneLine(p.body)}`);
+    // Control and bidi characters would let a notification forge or garble log lines: shown escaped.
+    writeLine(`[notify] ${safeText(p.title)}: ${safeText(p.body)}`);
     return { delivered: true, backend: 'console' };
   };
 
@@ -95,11 +96,6 @@ export function osascriptArgs(p: NotifyParams): string[] {
   const sound = p.sound === true ? 'default' : typeof p.sound === 'string' ? p.sound : undefined;
   const display = `display notification (item 2 of argv) with title (item 1 of argv)${sound ? ' sound name (item 3 of argv)' : ''}`;
   return ['-e', 'on run argv', '-e', display, '-e', 'end run', '--', p.title, p.body, ...(sound ? [sound] : [])];
-}
-
-/** Control characters (newlines, terminal escapes) would let a notification forge or garble log lines. */
-function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
