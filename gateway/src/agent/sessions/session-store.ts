@@ -1,0 +1,171 @@
+/**
+ * The agent's sessions: `<stateDir>/agents/<agentId>/sessions/`, an index `sessions.json`
+ * (session key → the current transcript and its last run) written atomically, and one append-only
+ * `<sessionId>.jsonl` transcript per session. One run at a time per session; later runs queue in
+ * order. A run that was still going when the gateway stopped is marked `cut-off` at the next start,
+ * so a restart loses no session and never leaves a run looking alive.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { ensurePrivateDir, readJsonFile, writeJsonAtomic } from '@tether/pairing';
+import { parseSessionKey } from './session-key.js';
+import { appendEntries, endWithNewline, readEntries, type RunStatus, type TranscriptEntry } from './transcript.js';
+
+export interface SessionRecord {
+  sessionKey: string;
+  sessionId: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** The latest run; `running` only while it runs (or until the next start marks it cut off). */
+  lastRun?: { runId: string; status: RunStatus | 'running'; startedAtMs: number; endedAtMs?: number };
+}
+
+interface SessionIndex {
+  version: 1;
+  sessions: Record<string, SessionRecord>;
+}
+
+export class SessionStore {
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private indexWrite: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    private readonly index: SessionIndex,
+    private readonly now: () => number,
+  ) {}
+
+  static async open(options: { stateDir: string; agentId?: string; now?: () => number }): Promise<SessionStore> {
+    const dir = join(options.stateDir, 'agents', options.agentId ?? 'main', 'sessions');
+    ensurePrivateDir(dir);
+    const store = new SessionStore(dir, readIndex(join(dir, 'sessions.json')), options.now ?? Date.now);
+    await store.markCutOffRuns();
+    return store;
+  }
+
+  list(): SessionRecord[] {
+    return Object.values(this.index.sessions).sort((a, b) => b.updatedAtMs - a.updatedAtMs);
+  }
+
+  get(sessionKey: string): SessionRecord | undefined {
+    parseSessionKey(sessionKey);
+    return Object.hasOwn(this.index.sessions, sessionKey) ? this.index.sessions[sessionKey] : undefined;
+  }
+
+  /** The transcript of the session's current id (empty for a session that does not exist yet). */
+  async transcript(sessionKey: string): Promise<TranscriptEntry[]> {
+    const record = this.get(sessionKey);
+    return record ? (await readEntries(this.pathOf(record.sessionId))).entries : [];
+  }
+
+  /**
+   * Runs `run` as the session's only run: it waits for earlier runs of that session, records
+   * `run.start`/`run.end` around it, and hands it an `append` for its own entries.
+   */
+  async runExclusive<T>(sessionKey: string, run: (ctx: { runId: string; append: (entries: TranscriptEntry[]) => Promise<void> }) => Promise<T>): Promise<T> {
+    parseSessionKey(sessionKey);
+    return this.exclusive(sessionKey, () => this.runNow(sessionKey, run));
+  }
+
+  /** Starts a fresh transcript for the key (the old file stays on disk, as OpenClaw's /new does). */
+  async reset(sessionKey: string): Promise<SessionRecord> {
+    parseSessionKey(sessionKey);
+    return this.exclusive(sessionKey, async () => {
+      const now = this.now();
+      const record: SessionRecord = { sessionKey, sessionId: randomUUID(), createdAtMs: now, updatedAtMs: now };
+      this.index.sessions[sessionKey] = record;
+      await this.saveIndex();
+      return record;
+    });
+  }
+
+  /** Runs `fn` after everything queued for the key before it; a failure does not stop the queue. */
+  private exclusive<T>(sessionKey: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(sessionKey) ?? Promise.resolve();
+    const turn = previous.catch(() => undefined).then(fn);
+    const tail = turn.catch(() => undefined);
+    this.queues.set(sessionKey, tail);
+    void tail.then(() => {
+      if (this.queues.get(sessionKey) === tail) this.queues.delete(sessionKey);
+    });
+    return turn;
+  }
+
+  private async runNow<T>(sessionKey: string, run: (ctx: { runId: string; append: (entries: TranscriptEntry[]) => Promise<void> }) => Promise<T>): Promise<T> {
+    const runId = randomUUID();
+    const record = await this.begin(sessionKey, runId);
+    const path = this.pathOf(record.sessionId);
+    const append = async (entries: TranscriptEntry[]) => {
+      await appendEntries(path, entries);
+      record.updatedAtMs = this.now();
+    };
+    await appendEntries(path, [{ type: 'run.start', runId, ts: this.now() }]);
+    let status: RunStatus = 'ok';
+    let failure: string | undefined;
+    try {
+      return await run({ runId, append });
+    } catch (error) {
+      status = (error as { name?: string })?.name === 'AbortError' ? 'aborted' : 'error';
+      failure = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      const endedAtMs = this.now();
+      await appendEntries(path, [{ type: 'run.end', runId, ts: endedAtMs, status, ...(failure !== undefined && { error: failure.slice(0, 2_000) }) }]);
+      record.lastRun = { runId, status, startedAtMs: record.lastRun?.startedAtMs ?? endedAtMs, endedAtMs };
+      record.updatedAtMs = endedAtMs;
+      await this.saveIndex();
+    }
+  }
+
+  private async begin(sessionKey: string, runId: string): Promise<SessionRecord> {
+    const now = this.now();
+    const existing = Object.hasOwn(this.index.sessions, sessionKey) ? this.index.sessions[sessionKey] : undefined;
+    const record: SessionRecord = existing ?? { sessionKey, sessionId: randomUUID(), createdAtMs: now, updatedAtMs: now };
+    record.lastRun = { runId, status: 'running', startedAtMs: now };
+    record.updatedAtMs = now;
+    this.index.sessions[sessionKey] = record;
+    // Written before the run starts: a crash during the run is then visible at the next start.
+    await this.saveIndex();
+    return record;
+  }
+
+  private async markCutOffRuns(): Promise<void> {
+    let changed = false;
+    for (const record of Object.values(this.index.sessions)) {
+      const path = this.pathOf(record.sessionId);
+      await endWithNewline(path);
+      if (record.lastRun?.status !== 'running') continue;
+      const endedAtMs = this.now();
+      await appendEntries(path, [{ type: 'run.end', runId: record.lastRun.runId, ts: endedAtMs, status: 'cut-off', error: 'the gateway stopped while this run was going' }]);
+      record.lastRun = { ...record.lastRun, status: 'cut-off', endedAtMs };
+      changed = true;
+    }
+    if (changed) await this.saveIndex();
+  }
+
+  private saveIndex(): Promise<void> {
+    // Serialised: two runs finishing together must not race their atomic renames.
+    const write = this.indexWrite.catch(() => undefined).then(() => writeJsonAtomic(join(this.dir, 'sessions.json'), this.index));
+    this.indexWrite = write;
+    return write;
+  }
+
+  private pathOf(sessionId: string): string {
+    return join(this.dir, `${sessionId}.jsonl`);
+  }
+}
+
+function readIndex(path: string): SessionIndex {
+  const value = readJsonFile(path);
+  if (value === undefined) return { version: 1, sessions: Object.create(null) as Record<string, SessionRecord> };
+  const index = value as Partial<SessionIndex>;
+  if (index.version !== 1 || typeof index.sessions !== 'object' || index.sessions === null) {
+    throw new Error(`the session index ${path} is damaged; move it aside (mv ${path} ${path}.bad) to start with no sessions, or restore it`);
+  }
+  for (const [key, record] of Object.entries(index.sessions)) {
+    if (typeof record?.sessionId !== 'string' || !/^[0-9a-f-]{36}$/.test(record.sessionId)) {
+      throw new Error(`the session index ${path} has a bad record for ${JSON.stringify(key.slice(0, 80))}; move the file aside or fix that record`);
+    }
+  }
+  return index as SessionIndex;
+}

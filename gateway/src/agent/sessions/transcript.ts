@@ -1,0 +1,66 @@
+/**
+ * One session's transcript: `<sessionId>.jsonl`, one JSON entry per line, appended and never rewritten
+ * (old tool results are pruned in memory before a model call, not on disk). Appends to one file are
+ * serialised, each a single write; a line cut short by a crash is dropped when the transcript is read.
+ */
+import { promises as fs } from 'node:fs';
+
+export type RunStatus = 'ok' | 'error' | 'aborted' | 'cut-off';
+
+export type TranscriptEntry =
+  | { type: 'run.start'; runId: string; ts: number }
+  | { type: 'run.end'; runId: string; ts: number; status: RunStatus; error?: string }
+  | { type: 'message'; ts: number; runId?: string; role: 'system' | 'user' | 'assistant' | 'tool'; content: unknown; toolCallId?: string; toolCalls?: unknown }
+  | { type: 'compaction'; ts: number; runId?: string; removedEntries: number; how: 'summarised' | 'trimmed'; summary?: string };
+
+export async function appendEntries(path: string, entries: readonly TranscriptEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await fs.appendFile(path, entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''), { mode: 0o600 });
+}
+
+/** Every whole entry in the file; a torn or unreadable line is skipped, never fatal. */
+export async function readEntries(path: string): Promise<{ entries: TranscriptEntry[]; skipped: number }> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], skipped: 0 };
+    throw error;
+  }
+  const entries: TranscriptEntry[] = [];
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') entries.push(value as TranscriptEntry);
+      else skipped++;
+    } catch {
+      skipped++;
+    }
+  }
+  return { entries, skipped };
+}
+
+/**
+ * Makes sure the next append starts on a line of its own: a crash can leave the last line without its
+ * newline, and gluing the next entry onto it would lose that entry too.
+ */
+export async function endWithNewline(path: string): Promise<void> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) await handle.write('\n', size);
+  } finally {
+    await handle.close();
+  }
+}
