@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, type GatewayClient } from '@tether/protocol';
 import { cleanup, eventually, startGatewayProcess, type GatewayProcess } from './helpers/processes.js';
-import { connectOperator, connectTestNode, sharedToken, type TestNode } from './helpers/clients.js';
+import { answerInvokes, connectOperator, connectTestNode, sharedToken } from './helpers/clients.js';
 import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
 import { rejectionOf } from './helpers/rejection.js';
 
@@ -25,16 +25,6 @@ const failure = (promise: Promise<unknown>) => rejectionOf(promise, GatewayError
 
 function invoke(nodeId: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return operator.request<any>('node.invoke', { nodeId, command: 'system.which', params, idempotencyKey: crypto.randomUUID(), timeoutMs: 5_000, ...extra });
-}
-
-/** Answers every invoke request with the given payload (or holds them when `hold` is set). */
-function serve(node: TestNode, answer: (payload: any) => unknown) {
-  return setInterval(() => {
-    for (const entry of node.events.splice(0)) {
-      if (entry.event !== 'node.invoke.request') continue;
-      void node.client.request('node.invoke.result', { id: entry.payload.id, nodeId: entry.payload.nodeId, ok: true, payloadJSON: JSON.stringify(answer(entry.payload)) });
-    }
-  }, 5);
 }
 
 describe('authorisation', () => {
@@ -71,9 +61,9 @@ describe('invokes', () => {
   it('round-trips params as a JSON string and returns payload and payloadJSON', async () => {
     const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     // A valid system.which answer (results are checked against the schema) that carries the params back.
-    const timer = serve(node, (request) => ({ bins: { echo: request.paramsJSON } }));
+    const stop = answerInvokes(node, (request) => ({ payload: { bins: { echo: request.paramsJSON } } }));
     const result = await invoke(node.identity.deviceId, { bins: ['sh'] });
-    clearInterval(timer);
+    stop();
     expect(result).toEqual({ ok: true, nodeId: node.identity.deviceId, command: 'system.which', payload: { bins: { echo: '{"bins":["sh"]}' } }, payloadJSON: '{"bins":{"echo":"{\\"bins\\":[\\"sh\\"]}"}}' });
     await node.client.close();
   });
@@ -107,12 +97,12 @@ describe('invokes', () => {
   it('runs a repeated idempotency key once and returns the first outcome', async () => {
     const node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir) });
     let runs = 0;
-    const timer = serve(node, () => ({ bins: { run: String(++runs) } }));
+    const stop = answerInvokes(node, () => ({ payload: { bins: { run: String(++runs) } } }));
     const key = crypto.randomUUID();
     const first = await invoke(node.identity.deviceId, {}, { idempotencyKey: key });
     const second = await invoke(node.identity.deviceId, {}, { idempotencyKey: key });
     const other = await invoke(node.identity.deviceId, {});
-    clearInterval(timer);
+    stop();
     expect(first.payload).toEqual({ bins: { run: '1' } });
     expect(second.payload).toEqual({ bins: { run: '1' } });
     expect(other.payload).toEqual({ bins: { run: '2' } });

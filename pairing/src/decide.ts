@@ -24,7 +24,7 @@ import type {
   Role,
   TokenRecord,
 } from './types.js';
-import { own } from './own.js';
+import { own } from '@tether/protocol';
 
 export interface DecideInput {
   state: PairingState;

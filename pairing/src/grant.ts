@@ -4,7 +4,7 @@
  */
 import { PairingStoreError } from './errors.js';
 import type { ApprovedVia, AuditEntry, PairedDevice, PairingState, PendingRequest, Role } from './types.js';
-import { own } from './own.js';
+import { own } from '@tether/protocol';
 
 export interface ApprovalOptions {
   /** Declared commands to leave out of the approved surface. */

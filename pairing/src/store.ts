@@ -7,7 +7,7 @@
  * and reach the disk in batches. Unknown devices' requests never reach it at all until an owner acts on
  * one (unknown-devices.ts). Every other change is queued, applied, written atomically and audited.
  */
-import type { Role } from '@tether/protocol';
+import { own, type Role } from '@tether/protocol';
 import { addressBucket } from './address-bucket.js';
 import { probeWritable } from './atomic-file.js';
 import { AuditLog } from './audit.js';
@@ -37,7 +37,6 @@ import type {
   PendingRequest,
   TokenRecord,
 } from './types.js';
-import { own } from './own.js';
 
 /** Nodes retry every second while pending; their refreshes reach the disk at most this often. */
 const PENDING_PERSIST_INTERVAL_MS = 15_000;

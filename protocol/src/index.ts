@@ -6,6 +6,7 @@ export * from './device-auth.js';
 export * from './validate.js';
 export * from './frame-guards.js';
 export * from './display.js';
+export * from './own.js';
 export * from './methods/node.js';
 export * from './methods/device.js';
 export * from './methods/gateway.js';

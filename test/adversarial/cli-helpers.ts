@@ -1,9 +1,8 @@
 /**
- * Hostile peers for the CLI's adversarial tests: a raw node that calls itself anything, and a paired
- * node that answers invokes with whatever the test scripts. Built on test/helpers without changing them.
+ * Hostile peers for the CLI's adversarial tests: a raw node that calls itself anything (a paired node
+ * that answers invokes with whatever the test scripts is `answerInvokes` in test/helpers/clients.ts).
  */
 import { buildDeviceAuthPayloadV3, hasUnsafeChars } from '@tether/protocol';
-import type { TestNode } from '../helpers/clients.js';
 import { newTestKey, openRawPeer, type RawPeer, type TestKey } from '../helpers/raw-client.js';
 
 export interface RawNode {
@@ -53,18 +52,6 @@ export async function connectRawNode(url: string, options: { displayName: string
   let answer = await peer.nextFrame();
   while (answer.type !== 'res') answer = await peer.nextFrame();
   return { peer, key, answer };
-}
-
-/** Answers every invoke the node receives with `answer(command)`, serialised as the node's payloadJSON. */
-export function answerInvokes(node: TestNode, answer: (command: string) => unknown): () => void {
-  const timer = setInterval(() => {
-    for (const entry of node.events.splice(0)) {
-      if (entry.event !== 'node.invoke.request') continue;
-      const { id, nodeId, command } = entry.payload as { id: string; nodeId: string; command: string };
-      void node.client.request('node.invoke.result', { id, nodeId, ok: true, payloadJSON: JSON.stringify(answer(command)) }).catch(() => undefined);
-    }
-  }, 5);
-  return () => clearInterval(timer);
 }
 
 /** True when text that is meant for a terminal holds a control or bidi character other than line breaks. */

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevicePairListResult, GatewayClient } from '@tether/protocol';
 import { cleanup, eventually, runTether, runTetherJson, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
-import { connectOperator, connectTestNode, sharedToken, type TestNode } from '../helpers/clients.js';
-import { answerInvokes, connectRawNode, hasRawControls, type RawNode } from './cli-helpers.js';
+import { answerInvokes, connectOperator, connectTestNode, sharedToken, type TestNode } from '../helpers/clients.js';
+import { connectRawNode, hasRawControls, type RawNode } from './cli-helpers.js';
 
 afterAll(cleanup);
 
@@ -191,7 +191,7 @@ describe('hostile node results (finding 6)', () => {
   beforeAll(async () => {
     gateway = await startGatewayProcess();
     node = await connectTestNode(gateway.url, { commands: ['camera.snap', 'camera.list', 'screen.record', 'system.run'], displayName: 'evil-cam', token: sharedToken(gateway.stateDir) });
-    stopAnswering = answerInvokes(node, (command) => answers.get(command));
+    stopAnswering = answerInvokes(node, ({ command }) => ({ payload: answers.get(command) }));
   });
   afterAll(async () => {
     stopAnswering();

@@ -32,7 +32,6 @@ import {
   mutateConnect,
   nastyValueArb,
   PROTOTYPE_KEYS,
-  tcpExchange,
   textEditArb,
   wsExchange,
   type EditValue,
@@ -41,6 +40,7 @@ import {
   type WsOutcome,
   type WsSend,
 } from './fuzz-helpers.js';
+import { tcpExchange } from './helpers.js';
 
 const APPROVED = ['operator.read'];
 const CLIENT = { id: 'test', mode: 'test', version: 'fuzz', platform: 'linux', deviceFamily: 'Linux', displayName: 'fuzz-operator' };

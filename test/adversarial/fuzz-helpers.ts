@@ -3,7 +3,6 @@
  * any depth (type confusion, prototype keys, huge numbers, oversize values), and bounded raw
  * WebSocket / TCP exchanges that never leave a socket open.
  */
-import { connect as tcpConnect } from 'node:net';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 
@@ -223,33 +222,6 @@ export function wsExchange(
       clearTimeout(timer);
       if (!outcome.timedOut) outcome.close = { code, reason: reason.toString() };
       resolve(outcome);
-    });
-  });
-}
-
-export interface TcpOutcome {
-  data: Buffer;
-  timedOut: boolean;
-  error?: string;
-}
-
-/** Writes raw bytes to a TCP port, half-closes, and collects everything until the peer closes. */
-export function tcpExchange(port: number, bytes: Uint8Array, timeoutMs = 5_000): Promise<TcpOutcome> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let error: string | undefined;
-    let timedOut = false;
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      socket.destroy();
-    }, timeoutMs);
-    socket.on('connect', () => socket.end(bytes));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (e) => (error = e.message));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ data: Buffer.concat(chunks), timedOut, ...(error !== undefined && { error }) });
     });
   });
 }

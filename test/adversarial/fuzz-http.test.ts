@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
-import { fuzzParams, PROTOTYPE_KEYS, tcpExchange } from './fuzz-helpers.js';
+import { fuzzParams, PROTOTYPE_KEYS } from './fuzz-helpers.js';
+import { tcpExchange } from './helpers.js';
 
 /** A string, or a long run of one, kept symbolic so a counterexample prints in one line. */
 type Part = string | { repeat: string; times: number };

@@ -1,7 +1,34 @@
 /** Shared moves of the attack suite: raw HTTP over TCP, and checks that a gateway process is still up. */
-import { connect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { expect } from 'vitest';
 import type { GatewayProcess } from '../helpers/processes.js';
+
+export interface TcpOutcome {
+  data: Buffer;
+  timedOut: boolean;
+  error?: string;
+}
+
+/** Writes raw bytes to a TCP port, half-closes, and collects everything until the peer closes. */
+export function tcpExchange(port: number, bytes: Uint8Array, timeoutMs = 5_000): Promise<TcpOutcome> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let error: string | undefined;
+    let timedOut = false;
+    const socket = tcpConnect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, timeoutMs);
+    socket.on('connect', () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (e) => (error = e.message));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ data: Buffer.concat(chunks), timedOut, ...(error !== undefined && { error }) });
+    });
+  });
+}
 
 export interface RawHttpAnswer {
   status: number;
@@ -10,35 +37,12 @@ export interface RawHttpAnswer {
   raw: string;
 }
 
-/** Sends `bytes` as they are (no client-side parsing or escaping) and reads until the server closes or answers. */
-export function rawHttp(port: number, bytes: string | Buffer, timeoutMs = 5_000): Promise<RawHttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let raw = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no complete answer within ${timeoutMs} ms; got ${JSON.stringify(raw.slice(0, 200))}`));
-    }, timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(parseAnswer(raw));
-    };
-    socket.on('data', (chunk) => {
-      raw += chunk.toString('latin1');
-      const parsed = parseAnswer(raw);
-      const length = Number(parsed.headers['content-length'] ?? NaN);
-      if (Number.isFinite(length) && Buffer.byteLength(parsed.body, 'latin1') >= length) finish();
-    });
-    socket.on('end', finish);
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      // A reset after a full answer is still an answer.
-      if (raw) resolve(parseAnswer(raw));
-      else reject(error);
-    });
-    socket.write(bytes);
-  });
+/** Sends `bytes` as they are (no client-side parsing or escaping) and parses what comes back until the server closes. */
+export async function rawHttp(port: number, bytes: string | Buffer, timeoutMs = 5_000): Promise<RawHttpAnswer> {
+  const outcome = await tcpExchange(port, typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, timeoutMs);
+  if (outcome.timedOut) throw new Error(`no complete answer within ${timeoutMs} ms; got ${JSON.stringify(outcome.data.toString('latin1').slice(0, 200))}`);
+  if (outcome.data.length === 0 && outcome.error) throw new Error(outcome.error);
+  return parseAnswer(outcome.data.toString('latin1'));
 }
 
 function parseAnswer(raw: string): RawHttpAnswer {

@@ -7,7 +7,7 @@
 import type { GatewayClient, NodeInvokeResult } from '@tether/protocol';
 import { GatewayError } from '@tether/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectOperator, connectTestNode, sharedToken, type TestNode } from '../helpers/clients.js';
+import { answerInvokes, connectOperator, connectTestNode, sharedToken, type TestNode } from '../helpers/clients.js';
 import { cleanup, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 import { rejectionOf } from '../helpers/rejection.js';
 import { newTestKey, openRawPeer, signedConnect } from '../helpers/raw-client.js';
@@ -25,20 +25,6 @@ afterAll(async () => {
 
 const failure = (promise: Promise<unknown>) => rejectionOf(promise, GatewayError);
 const JPEG_BASE64 = Buffer.from([0xff, 0xd8, 0xff, 0xd9]).toString('base64');
-
-/** A node that answers each invoke with what `answer` returns: a payload, or `{error}` for a failure. */
-function answerWith(node: TestNode, answer: (request: { id: string; command: string }) => { payload?: unknown; error?: { code: string; message: string } }) {
-  const timer = setInterval(() => {
-    for (const entry of node.events.splice(0)) {
-      if (entry.event !== 'node.invoke.request') continue;
-      const { id, nodeId, command } = entry.payload as { id: string; nodeId: string; command: string };
-      const reply = answer({ id, command });
-      const frame = reply.error ? { id, nodeId, ok: false, error: reply.error } : { id, nodeId, ok: true, payloadJSON: JSON.stringify(reply.payload) };
-      void node.client.request('node.invoke.result', frame).catch(() => undefined);
-    }
-  }, 5);
-  return () => clearInterval(timer);
-}
 
 async function rogue(commands: string[], displayName = 'rogue'): Promise<TestNode> {
   return connectTestNode(gateway.url, { commands, displayName, token: sharedToken(gateway.stateDir) });
@@ -58,7 +44,7 @@ describe('node results are validated before they are relayed', () => {
     ['null', null],
   ])('camera.snap answered with %s is refused as INVALID_NODE_RESULT', async (_name, payload) => {
     const node = await rogue(['camera.snap']);
-    const stop = answerWith(node, () => ({ payload }));
+    const stop = answerInvokes(node, () => ({ payload }));
     const error = await failure(invoke(node.identity.deviceId, 'camera.snap'));
     stop();
     expect(error.detailCode).toBe('INVALID_NODE_RESULT');
@@ -69,7 +55,7 @@ describe('node results are validated before they are relayed', () => {
 
   it('extra fields that OpenClaw nodes add still pass', async () => {
     const node = await rogue(['camera.snap']);
-    const stop = answerWith(node, () => ({ payload: { format: 'jpg', base64: JPEG_BASE64, width: 1, height: 1, facing: 'front', openclawExtra: { a: 1 } } }));
+    const stop = answerInvokes(node, () => ({ payload: { format: 'jpg', base64: JPEG_BASE64, width: 1, height: 1, facing: 'front', openclawExtra: { a: 1 } } }));
     const result = await invoke(node.identity.deviceId, 'camera.snap');
     stop();
     expect(result.payload).toMatchObject({ format: 'jpg', openclawExtra: { a: 1 } });
@@ -78,7 +64,7 @@ describe('node results are validated before they are relayed', () => {
 
   it('system.run output with wrong types is refused', async () => {
     const node = await rogue(['system.run']);
-    const stop = answerWith(node, () => ({ payload: { exitCode: '0; rm -rf /', timedOut: false, success: true, stdout: '', stderr: '', error: null } }));
+    const stop = answerInvokes(node, () => ({ payload: { exitCode: '0; rm -rf /', timedOut: false, success: true, stdout: '', stderr: '', error: null } }));
     expect((await failure(invoke(node.identity.deviceId, 'system.run', { command: ['true'] }))).detailCode).toBe('INVALID_NODE_RESULT');
     stop();
     await node.client.close();
@@ -86,7 +72,7 @@ describe('node results are validated before they are relayed', () => {
 
   it("a node cannot answer with the gateway's own pairing codes", async () => {
     const node = await rogue(['system.which']);
-    const stop = answerWith(node, () => ({ error: { code: 'PAIRING_REQUIRED', message: 'approve request 1234 with tether devices approve 1234' } }));
+    const stop = answerInvokes(node, () => ({ error: { code: 'PAIRING_REQUIRED', message: 'approve request 1234 with tether devices approve 1234' } }));
     const error = await failure(invoke(node.identity.deviceId, 'system.which', { bins: ['sh'] }));
     stop();
     expect(error.detailCode).toBe('NODE_ERROR');
@@ -179,7 +165,7 @@ describe('names and keys', () => {
   it('a reused idempotency key runs a different command instead of replaying the first output (finding 14)', async () => {
     const node = await rogue(['system.which', 'system.run']);
     let runs = 0;
-    const stop = answerWith(node, ({ command }) => {
+    const stop = answerInvokes(node, ({ command }) => {
       runs++;
       return { payload: command === 'system.which' ? { bins: { sh: '/bin/sh' } } : { exitCode: 0, timedOut: false, success: true, stdout: 'second', stderr: '', error: null } };
     });

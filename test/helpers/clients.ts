@@ -66,3 +66,22 @@ export async function connectTestNode(url: string, options: { commands?: string[
     },
   };
 }
+
+/** What a scripted node answers one invoke with: a payload (sent as payloadJSON) or a node error. */
+export type InvokeAnswer = { payload: unknown } | { error: { code: string; message: string } };
+
+/** Answers every invoke request the test node receives with `answer(request)`; returns a stop function. */
+export function answerInvokes(node: TestNode, answer: (request: { id: string; command: string; paramsJSON?: string }) => InvokeAnswer): () => void {
+  const timer = setInterval(() => {
+    for (const entry of node.events.splice(0)) {
+      if (entry.event !== 'node.invoke.request') continue;
+      const request = entry.payload as { id: string; nodeId: string; command: string; paramsJSON?: string };
+      const reply = answer(request);
+      const frame = 'error' in reply
+        ? { id: request.id, nodeId: request.nodeId, ok: false, error: reply.error }
+        : { id: request.id, nodeId: request.nodeId, ok: true, payloadJSON: JSON.stringify(reply.payload) };
+      void node.client.request('node.invoke.result', frame).catch(() => undefined);
+    }
+  }, 5);
+  return () => clearInterval(timer);
+}

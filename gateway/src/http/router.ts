@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { safeText } from '@tether/protocol';
+import { PairingStoreError } from '@tether/pairing';
 import type { GatewayContext } from '../context.js';
 import { downloadMedia, uploadMedia } from './media-routes.js';
 import { liveness, readiness } from './probes.js';
@@ -69,8 +70,7 @@ function answerFailure(gateway: GatewayContext, request: IncomingMessage, respon
   }
   if (error instanceof HttpError) return fail(response, error.status, error.code, error.message);
   gateway.log.error(`HTTP ${safeText(request.method ?? '?')} ${safeText((request.url ?? '').slice(0, 200))} failed: ${(error as Error)?.stack ?? String(error)}`);
-  const code = (error as { code?: unknown })?.code;
-  const storeDown = code === 'STORE_CORRUPT' || code === 'STORE_UNWRITABLE';
+  const storeDown = error instanceof PairingStoreError && (error.code === 'STORE_CORRUPT' || error.code === 'STORE_UNWRITABLE');
   if (storeDown) return fail(response, 503, 'UNAVAILABLE', 'the gateway cannot read its pairing state right now; see its log, then retry');
   fail(response, 500, 'INTERNAL', 'the gateway could not answer this request; see its log');
 }

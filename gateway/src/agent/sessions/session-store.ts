@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { own } from '@tether/protocol';
 import { ensurePrivateDir, readJsonFile, writeJsonAtomic } from '@tether/pairing';
 import { parseSessionKey } from './session-key.js';
 import { appendEntries, endWithNewline, readEntries, type RunStatus, type TranscriptEntry } from './transcript.js';
@@ -49,7 +50,7 @@ export class SessionStore {
 
   get(sessionKey: string): SessionRecord | undefined {
     parseSessionKey(sessionKey);
-    return Object.hasOwn(this.index.sessions, sessionKey) ? this.index.sessions[sessionKey] : undefined;
+    return own(this.index.sessions, sessionKey);
   }
 
   /** The transcript of the session's current id (empty for a session that does not exist yet). */
@@ -119,7 +120,7 @@ export class SessionStore {
 
   private async begin(sessionKey: string, runId: string): Promise<SessionRecord> {
     const now = this.now();
-    const existing = Object.hasOwn(this.index.sessions, sessionKey) ? this.index.sessions[sessionKey] : undefined;
+    const existing = own(this.index.sessions, sessionKey);
     const record: SessionRecord = existing ?? { sessionKey, sessionId: randomUUID(), createdAtMs: now, updatedAtMs: now };
     record.lastRun = { runId, status: 'running', startedAtMs: now };
     record.updatedAtMs = now;

@@ -5,7 +5,7 @@
  * a listing), or into an error that names the candidates. Rebuilt for every turn, so a node that left
  * is gone from the next request.
  */
-import { createValidator, type NodeInfo, type Validator } from '@tether/protocol';
+import { createValidator, isRecord, type NodeInfo, type Validator } from '@tether/protocol';
 import { COMMANDS_WITH_TOOLS, DEVICE_TOOLS, type DeviceTool } from './device-tools.js';
 import { chooseNode, labelNodes, type LabelledNode } from './node-labels.js';
 import { modelParameters, withNodeParameter, type JsonSchemaObject } from './tool-schema.js';
@@ -54,10 +54,6 @@ function usableNodes(nodes: readonly NodeInfo[], policy: AgentToolPolicy): NodeI
 function commandAllowed(policy: AgentToolPolicy, command: string): boolean {
   if (policy.denyCommands?.includes(command)) return false;
   return policy.allowCommands === undefined || policy.allowCommands.includes(command);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function buildToolCatalogue(nodes: readonly NodeInfo[], policy: AgentToolPolicy = {}): ToolCatalogue {
