@@ -11,6 +11,7 @@ export * from './methods/node.js';
 export * from './methods/device.js';
 export * from './methods/gateway.js';
 export * from './methods/exec-approval.js';
+export * from './methods/agent.js';
 export * from './commands/system.js';
 export * from './client/gateway-client.js';
 export * from './client/backoff.js';

@@ -13,6 +13,7 @@ import * as systemCommands from '../commands/system.js';
 import * as connect from '../connect.js';
 import { PROTOCOL_VERSION } from '../constants.js';
 import * as frames from '../frames.js';
+import * as agentMethods from '../methods/agent.js';
 import * as deviceMethods from '../methods/device.js';
 import * as execApprovalMethods from '../methods/exec-approval.js';
 import * as gatewayMethods from '../methods/gateway.js';
@@ -26,6 +27,7 @@ const MODULES: readonly Record<string, unknown>[] = [
   nodeMethods,
   deviceMethods,
   execApprovalMethods,
+  agentMethods,
   systemCommands,
   cameraCommands,
   screenCommands,
