@@ -9,6 +9,7 @@ import JSON5 from 'json5';
 import { z } from 'zod';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
 import { unknownCommandNames } from './nodes/command-policy.js';
+import { AGENT_CONFIG_KEYS, AgentFileSchema, resolveAgentConfig, type AgentConfig } from './agent/agent-config.js';
 
 export const CONFIG_FILE_NAME = 'tether.json';
 
@@ -44,6 +45,7 @@ const GatewayFileSchema = z
       })
       .strict()
       .optional(),
+    agent: AgentFileSchema.optional(),
   })
   .strict();
 
@@ -71,6 +73,7 @@ export interface GatewayConfig {
   invokeTimeoutMs: number;
   allowCommands: string[];
   denyCommands: string[];
+  agent: AgentConfig;
   configPath: string;
 }
 
@@ -102,11 +105,13 @@ export function readConfigFile(stateDir: string): GatewayConfigFile {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['gateway', 'pairing', 'nodes'],
+  '': ['gateway', 'pairing', 'nodes', 'agent'],
   gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins'],
   'gateway.auth': ['mode', 'token'],
   pairing: ['autoApproveLoopback'],
   nodes: ['invokeTimeoutMs', 'allowCommands', 'denyCommands'],
+  agent: AGENT_CONFIG_KEYS,
+  'agent.profile': ['vision', 'toolStreaming', 'parallelToolCalls', 'contextWindow'],
 };
 
 function describeIssues(path: string, issues: z.core.$ZodIssue[]): string {
@@ -200,6 +205,7 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     invokeTimeoutMs: file.nodes?.invokeTimeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS,
     allowCommands: file.nodes?.allowCommands ?? [],
     denyCommands: file.nodes?.denyCommands ?? [],
+    agent: resolveAgentConfig(file.agent, join(stateDir, 'agents', 'main'), env),
     configPath: join(stateDir, CONFIG_FILE_NAME),
   };
   const unknown = unknownCommandNames([...config.allowCommands, ...config.denyCommands]);

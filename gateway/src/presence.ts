@@ -32,8 +32,15 @@ export function presenceEntries(gateway: GatewayContext): PresenceEntry[] {
 
 export class PresenceAnnouncer {
   private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly gateway: () => GatewayContext) {}
+
+  /** In-process listeners (the agent's tool list) told on every change, coalesced like the broadcast. */
+  onChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   changed(): void {
     const gateway = this.gateway();
@@ -43,6 +50,7 @@ export class PresenceAnnouncer {
       this.timer = undefined;
       const current = this.gateway();
       current.broadcaster.broadcast('presence', { presence: presenceEntries(current) }, 'operators', { withStateVersion: true, dropIfSlow: true });
+      for (const listener of this.listeners) listener();
     }, PRESENCE_COALESCE_MS);
     this.timer.unref();
   }

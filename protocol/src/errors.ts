@@ -60,6 +60,12 @@ export const DetailCode = {
   INVALID_NODE_RESULT: 'INVALID_NODE_RESULT',
   /** The approver lacks a scope that approving this request would grant. */
   APPROVAL_SCOPE_MISSING: 'APPROVAL_SCOPE_MISSING',
+  /** No model is configured for the embedded agent; the message names the keys and variables to set. */
+  AGENT_NOT_CONFIGURED: 'AGENT_NOT_CONFIGURED',
+  /** A session key not shaped `agent:<agentId>:<rest>` (or too long, or with control characters). */
+  INVALID_SESSION_KEY: 'INVALID_SESSION_KEY',
+  /** An agent run id no run has (or had, recently). */
+  UNKNOWN_RUN: 'UNKNOWN_RUN',
 } as const;
 export type DetailCode = (typeof DetailCode)[keyof typeof DetailCode];
 

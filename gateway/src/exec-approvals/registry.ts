@@ -69,6 +69,7 @@ export class ExecApprovalRegistry {
   static readonly AUDIENCE = { scope: 'operator.approvals' } as const;
 
   private readonly pending = new Map<string, Pending>();
+  private readonly requestListeners = new Set<(approval: ExecApproval) => void>();
   private sweeper: NodeJS.Timeout | undefined;
   private readonly defaultTtlMs: number;
   private readonly maxPendingPerNode: number;
@@ -124,7 +125,14 @@ export class ExecApprovalRegistry {
       `exec approval ${approval.id} requested by ${safeLabel(input.displayName, 64, input.nodeId.slice(0, 12))}: ${formatArgv(approval.argv)} in ${safeLabel(approval.cwd, 4096)} (expires in ${ttlMs} ms)`,
     );
     this.options.broadcaster?.broadcast('exec.approval.requested', approval, ExecApprovalRegistry.AUDIENCE);
+    for (const listener of this.requestListeners) listener(approval);
     return { approval, decision };
+  }
+
+  /** In-process listeners told of every new approval (the agent reports its own runs as pending). */
+  onRequested(listener: (approval: ExecApproval) => void): () => void {
+    this.requestListeners.add(listener);
+    return () => this.requestListeners.delete(listener);
   }
 
   /** Pending approvals, oldest first. */

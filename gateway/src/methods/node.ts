@@ -10,6 +10,7 @@ import {
   NodeInvokeResultParamsSchema,
   NodeListParamsSchema,
   type NodeInfo,
+  type NodeInvokeParams,
   type NodeInvokeResult,
 } from '@tether/protocol';
 import type { PairedDevice } from '@tether/pairing';
@@ -80,6 +81,60 @@ function idempotencyScope(params: { nodeId: string; command: string; params?: un
 
 const INLINE_PARAMS_KEY_CHARS = 512;
 
+/**
+ * One invoke on a paired, connected node under the gateway's command policy: the path an operator's
+ * `node.invoke` takes, and the only path the embedded agent's tools take.
+ */
+export async function invokeNode(gateway: GatewayContext, params: NodeInvokeParams): Promise<NodeInvokeResult> {
+  const session = gateway.registry.get(params.nodeId);
+  if (!session) {
+    const known = gateway.store.getPaired(params.nodeId)?.roles.includes('node');
+    if (!known) {
+      throw new GatewayError({
+        code: ErrorCode.INVALID_REQUEST,
+        message: `unknown nodeId ${params.nodeId}; list nodes with \`tether nodes list\``,
+        details: { code: DetailCode.UNKNOWN_NODE, nodeId: params.nodeId },
+      });
+    }
+    throw new GatewayError({
+      code: ErrorCode.UNAVAILABLE,
+      message: 'node not connected',
+      details: { code: DetailCode.NOT_CONNECTED, nodeError: { code: 'NOT_CONNECTED', message: 'node not connected' }, nodeCommandDispatched: false },
+      retryable: true,
+    });
+  }
+  if (!gateway.store.getPaired(params.nodeId)?.roles.includes('node')) {
+    // A socket held while its pairing waits is a stranger that merely calls itself a name: never
+    // run anything there, and never suggest approving it as if it were the node the caller meant.
+    throw new GatewayError({
+      code: ErrorCode.INVALID_REQUEST,
+      message:
+        `node ${params.nodeId.slice(0, 12)} is not paired: it is a device waiting for approval, not a node anyone approved. ` +
+        'Compare its verification code in `tether devices list` with the one the device shows before approving it',
+      details: { code: DetailCode.UNKNOWN_NODE, nodeId: params.nodeId, paired: false },
+    });
+  }
+  const decision = checkNodeCommand(session, params.command, gateway.config);
+  if (!decision.allowed) {
+    throw new GatewayError({
+      code: ErrorCode.INVALID_REQUEST,
+      message: decision.message,
+      details: { code: DetailCode.COMMAND_NOT_ALLOWED, reason: decision.reason, command: params.command },
+    });
+  }
+  const timeoutMs = params.timeoutMs || gateway.config.invokeTimeoutMs;
+  const outcome = await gateway.invokeCache.run(idempotencyScope(params), () =>
+    gateway.registry.invoke(session, {
+      command: params.command,
+      params: params.params,
+      timeoutMs,
+      idempotencyKey: params.idempotencyKey,
+      sessionKey: params.sessionKey,
+    }),
+  );
+  return { ok: true, nodeId: params.nodeId, command: params.command, payload: outcome.payload, payloadJSON: outcome.payloadJSON };
+}
+
 export const nodeMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'node.list',
@@ -107,55 +162,7 @@ export const nodeMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.write',
     params: NodeInvokeParamsSchema,
-    handler: async ({ gateway }, params): Promise<NodeInvokeResult> => {
-      const session = gateway.registry.get(params.nodeId);
-      if (!session) {
-        const known = gateway.store.getPaired(params.nodeId)?.roles.includes('node');
-        if (!known) {
-          throw new GatewayError({
-            code: ErrorCode.INVALID_REQUEST,
-            message: `unknown nodeId ${params.nodeId}; list nodes with \`tether nodes list\``,
-            details: { code: DetailCode.UNKNOWN_NODE, nodeId: params.nodeId },
-          });
-        }
-        throw new GatewayError({
-          code: ErrorCode.UNAVAILABLE,
-          message: 'node not connected',
-          details: { code: DetailCode.NOT_CONNECTED, nodeError: { code: 'NOT_CONNECTED', message: 'node not connected' }, nodeCommandDispatched: false },
-          retryable: true,
-        });
-      }
-      if (!gateway.store.getPaired(params.nodeId)?.roles.includes('node')) {
-        // A socket held while its pairing waits is a stranger that merely calls itself a name: never
-        // run anything there, and never suggest approving it as if it were the node the caller meant.
-        throw new GatewayError({
-          code: ErrorCode.INVALID_REQUEST,
-          message:
-            `node ${params.nodeId.slice(0, 12)} is not paired: it is a device waiting for approval, not a node anyone approved. ` +
-            'Compare its verification code in `tether devices list` with the one the device shows before approving it',
-          details: { code: DetailCode.UNKNOWN_NODE, nodeId: params.nodeId, paired: false },
-        });
-      }
-      const decision = checkNodeCommand(session, params.command, gateway.config);
-      if (!decision.allowed) {
-        throw new GatewayError({
-          code: ErrorCode.INVALID_REQUEST,
-          message: decision.message,
-          details: { code: DetailCode.COMMAND_NOT_ALLOWED, reason: decision.reason, command: params.command },
-        });
-      }
-      const timeoutMs = params.timeoutMs || gateway.config.invokeTimeoutMs;
-      const outcome = await gateway.invokeCache.run(idempotencyScope(params), () =>
-        gateway.registry.invoke(session, {
-          command: params.command,
-          params: params.params,
-          timeoutMs,
-          idempotencyKey: params.idempotencyKey,
-          sessionKey: params.sessionKey,
-        }),
-      );
-      return { ok: true, nodeId: params.nodeId, command: params.command, payload: outcome.payload, payloadJSON: outcome.payloadJSON };
-    },
+    handler: ({ gateway }, params): Promise<NodeInvokeResult> => invokeNode(gateway, params),
   }),
   defineMethod({
     method: 'node.invoke.result',

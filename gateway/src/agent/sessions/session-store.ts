@@ -26,6 +26,14 @@ interface SessionIndex {
   sessions: Record<string, SessionRecord>;
 }
 
+export interface RunContext {
+  runId: string;
+  sessionId: string;
+  /** The transcript as it was when this run began (its own `run.start` included). */
+  history: TranscriptEntry[];
+  append: (entries: TranscriptEntry[]) => Promise<void>;
+}
+
 export class SessionStore {
   private readonly queues = new Map<string, Promise<unknown>>();
   private indexWrite: Promise<void> = Promise.resolve();
@@ -63,9 +71,13 @@ export class SessionStore {
    * Runs `run` as the session's only run: it waits for earlier runs of that session, records
    * `run.start`/`run.end` around it, and hands it an `append` for its own entries.
    */
-  async runExclusive<T>(sessionKey: string, run: (ctx: { runId: string; append: (entries: TranscriptEntry[]) => Promise<void> }) => Promise<T>): Promise<T> {
+  async runExclusive<T>(
+    sessionKey: string,
+    run: (ctx: RunContext) => Promise<T>,
+    options: { runId?: string } = {},
+  ): Promise<T> {
     parseSessionKey(sessionKey);
-    return this.exclusive(sessionKey, () => this.runNow(sessionKey, run));
+    return this.exclusive(sessionKey, () => this.runNow(sessionKey, run, options.runId ?? randomUUID()));
   }
 
   /** Starts a fresh transcript for the key (the old file stays on disk, as OpenClaw's /new does). */
@@ -92,8 +104,7 @@ export class SessionStore {
     return turn;
   }
 
-  private async runNow<T>(sessionKey: string, run: (ctx: { runId: string; append: (entries: TranscriptEntry[]) => Promise<void> }) => Promise<T>): Promise<T> {
-    const runId = randomUUID();
+  private async runNow<T>(sessionKey: string, run: (ctx: RunContext) => Promise<T>, runId: string): Promise<T> {
     const record = await this.begin(sessionKey, runId);
     const path = this.pathOf(record.sessionId);
     const append = async (entries: TranscriptEntry[]) => {
@@ -104,9 +115,10 @@ export class SessionStore {
     let status: RunStatus = 'ok';
     let failure: string | undefined;
     try {
-      return await run({ runId, append });
+      return await run({ runId, append, history: (await readEntries(path)).entries, sessionId: record.sessionId });
     } catch (error) {
-      status = (error as { name?: string })?.name === 'AbortError' ? 'aborted' : 'error';
+      const name = (error as { name?: string })?.name;
+      status = name === 'AbortError' ? 'aborted' : name === 'TimeoutError' ? 'timeout' : 'error';
       failure = error instanceof Error ? error.message : String(error);
       throw error;
     } finally {

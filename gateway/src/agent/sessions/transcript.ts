@@ -5,12 +5,28 @@
  */
 import { promises as fs } from 'node:fs';
 
-export type RunStatus = 'ok' | 'error' | 'aborted' | 'cut-off';
+export type RunStatus = 'ok' | 'error' | 'aborted' | 'timeout' | 'cut-off';
 
 export type TranscriptEntry =
   | { type: 'run.start'; runId: string; ts: number }
   | { type: 'run.end'; runId: string; ts: number; status: RunStatus; error?: string }
-  | { type: 'message'; ts: number; runId?: string; role: 'system' | 'user' | 'assistant' | 'tool'; content: unknown; toolCallId?: string; toolCalls?: unknown }
+  | {
+      type: 'message';
+      ts: number;
+      runId?: string;
+      role: 'system' | 'user' | 'assistant' | 'tool';
+      /** Text, or parts: `{type:'text', text}` and `{type:'image_ref', path, mimeType}` (the file, never base64). */
+      content: unknown;
+      toolCallId?: string;
+      toolCalls?: unknown;
+      /** Tool messages: the tool, the node that ran it, the files its media were saved to. */
+      name?: string;
+      node?: string;
+      media?: { path: string; bytes: number; mimeType: string }[];
+      isError?: boolean;
+      /** Written by the gateway, not said by a person (the images-from-tools carrier, late results). */
+      synthetic?: boolean;
+    }
   | { type: 'compaction'; ts: number; runId?: string; removedEntries: number; how: 'summarised' | 'trimmed'; summary?: string };
 
 export async function appendEntries(path: string, entries: readonly TranscriptEntry[]): Promise<void> {
