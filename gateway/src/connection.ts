@@ -21,6 +21,8 @@ export interface ConnectionSession {
    * session may approve anything, whatever scopes it chose to ask for (least privilege is its choice).
    */
   ownerToken: boolean;
+  /** Client caps from the connect (e.g. `tool-events`: this client wants its runs' tool events). */
+  caps?: ReadonlySet<string>;
 }
 
 export class Connection {

@@ -13,6 +13,9 @@ import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
 import type { WaitingRoom } from './nodes/waiting-room.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { ReadinessCheck } from './readiness.js';
+import type { AgentService } from './agent/service-types.js';
+import type { SessionStore } from './agent/sessions/session-store.js';
+import type { ToolBackend } from './agent/tool-backend.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -33,6 +36,11 @@ export interface GatewayContext {
   readiness: ReadinessCheck;
   /** Sockets held open while their pairing waits: capped per address and in total. */
   heldSockets: ConnectionBudget;
+  /** The embedded agent (it answers AGENT_NOT_CONFIGURED itself when no model is set). */
+  agent: AgentService;
+  agentSessions: SessionStore;
+  /** The device tools under the agent's policy: the agent's loop, `/mcp` and `tools.*` use them. */
+  tools: ToolBackend;
   log: Logger;
   methodNames(): string[];
   /** Closes every live socket of a device (all roles, or one role). */
@@ -52,4 +60,7 @@ export const GATEWAY_EVENTS = [
   'node.invoke.cancel',
   'exec.approval.requested',
   'exec.approval.resolved',
+  'agent',
+  'chat',
+  'tools.changed',
 ] as const;

@@ -21,6 +21,8 @@ export interface MethodContext {
   gateway: GatewayContext;
   connection: Connection;
   session: ConnectionSession;
+  /** The request frame's id: a method that answers twice (OpenClaw's `agent`) sends the first itself. */
+  requestId?: string;
 }
 
 export interface MethodDefinition<S extends TSchema = TSchema> {
@@ -86,7 +88,8 @@ export class MethodRegistry {
     }
   }
 
-  private call(ctx: MethodContext, frame: RequestFrame): unknown {
+  private call(context: MethodContext, frame: RequestFrame): unknown {
+    const ctx = { ...context, requestId: frame.id };
     const entry = this.entries.get(frame.method);
     if (!entry) {
       throw new GatewayError({ code: ErrorCode.INVALID_REQUEST, message: `unknown method: ${frame.method}`, details: { code: DetailCode.UNKNOWN_METHOD } });

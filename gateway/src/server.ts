@@ -34,6 +34,12 @@ import { WAITING_REFRESH_MS, WaitingRoom } from './nodes/waiting-room.js';
 import { handleSocket } from './socket-handler.js';
 import { acquireGatewayLock, loadOrCreateSharedToken, removeRuntimeInfo, writeRuntimeInfo } from './state-dir.js';
 import { TETHER_VERSION } from './version.js';
+import { EmbeddedAgent } from './agent/agent-service.js';
+import { AgentEventRelay } from './agent/chat-events.js';
+import { MeshTools } from './agent/mesh-tools.js';
+import { createConfiguredModel } from './agent/model/configured-model.js';
+import { SessionStore } from './agent/sessions/session-store.js';
+import { agentMethods } from './methods/agent.js';
 
 export interface StartGatewayOptions {
   stateDir: string;
@@ -64,8 +70,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const media = new MediaStore({ dir: join(config.stateDir, 'media') });
     await media.clear();
     const methods = new MethodRegistry();
-    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods]);
+    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods, ...agentMethods]);
     const broadcaster = new Broadcaster();
+    const agentDir = join(config.stateDir, 'agents', 'main');
+    const agentSessions = await SessionStore.open({ stateDir: config.stateDir });
+    const tools = new MeshTools(() => context, config.agent, join(agentDir, 'media'));
+    const agent = new EmbeddedAgent({ config: config.agent, configPath: config.configPath, sessions: agentSessions, tools, model: createConfiguredModel(config.agent), log });
+    const agentEvents = new AgentEventRelay(broadcaster);
+    agent.subscribe((event) => agentEvents.handle(event));
     const context: GatewayContext = {
       config,
       version: TETHER_VERSION,
@@ -84,6 +96,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       invokeCache: new IdempotencyCache<InvokeSuccess>(),
       readiness: new ReadinessCheck(store),
       heldSockets: new ConnectionBudget(HELD_LIMITS),
+      agent,
+      agentSessions,
+      tools,
       log,
       methodNames: () => methods.names(),
       connectionsOf: (deviceId) => [...broadcaster.all()].filter((c) => c.session?.deviceId === deviceId),
@@ -97,6 +112,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         return closed;
       },
     };
+
+    // MCP clients and other tool hosts re-read the tool list when nodes come and go.
+    context.presence.onChanged(() => broadcaster.broadcast('tools.changed', {}, { scope: 'operator.read' }));
 
     // The router answers a request without Host itself (nothing here depends on it), so every error a
     // client can cause has the one JSON shape; so does an Expect the gateway does not support.
@@ -153,6 +171,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         clearInterval(tick);
         clearInterval(refreshWaiting);
         clearInterval(sweepMedia);
+        // Runs end first (their transcripts say so), while their nodes can still answer.
+        await agent.close();
+        agentEvents.close();
         context.execApprovals.close();
         context.presence.close();
         broadcaster.broadcast('shutdown', { reason });

@@ -123,6 +123,7 @@ export function handleSocket(gateway: GatewayContext, methods: MethodRegistry, w
       protocol: admission.protocol,
       connectedAtMs: now,
       ownerToken: admission.owner === true,
+      caps: new Set(params.caps ?? []),
     };
     connection.sendResult(frame.id, buildHelloOk(gateway, connection, admission));
     phase = 'ready';

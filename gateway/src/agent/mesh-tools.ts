@@ -22,11 +22,16 @@ import { capText, resultForModel, toolMessage } from './tools/tool-results.js';
 export class MeshTools implements ToolBackend {
   private counter = 0;
 
+  /** `context` is a getter because the gateway's context holds this object. */
   constructor(
-    private readonly gateway: GatewayContext,
+    private readonly context: () => GatewayContext,
     private readonly config: AgentConfig,
-    private readonly mediaDir = join(gateway.config.stateDir, 'agents', 'main', 'media'),
+    private readonly mediaDir: string,
   ) {}
+
+  private get gateway(): GatewayContext {
+    return this.context();
+  }
 
   async listTools(): Promise<ModelTool[]> {
     return this.catalogue().tools;
