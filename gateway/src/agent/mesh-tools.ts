@@ -7,7 +7,6 @@
  * as pending with the approval id (the invoke goes on; its late result goes to `onLateResult`).
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { GatewayError, safeText, type ExecApproval, type NodeInfo } from '@tether/protocol';
 import type { GatewayContext } from '../context.js';
 import { invokeNode, listNodes } from '../methods/node.js';

@@ -65,7 +65,7 @@ function finalPayload(gateway: GatewayContext, outcome: AgentRunOutcome): AgentF
     summary: outcome.status === 'ok' ? 'completed' : (outcome.error?.message ?? outcome.status),
     result: {
       payloads: outcome.text ? [{ text: outcome.text }] : [],
-      meta: { durationMs, agentMeta: { sessionId, sessionKey: outcome.sessionKey }, ...(outcome.usage ? { usage: outcome.usage } : {}), toolRounds: outcome.toolRounds, media: outcome.media },
+      meta: { durationMs, agentMeta: { sessionId, sessionKey: outcome.sessionKey }, ...(outcome.usage ? { usage: outcome.usage } : {}), toolRounds: outcome.toolRounds, media: outcome.media.map((m) => ({ ...m })) },
     },
   };
 }

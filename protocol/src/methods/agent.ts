@@ -53,7 +53,17 @@ export const AgentFinalSchema = Type.Object(
       Type.Object(
         {
           payloads: Type.Array(Type.Object({ text: Type.String() }, { additionalProperties: true })),
-          meta: Type.Object({ durationMs: Type.Integer(), agentMeta: Type.Object({ sessionId: Type.String(), sessionKey: Type.String() }, { additionalProperties: true }) }, { additionalProperties: true }),
+          meta: Type.Object(
+            {
+              durationMs: Type.Integer(),
+              agentMeta: Type.Object({ sessionId: Type.String(), sessionKey: Type.String() }, { additionalProperties: true }),
+              usage: Type.Optional(Type.Object({ promptTokens: Type.Integer(), completionTokens: Type.Integer(), totalTokens: Type.Integer() })),
+              toolRounds: Type.Optional(Type.Integer()),
+              /** Files the run's tools saved (camera pictures, recordings), on the gateway's machine. */
+              media: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+            },
+            { additionalProperties: true },
+          ),
         },
         { additionalProperties: true },
       ),
@@ -119,6 +129,11 @@ export const ChatMessageSchema = Type.Object(
     role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('toolResult'), Type.Literal('system')]),
     content: Type.Array(Type.Record(Type.String(), Type.Unknown())),
     timestamp: Type.Integer(),
+    toolCallId: Type.Optional(Type.String()),
+    toolName: Type.Optional(Type.String()),
+    /** Tool results: the node that ran the call. */
+    node: Type.Optional(Type.String()),
+    isError: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: true, $id: 'ChatHistoryMessage' },
 );
