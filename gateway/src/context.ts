@@ -1,5 +1,6 @@
 /** What methods and the handshake share: one object per running gateway. */
 import type { DeviceIdentity, PairingStore } from '@tether/pairing';
+import type { AgentService } from './agent/service-types.js';
 import type { Broadcaster } from './broadcast.js';
 import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';
@@ -33,6 +34,8 @@ export interface GatewayContext {
   readiness: ReadinessCheck;
   /** Sockets held open while their pairing waits: capped per address and in total. */
   heldSockets: ConnectionBudget;
+  /** The embedded agent (WS agent/chat methods, /v1/chat/completions). */
+  agent: AgentService;
   log: Logger;
   methodNames(): string[];
   /** Closes every live socket of a device (all roles, or one role). */

@@ -84,6 +84,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       invokeCache: new IdempotencyCache<InvokeSuccess>(),
       readiness: new ReadinessCheck(store),
       heldSockets: new ConnectionBudget(HELD_LIMITS),
+      // Placeholder until the agent service lands (wt-openai; reconciled on merge).
+      agent: agentNotWired(),
       log,
       methodNames: () => methods.names(),
       connectionsOf: (deviceId) => [...broadcaster.all()].filter((c) => c.session?.deviceId === deviceId),
@@ -200,4 +202,12 @@ function waitForSocketsToClose(wss: WebSocketServer, timeoutMs: number): Promise
       });
     }
   });
+}
+
+/** Placeholder agent for the wt-openai branch: every run is refused as not configured (reconciled on merge). */
+function agentNotWired(): GatewayContext['agent'] {
+  const refuse = (): never => {
+    throw new GatewayError({ code: ErrorCode.UNAVAILABLE, message: 'the agent is not configured: set agent.model.baseUrl and agent.model.name', details: { code: 'AGENT_NOT_CONFIGURED' } });
+  };
+  return { start: refuse, subscribe: () => () => {}, wait: async () => undefined, abort: () => [], modelName: () => undefined, close: async () => {} };
 }
