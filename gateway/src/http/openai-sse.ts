@@ -43,6 +43,8 @@ export class ChatCompletionSse {
       ...headers,
     });
     this.response.flushHeaders();
+    // However the answer ends (done, or the client gone), the keep-alive timer goes with it.
+    this.response.once('close', () => this.end());
     // A comment line every so often keeps proxies from cutting a long tool run; clients skip it.
     if (this.keepAliveMs > 0) {
       this.keepAlive = setInterval(() => this.raw(': keep-alive\n\n'), this.keepAliveMs);
@@ -78,6 +80,11 @@ export class ChatCompletionSse {
     this.keepAlive = undefined;
     if (this.writable) this.response.end();
     this.closed = true;
+  }
+
+  /** Whether a keep-alive timer is still running (for tests: none once the answer is over). */
+  get keepingAlive(): boolean {
+    return this.keepAlive !== undefined;
   }
 
   private chunk(delta: Record<string, unknown>, finishReason: ChatFinishReason | null): void {
