@@ -1,5 +1,6 @@
 /** What methods and the handshake share: one object per running gateway. */
 import type { DeviceIdentity, PairingStore } from '@tether/pairing';
+import type { AgentService } from './agent/service-types.js';
 import type { Broadcaster } from './broadcast.js';
 import type { GatewayConfig } from './config.js';
 import type { Connection } from './connection.js';

@@ -1,13 +1,15 @@
 /**
- * The plain HTTP side of the gateway port, one router: liveness and readiness probes and the media
- * hand-off. The edge never dies: the target is parsed inside the guard, every handler's failure
- * (thrown or rejected) becomes a JSON answer, and nothing a client sends can reach an uncaught exception.
+ * The plain HTTP side of the gateway port, one router: liveness and readiness probes, the media
+ * hand-off, and the OpenAI-compatible agent endpoints. The edge never dies: the target is parsed
+ * inside the guard, every handler's failure (thrown or rejected) becomes a JSON answer, and nothing a
+ * client sends can reach an uncaught exception.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { safeText } from '@tether/protocol';
 import { PairingStoreError } from '@tether/pairing';
 import type { GatewayContext } from '../context.js';
 import { downloadMedia, uploadMedia } from './media-routes.js';
+import { chatCompletions, listModels, openaiDeps } from './openai-routes.js';
 import { liveness, readiness } from './probes.js';
 import { fail, HttpError } from './respond.js';
 
@@ -21,6 +23,8 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   { method: 'GET', path: /^\/readyz$/, handle: (g, _q, r) => readiness(g, r) },
   { method: 'POST', path: /^\/media$/, handle: (g, q, r, url) => uploadMedia(g, q, r, url) },
   { method: 'GET', path: /^\/media\/([0-9a-f]{64})$/, handle: (g, q, r, _u, m) => downloadMedia(g, q, r, m[1]!) },
+  { method: 'POST', path: /^\/v1\/chat\/completions$/, handle: (g, q, r) => chatCompletions(openaiDeps(g), q, r) },
+  { method: 'GET', path: /^\/v1\/models$/, handle: (g, q, r) => listModels(openaiDeps(g), q, r) },
 ];
 
 export function handleHttp(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): void {
@@ -45,7 +49,7 @@ function route(gateway: GatewayContext, request: IncomingMessage, response: Serv
   throw new HttpError(
     404,
     'NOT_FOUND',
-    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz and /media`,
+    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions and /v1/models`,
   );
 }
 
