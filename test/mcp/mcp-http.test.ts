@@ -62,6 +62,10 @@ const initialize = JSON.stringify({
   method: 'initialize',
   params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
 });
+async function errorOf(response: Response): Promise<string> {
+  return ((await response.json()) as { error: { code: string } }).error.code;
+}
+
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 describe('/mcp over Streamable HTTP', () => {
@@ -120,7 +124,7 @@ describe('/mcp over Streamable HTTP', () => {
     for (const origin of ['http://evil.example', 'null', `http://127.0.0.1:${url.port}`]) {
       const response = await fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${TOKEN}`, origin }, body: initialize });
       expect(response.status).toBe(403);
-      expect((await response.json()).error.code).toBe('ORIGIN_NOT_ALLOWED');
+      expect((await errorOf(response))).toBe('ORIGIN_NOT_ALLOWED');
     }
     const allowed = await fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${TOKEN}`, origin: 'http://allowed.example' }, body: initialize });
     expect(allowed.status).toBe(200);
@@ -140,7 +144,7 @@ describe('/mcp over Streamable HTTP', () => {
     const headers = { ...mcpHeaders, authorization: `Bearer ${TOKEN}`, 'mcp-session-id': transport.sessionId!, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
     const declared = await fetch(url, { method: 'POST', headers, body: huge });
     expect(declared.status).toBe(413);
-    expect((await declared.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await errorOf(declared))).toBe('PAYLOAD_TOO_LARGE');
     // Chunked: no content-length, so the limit has to hold while reading.
     const chunks = [huge.slice(0, 50_000), huge.slice(50_000)];
     const stream = new ReadableStream({
@@ -160,13 +164,13 @@ describe('/mcp over Streamable HTTP', () => {
     const auth = { ...mcpHeaders, authorization: `Bearer ${TOKEN}` };
     const garbage = await fetch(url, { method: 'POST', headers: auth, body: '{"jsonrpc":' });
     expect(garbage.status).toBe(400);
-    expect((await garbage.json()).error.code).toBe('BAD_REQUEST');
+    expect((await errorOf(garbage))).toBe('BAD_REQUEST');
     const list = await fetch(url, { method: 'POST', headers: auth, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
     expect(list.status).toBe(400);
-    expect((await list.json()).error.code).toBe('SESSION_REQUIRED');
+    expect((await errorOf(list))).toBe('SESSION_REQUIRED');
     const unknown = await fetch(url, { method: 'GET', headers: { ...auth, 'mcp-session-id': 'not-a-session' } });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.code).toBe('SESSION_NOT_FOUND');
+    expect((await errorOf(unknown))).toBe('SESSION_NOT_FOUND');
     const put = await fetch(url, { method: 'PUT', headers: auth, body: '{}' });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toBe('POST, GET, DELETE');
@@ -179,7 +183,7 @@ describe('/mcp over Streamable HTTP', () => {
     await expect(connectClient(url)).rejects.toThrow();
     const refused = await fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${TOKEN}` }, body: initialize });
     expect(refused.status).toBe(503);
-    expect((await refused.json()).error.code).toBe('TOO_MANY_SESSIONS');
+    expect((await errorOf(refused))).toBe('TOO_MANY_SESSIONS');
     await first.transport.terminateSession();
     await connectClient(url);
     expect(backend.listenerCount).toBe(2);
