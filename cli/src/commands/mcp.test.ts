@@ -7,10 +7,12 @@ import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { GatewayClient, type Transport } from '@tether/protocol';
+import { GatewayClient, type GatewayClientOptions } from '@tether/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGatewayToolBackend, parseCatalog, parseOutcome } from '../mcp-backend.js';
 import { serveMcpStdio } from './mcp.js';
+
+type Transport = ReturnType<NonNullable<GatewayClientOptions['transport']>>;
 
 const PNG = 'iVBORw0KGgo=';
 const SNAP = { name: 'camera_snap', description: 'Take a photo.', parameters: { type: 'object', properties: { node: { type: 'string', enum: ['phone'] } }, additionalProperties: false } };
