@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@tether\/pairing$/, replacement: src('pairing/src/index.ts') },
       { find: /^@tether\/gateway$/, replacement: src('gateway/src/index.ts') },
       { find: /^@tether\/gateway\/state-dir$/, replacement: src('gateway/src/state-dir.ts') },
+      { find: /^@tether\/gateway\/mcp$/, replacement: src('gateway/src/mcp/index.ts') },
       { find: /^@tether\/node-agent$/, replacement: src('node-agent/src/index.ts') },
     ],
   },

@@ -4,6 +4,7 @@ import { exitState } from './command-kit.js';
 import { approvalsCommand } from './commands/approvals.js';
 import { devicesCommand } from './commands/devices.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
+import { mcpCommand } from './commands/mcp.js';
 import { nodeCommand } from './commands/node.js';
 import { nodesCommand } from './commands/nodes.js';
 import { upCommand } from './commands/up.js';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), mcpCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.

@@ -14,7 +14,6 @@ import type { InvokeSuccess, NodeRegistry } from './nodes/registry.js';
 import type { WaitingRoom } from './nodes/waiting-room.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { ReadinessCheck } from './readiness.js';
-import type { AgentService } from './agent/service-types.js';
 import type { SessionStore } from './agent/sessions/session-store.js';
 import type { ToolBackend } from './agent/tool-backend.js';
 
