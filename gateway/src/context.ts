@@ -16,6 +16,7 @@ import type { ConnectionBudget } from './connection-budget.js';
 import type { ReadinessCheck } from './readiness.js';
 import type { SessionStore } from './agent/sessions/session-store.js';
 import type { ToolBackend } from './agent/tool-backend.js';
+import type { McpHttpOptions } from './mcp/mcp-http.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -41,6 +42,8 @@ export interface GatewayContext {
   agentSessions: SessionStore;
   /** The device tools under the agent's policy: the agent's loop, `/mcp` and `tools.*` use them. */
   tools: ToolBackend;
+  /** `/mcp`: the same tools as Streamable HTTP, behind the gateway token (one options object holds its sessions). */
+  mcp: McpHttpOptions;
   log: Logger;
   methodNames(): string[];
   /** Closes every live socket of a device (all roles, or one role). */

@@ -9,10 +9,12 @@ import { WebSocketServer } from 'ws';
 import { CloseCode, DetailCode, ErrorCode, GatewayError, MAX_PAYLOAD_BYTES } from '@tether/protocol';
 import { loadOrCreateIdentity, PairingStore } from '@tether/pairing';
 import { Broadcaster } from './broadcast.js';
-import { isLoopbackHost, resolveGatewayConfig, type GatewayOverrides } from './config.js';
+import { isLoopbackHost, normalizeOrigin, resolveGatewayConfig, type GatewayOverrides } from './config.js';
+import { closeMcpHttp } from './mcp/mcp-http.js';
+import { isSharedToken } from './secrets.js';
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http/router.js';
-import { badRequestBytes, fail } from './http/respond.js';
+import { badRequestBytes, bearer, fail } from './http/respond.js';
 import { ConnectionBudget, HELD_LIMITS, PREAUTH_LIMITS } from './connection-budget.js';
 import { Heartbeat } from './heartbeat.js';
 import { ReadinessCheck } from './readiness.js';
@@ -99,6 +101,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       agent,
       agentSessions,
       tools,
+      mcp: {
+        backend: tools,
+        authorize: (request) => isSharedToken(context, bearer(request)),
+        // A page may reach /mcp only from an origin the owner allowed, like the WebSocket.
+        originAllowed: (origin) => config.allowedOrigins.includes(normalizeOrigin(origin)),
+        log,
+        serverInfo: { name: 'tether', version: TETHER_VERSION },
+      },
       log,
       methodNames: () => methods.names(),
       connectionsOf: (deviceId) => [...broadcaster.all()].filter((c) => c.session?.deviceId === deviceId),
@@ -188,6 +198,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         await waitForSocketsToClose(wss, 500);
         for (const ws of wss.clients) ws.terminate();
         await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await closeMcpHttp(context.mcp);
         server.closeAllConnections?.();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await store?.close();

@@ -10,6 +10,7 @@ import { PairingStoreError } from '@tether/pairing';
 import type { GatewayContext } from '../context.js';
 import { downloadMedia, uploadMedia } from './media-routes.js';
 import { chatCompletions, listModels, openaiDeps } from './openai-routes.js';
+import { handleMcpHttp } from '../mcp/mcp-http.js';
 import { liveness, readiness } from './probes.js';
 import { fail, HttpError } from './respond.js';
 
@@ -25,6 +26,7 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   { method: 'GET', path: /^\/media\/([0-9a-f]{64})$/, handle: (g, q, r, _u, m) => downloadMedia(g, q, r, m[1]!) },
   { method: 'POST', path: /^\/v1\/chat\/completions$/, handle: (g, q, r) => chatCompletions(openaiDeps(g), q, r) },
   { method: 'GET', path: /^\/v1\/models$/, handle: (g, q, r) => listModels(openaiDeps(g), q, r) },
+  ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, path: /^\/mcp$/, handle: ((g, q, r) => handleMcpHttp(g.mcp, q, r)) as Route })),
 ];
 
 export function handleHttp(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): void {
@@ -40,16 +42,18 @@ export function handleHttp(gateway: GatewayContext, request: IncomingMessage, re
 function route(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): unknown {
   const url = parseTarget(request.url);
   const method = request.method ?? '';
+  const allowed: string[] = [];
   for (const candidate of ROUTES) {
     const match = candidate.path.exec(url.pathname);
     if (!match) continue;
-    if (candidate.method !== method) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${safeText(method)} is not allowed on ${url.pathname}; use ${candidate.method}`);
-    return candidate.handle(gateway, request, response, url, match);
+    if (candidate.method === method) return candidate.handle(gateway, request, response, url, match);
+    allowed.push(candidate.method);
   }
+  if (allowed.length > 0) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${safeText(method)} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}`);
   throw new HttpError(
     404,
     'NOT_FOUND',
-    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions and /v1/models`,
+    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions, /v1/models and /mcp`,
   );
 }
 
