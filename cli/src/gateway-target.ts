@@ -2,7 +2,7 @@
  * Where the CLI's requests go. On the gateway's own host the URL and token come from the state dir,
  * so no flags are needed; `--url`/`--token` and TETHER_GATEWAY_URL/TETHER_GATEWAY_TOKEN override.
  */
-import { DEFAULT_GATEWAY_PORT, GatewayClient, GatewayError, type OperatorScope } from '@tether/protocol';
+import { DEFAULT_GATEWAY_PORT, GatewayClient, GatewayError, type GatewayClientOptions, type OperatorScope } from '@tether/protocol';
 import { readRuntimeInfo, readSharedToken, resolveStateDir } from '@tether/gateway/state-dir';
 import { CliError, usageError } from './output.js';
 
@@ -48,8 +48,16 @@ export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   return { url, token, timeoutMs: parseTimeout(flags.timeout) };
 }
 
+/** What a command may add to its connection: client caps (e.g. `tool-events`) and an event listener. */
+export type ConnectionExtras = Pick<GatewayClientOptions, 'caps' | 'onEvent'>;
+
 /** Opens one operator connection, runs `action`, and always closes it. */
-export async function withGateway<T>(flags: ConnectionFlags, scopes: OperatorScope[], action: (client: GatewayClient, target: GatewayTarget) => Promise<T>): Promise<T> {
+export async function withGateway<T>(
+  flags: ConnectionFlags,
+  scopes: OperatorScope[],
+  action: (client: GatewayClient, target: GatewayTarget) => Promise<T>,
+  extras: ConnectionExtras = {},
+): Promise<T> {
   const target = resolveTarget(flags);
   const client = new GatewayClient({
     url: target.url,
@@ -59,6 +67,7 @@ export async function withGateway<T>(flags: ConnectionFlags, scopes: OperatorSco
     client: { id: 'cli', mode: 'cli', version: CLI_VERSION, platform: process.platform, instanceId: undefined },
     requestTimeoutMs: target.timeoutMs,
     connectTimeoutMs: Math.min(target.timeoutMs, 15_000),
+    ...extras,
   });
   try {
     await client.connect();
