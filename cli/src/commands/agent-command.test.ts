@@ -4,6 +4,7 @@
  * prints and its exit codes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -116,6 +117,30 @@ describe('tether agent', () => {
     expect(JSON.parse(io.out())).toMatchObject({ status: 'timeout' });
   });
 
+  it('Ctrl-C sends chat.abort for the run and exits 130', async () => {
+    const sigintListeners = process.listenerCount('SIGINT');
+    handler = (req, reply) => {
+      if (req.method === 'agent') {
+        const runId = String(req.params.idempotencyKey);
+        reply({ type: 'res', id: req.id, ok: true, payload: { runId, status: 'accepted', acceptedAt: 1 } });
+        reply(agentEvent(runId, 1, 'assistant', { text: 'thinking', delta: 'thinking' }));
+        // The person presses Ctrl-C once the reply has started.
+        setTimeout(() => process.emit('SIGINT'), 20);
+        handler = (abort, send) => {
+          send({ type: 'res', id: abort.id, ok: true, payload: { ok: true, aborted: true, runIds: [runId] } });
+          send({ type: 'res', id: req.id, ok: true, payload: { runId, status: 'aborted', summary: 'aborted' } });
+        };
+      }
+    };
+    const io = capture();
+    expect(await run('agent', '-m', 'hi')).toBe(130);
+    const abort = requests.find((r) => r.method === 'chat.abort')!;
+    expect(abort.params).toEqual({ sessionKey: 'agent:main:main', runId: requests[0]!.params.idempotencyKey });
+    expect(io.out()).toBe('thinking\n');
+    expect(io.err()).toContain('interrupted: the run was aborted');
+    expect(process.listenerCount('SIGINT')).toBe(sigintListeners);
+  });
+
   it('rejects a bad --timeout as usage (exit 2) before connecting', async () => {
     const io = capture();
     expect(await run('agent', '-m', 'hi', '--timeout', '1.5')).toBe(2);
@@ -149,5 +174,37 @@ describe('tether sessions', () => {
     ]);
     expect(io.out()).toContain('  hi\n');
     expect(io.out()).toContain('Session k reset (new session s2).');
+  });
+});
+
+describe('tether chat', () => {
+  it('runs one turn per line in the main session, /reset resets it, /exit quits with 0', async () => {
+    handler = (req, reply) => {
+      if (req.method === 'sessions.list') reply({ type: 'res', id: req.id, ok: true, payload: { ts: 0, count: 0, defaults: { mainSessionKey: 'agent:main:chat' }, sessions: [] } });
+      else if (req.method === 'sessions.reset') reply({ type: 'res', id: req.id, ok: true, payload: { ok: true, key: 'agent:main:chat', sessionId: 'fresh' } });
+      else if (req.method === 'agent') {
+        const runId = String(req.params.idempotencyKey);
+        reply({ type: 'res', id: req.id, ok: true, payload: { runId, status: 'accepted', acceptedAt: 1 } });
+        reply(agentEvent(runId, 1, 'assistant', { text: `echo: ${String(req.params.message)}\r\x1b[2K`, delta: '' }));
+        reply({ type: 'res', id: req.id, ok: true, payload: { runId, status: 'ok', summary: 'completed' } });
+      }
+    };
+    const input = new PassThrough();
+    vi.spyOn(process, 'stdin', 'get').mockReturnValue(input as never);
+    const io = capture();
+    const done = run('chat');
+    input.write('hello\n\n/reset\nsecond\n/exit\n');
+    expect(await done).toBe(0);
+    const agentRuns = requests.filter((r) => r.method === 'agent');
+    expect(agentRuns.map((r) => [r.params.message, r.params.sessionKey])).toEqual([
+      ['hello', 'agent:main:chat'],
+      ['second', 'agent:main:chat'],
+    ]);
+    expect(requests.find((r) => r.method === 'sessions.reset')!.params).toEqual({ key: 'agent:main:chat' });
+    const out = io.out();
+    expect(out).toContain('echo: hello[2K\n');
+    expect(out).toContain('Session agent:main:chat reset (new session fresh).');
+    expect(out).toContain('echo: second[2K\n');
+    expect(hasUnsafeChars(out.replace(/\n/g, ''))).toBe(false);
   });
 });

@@ -51,11 +51,12 @@ function connectionFlags(flags: ConnectionFlags & Record<string, unknown>): Conn
 }
 
 /** One run being followed: its signal queue and what is known for aborting it. */
-interface Turn {
+export interface Turn {
   signals: AsyncQueue<RunSignal>;
   runId?: string;
   sessionKey?: string;
   interrupted: boolean;
+  graceTimer?: NodeJS.Timeout;
 }
 
 function newTurn(sessionKey?: string): Turn {
@@ -78,7 +79,8 @@ async function abortTurn(client: GatewayClient, turn: Turn, fallbackSession: str
   const params: Record<string, string> = { sessionKey: turn.sessionKey ?? fallbackSession };
   if (turn.runId) params.runId = turn.runId;
   // Whatever the gateway answers, stop waiting for the run's final answer after a grace period.
-  setTimeout(() => turn.signals.push({ kind: 'error', error: new CliError('aborted', EXIT_INTERRUPTED) }), ABORT_GRACE_MS).unref();
+  turn.graceTimer = setTimeout(() => turn.signals.push({ kind: 'error', error: new CliError('aborted', EXIT_INTERRUPTED) }), ABORT_GRACE_MS);
+  turn.graceTimer.unref();
   try {
     await client.request('chat.abort', params);
   } catch (error) {
@@ -88,13 +90,17 @@ async function abortTurn(client: GatewayClient, turn: Turn, fallbackSession: str
 
 async function followTurn(client: GatewayClient, turn: Turn, params: ReturnType<typeof agentParams>, json: boolean): Promise<RunResult> {
   sendAgentRequest(client, params, turn.signals);
-  return renderRun(turn.signals, json ? () => undefined : writeStream, {
-    runIds: [params.idempotencyKey],
-    onRunInfo: (info) => {
-      turn.runId = info.runId ?? turn.runId;
-      turn.sessionKey ??= info.sessionKey;
-    },
-  });
+  try {
+    return await renderRun(turn.signals, json ? () => undefined : writeStream, {
+      runIds: [params.idempotencyKey],
+      onRunInfo: (info) => {
+        turn.runId = info.runId ?? turn.runId;
+        turn.sessionKey ??= info.sessionKey;
+      },
+    });
+  } finally {
+    clearTimeout(turn.graceTimer);
+  }
 }
 
 /** Tells the person how the run ended and returns the exit code; `throwErrors` hands gateway errors to the action wrapper. */
@@ -160,6 +166,66 @@ export function agentCommand(): Command {
   );
 }
 
+export interface ChatSessionOptions {
+  /** Where lines come from (process.stdin for the command). */
+  input: NodeJS.ReadableStream;
+  sessionKey: string;
+  timeoutS?: number;
+  /** Sets the turn the connection's events go to. */
+  setTurn: (turn: Turn | undefined) => void;
+}
+
+/** The `tether chat` loop: one run per line, /reset, /exit; Ctrl-C aborts a run, a second one quits. Returns the exit code. */
+export async function chatSession(client: GatewayClient, options: ChatSessionOptions): Promise<number> {
+  const { sessionKey, timeoutS } = options;
+  const rl = createInterface({ input: options.input, output: process.stdout, terminal: (options.input as { isTTY?: boolean }).isTTY === true });
+  let turn: Turn | undefined;
+  let exitCode = 0;
+  const onSigint = () => {
+    const current = turn;
+    if (current && !current.interrupted) {
+      void abortTurn(client, current, sessionKey);
+      return;
+    }
+    if (current) process.exit(EXIT_INTERRUPTED);
+    exitCode = EXIT_INTERRUPTED;
+    rl.close();
+  };
+  rl.on('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
+  printLines(chatHelpLines(sessionKey));
+  rl.setPrompt('you> ');
+  rl.prompt();
+  try {
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === '/exit' || line === '/quit') break;
+      if (line === '/reset') {
+        try {
+          printLines(resetView(await client.request<SessionsResetResult>('sessions.reset', { key: sessionKey }), sessionKey));
+        } catch (error) {
+          reportError(error, false);
+        }
+      } else if (line.startsWith('/')) {
+        printLines(['Commands: /reset (start the session over), /exit']);
+      } else if (line !== '') {
+        const current = newTurn(sessionKey);
+        turn = current;
+        options.setTurn(current);
+        const result = await followTurn(client, current, agentParams({ message: raw, sessionKey, timeoutS }), false);
+        turn = undefined;
+        options.setTurn(undefined);
+        finishTurn(result, current, false, false);
+      }
+      rl.prompt();
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    rl.close();
+  }
+  return exitCode;
+}
+
 export function chatCommand(): Command {
   return agentConnectionOptions(new Command('chat').description("an interactive session with the gateway's agent (/reset, /exit; Ctrl-C aborts a run)")).action(
     action(async (flags) => {
@@ -170,49 +236,7 @@ export function chatCommand(): Command {
         [...CHAT_SCOPES],
         async (client) => {
           const sessionKey = flags.session === undefined ? await defaultSessionKey(client) : String(flags.session);
-          const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true });
-          let exitCode = 0;
-          const onSigint = () => {
-            const current = turn;
-            if (current && !current.interrupted) {
-              void abortTurn(client, current, sessionKey);
-              return;
-            }
-            if (current) process.exit(EXIT_INTERRUPTED);
-            exitCode = EXIT_INTERRUPTED;
-            rl.close();
-          };
-          rl.on('SIGINT', onSigint);
-          process.on('SIGINT', onSigint);
-          printLines(chatHelpLines(sessionKey));
-          rl.setPrompt('you> ');
-          rl.prompt();
-          try {
-            for await (const raw of rl) {
-              const line = raw.trim();
-              if (line === '/exit' || line === '/quit') break;
-              if (line === '/reset') {
-                try {
-                  printLines(resetView(await client.request<SessionsResetResult>('sessions.reset', { key: sessionKey }), sessionKey));
-                } catch (error) {
-                  reportError(error, false);
-                }
-              } else if (line.startsWith('/')) {
-                printLines(['Commands: /reset (start the session over), /exit']);
-              } else if (line !== '') {
-                const current = newTurn(sessionKey);
-                turn = current;
-                const result = await followTurn(client, current, agentParams({ message: raw, sessionKey, timeoutS }), false);
-                turn = undefined;
-                finishTurn(result, current, false, false);
-              }
-              rl.prompt();
-            }
-          } finally {
-            process.off('SIGINT', onSigint);
-            rl.close();
-          }
-          return exitCode;
+          return chatSession(client, { input: process.stdin, sessionKey, timeoutS, setTurn: (next) => (turn = next) });
         },
         eventRouter(() => turn),
       );
