@@ -178,7 +178,9 @@ export interface ChatSessionOptions {
 /** The `tether chat` loop: one run per line, /reset, /exit; Ctrl-C aborts a run, a second one quits. Returns the exit code. */
 export async function chatSession(client: GatewayClient, options: ChatSessionOptions): Promise<number> {
   const { sessionKey, timeoutS } = options;
-  const rl = createInterface({ input: options.input, output: process.stdout, terminal: (options.input as { isTTY?: boolean }).isTTY === true });
+  // Piped input gets no prompts and no line editing: the output is then just the replies.
+  const interactive = (options.input as { isTTY?: boolean }).isTTY === true;
+  const rl = createInterface({ input: options.input, output: process.stdout, terminal: interactive });
   let turn: Turn | undefined;
   let exitCode = 0;
   const onSigint = () => {
@@ -193,9 +195,12 @@ export async function chatSession(client: GatewayClient, options: ChatSessionOpt
   };
   rl.on('SIGINT', onSigint);
   process.on('SIGINT', onSigint);
-  printLines(chatHelpLines(sessionKey));
+  if (interactive) printLines(chatHelpLines(sessionKey));
+  const prompt = () => {
+    if (interactive) rl.prompt();
+  };
   rl.setPrompt('you> ');
-  rl.prompt();
+  prompt();
   try {
     for await (const raw of rl) {
       const line = raw.trim();
@@ -216,8 +221,9 @@ export async function chatSession(client: GatewayClient, options: ChatSessionOpt
         turn = undefined;
         options.setTurn(undefined);
         finishTurn(result, current, false, false);
+        if (client.state !== 'connected') throw new CliError('the connection to the gateway closed; run `tether chat` again to continue the session');
       }
-      rl.prompt();
+      prompt();
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -65,6 +65,12 @@ describe('AgentStreamView: assistant text', () => {
     expect(out).toBe('Let me look.\n[tool] nodes …\n[tool] nodes · ok 20ms\nIt is sunny.\n');
   });
 
+  it('final() adds the part of the reply whose deltas never came as events', () => {
+    const view = new AgentStreamView();
+    view.event(assistant('The answer'));
+    expect(view.final({ result: { payloads: [{ text: 'The answer is 42.\x1b[2J' }], meta: { durationMs: 1, agentMeta: { sessionId: 's', sessionKey: 'k' } } } })).toBe(' is 42.[2J\n');
+  });
+
   it('a rewritten (non-extending) text adds only its delta and never re-prints', () => {
     const view = new AgentStreamView();
     expect(view.event(assistant('abc'))).toBe('abc');
@@ -115,6 +121,10 @@ describe('tool steps', () => {
 
   it('a failed step shows its summary on one line', () => {
     expect(toolResultLines({ phase: 'result', name: 'nodes', isError: true, durationMs: 50, summary: 'node\noffline' })).toEqual(['[tool] nodes · failed 50ms: node offline']);
+  });
+
+  it('a call blocked before it ran ({phase:end, error}) is a failure with its reason', () => {
+    expect(toolResultLines({ phase: 'end', name: 'nodes', toolCallId: 'c', error: 'blocked by\npolicy' })).toEqual(['[tool] nodes · failed: blocked by policy']);
   });
 
   it('a pending approval says how to approve it, with the id quoted for the shell', () => {

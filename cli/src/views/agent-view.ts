@@ -56,10 +56,12 @@ export function toolResultLines(data: Record<string, unknown>, started: ToolStar
   };
   const approvalId = str(data.pendingApprovalId);
   const duration = formatDuration(data.durationMs);
-  const summary = str(data.summary);
-  let outcome = approvalId ? 'waiting for approval' : data.isError === true ? 'failed' : 'ok';
+  // A call blocked before it ran ends with `{phase:'end', error}` instead of a result.
+  const failed = data.isError === true || str(data.error) !== undefined;
+  const summary = str(data.summary) ?? str(data.error);
+  let outcome = approvalId ? 'waiting for approval' : failed ? 'failed' : 'ok';
   if (duration) outcome += ` ${duration}`;
-  if (summary && (data.isError === true || !approvalId)) outcome += `: ${safeLabel(summary.replace(/\s+/g, ' '), 200)}`;
+  if (summary && (failed || !approvalId)) outcome += `: ${safeLabel(summary.replace(/\s+/g, ' '), 200)}`;
   const lines = [`${toolHead(tool)} · ${outcome}`];
   const saved = Array.isArray(data.savedTo) ? data.savedTo.filter((path): path is string => typeof path === 'string') : [];
   for (const path of saved) lines.push(`${DETAIL}saved ${safeText(path)}`);
@@ -100,9 +102,14 @@ export class AgentStreamView {
   /** Whatever must follow the stream once the run is over: the reply if none streamed, and a final line break. */
   final(final: Pick<AgentFinal, 'result'> | undefined): string {
     let out = '';
-    if (!this.streamedText && final?.result) {
-      const text = final.result.payloads.map((payload) => (typeof payload.text === 'string' ? payload.text : '')).filter((t) => t !== '').join('\n\n');
-      if (text !== '') out += this.text(text);
+    const payloads = Array.isArray(final?.result?.payloads) ? final.result.payloads : [];
+    const texts = payloads.map((payload) => (isRecord(payload) && typeof payload.text === 'string' ? payload.text : '')).filter((t) => t !== '');
+    if (!this.streamedText) {
+      if (texts.length > 0) out += this.text(texts.join('\n\n'));
+    } else {
+      // The last deltas may not have been sent as events: the final reply then extends what was shown.
+      const last = texts.at(-1);
+      if (last !== undefined && last.length > this.shown.length && last.startsWith(this.shown)) out += this.text(last.slice(this.shown.length));
     }
     return out + this.end();
   }

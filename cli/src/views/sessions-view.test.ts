@@ -5,15 +5,15 @@ import { chatHelpLines, historyView, resetView, sessionsListView } from './sessi
 const NOW = 1_000_000_000;
 
 describe('sessionsListView', () => {
-  it('shows key, session, updated and last run, marking the main session', () => {
+  it('shows key, session, updated and last run, newest first, marking the main session', () => {
     const lines = sessionsListView(
       {
         ts: NOW,
         count: 2,
         defaults: { mainSessionKey: 'agent:main:main' },
         sessions: [
-          { key: 'agent:main:main', sessionId: 'abcdef0123456789', createdAt: 0, updatedAt: NOW - 30_000, lastRun: { runId: 'r', status: 'ok', startedAt: NOW - 40_000, endedAt: NOW - 30_000 } },
           { key: 'agent:main:work', sessionId: 's2', createdAt: 0, updatedAt: NOW - 7_200_000 },
+          { key: 'agent:main:main', sessionId: 'abcdef0123456789', createdAt: 0, updatedAt: NOW - 30_000, lastRun: { runId: 'r', status: 'ok', startedAt: NOW - 40_000, endedAt: NOW - 30_000 } },
         ],
       },
       NOW,

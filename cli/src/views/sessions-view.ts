@@ -36,7 +36,8 @@ function lastRun(session: SessionSummary, now: number): string {
 }
 
 export function sessionsListView(result: SessionsListResult, now = Date.now()): string[] {
-  const sessions = Array.isArray(result.sessions) ? result.sessions.filter(isRecord) : [];
+  const updated = (s: SessionSummary) => (typeof s.updatedAt === 'number' ? s.updatedAt : 0);
+  const sessions = (Array.isArray(result.sessions) ? result.sessions.filter(isRecord) : []).sort((a, b) => updated(b) - updated(a));
   if (sessions.length === 0) return ['No agent sessions yet. Start one with `tether agent -m "hello"` or `tether chat`.'];
   const main = isRecord(result.defaults) && typeof result.defaults.mainSessionKey === 'string' ? result.defaults.mainSessionKey : undefined;
   return formatTable(
