@@ -48,12 +48,15 @@ export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   return { url, token, timeoutMs: parseTimeout(flags.timeout) };
 }
 
-/** Opens one operator connection, runs `action`, and always closes it. `hooks` are passed to the client (events, reconnects). */
+/** What a command may add to its connection: client caps (e.g. `tool-events`) and listeners (events, reconnects). */
+export type ConnectionExtras = Pick<GatewayClientOptions, 'caps' | 'onEvent' | 'onHello' | 'onDisconnect'>;
+
+/** Opens one operator connection, runs `action`, and always closes it. */
 export async function withGateway<T>(
   flags: ConnectionFlags,
   scopes: OperatorScope[],
   action: (client: GatewayClient, target: GatewayTarget) => Promise<T>,
-  hooks: Pick<GatewayClientOptions, 'onEvent' | 'onHello' | 'onDisconnect'> = {},
+  extras: ConnectionExtras = {},
 ): Promise<T> {
   const target = resolveTarget(flags);
   const client = new GatewayClient({
@@ -64,7 +67,7 @@ export async function withGateway<T>(
     client: { id: 'cli', mode: 'cli', version: CLI_VERSION, platform: process.platform, instanceId: undefined },
     requestTimeoutMs: target.timeoutMs,
     connectTimeoutMs: Math.min(target.timeoutMs, 15_000),
-    ...hooks,
+    ...extras,
   });
   try {
     await client.connect();

@@ -1,12 +1,14 @@
 /** The `tether` command. Thin: it parses flags and calls the packages that do the work. */
 import { Command, CommanderError } from 'commander';
 import { exitState } from './command-kit.js';
+import { agentCommand, chatCommand } from './commands/agent.js';
 import { approvalsCommand } from './commands/approvals.js';
 import { devicesCommand } from './commands/devices.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
 import { mcpCommand } from './commands/mcp.js';
 import { nodeCommand } from './commands/node.js';
 import { nodesCommand } from './commands/nodes.js';
+import { sessionsCommand } from './commands/sessions.js';
 import { upCommand } from './commands/up.js';
 import { CLI_VERSION } from './gateway-target.js';
 import { EXIT_USAGE } from './output.js';
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), mcpCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.

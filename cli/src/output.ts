@@ -68,6 +68,23 @@ export function ago(ms: number | undefined, now = Date.now()): string {
   return `${Math.round(s / 86400)}d ago`;
 }
 
+/**
+ * Text a peer streams for people to read as it arrives (assistant replies). Unlike `safeText` this keeps
+ * line breaks and tabs, and it removes (rather than shows) every other control and bidi character: ESC
+ * (so no CSI/OSC sequence, colour, cursor move or OSC 8 link can start), CR (no overwriting what was
+ * shown), C1 controls, DEL. Stateless per character, so a sequence split across chunks is removed too.
+ */
+const STREAM_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function safeStreamText(text: string): string {
+  return text.replace(/[\u2028\u2029]/g, '\n').replace(STREAM_UNSAFE, '');
+}
+
+/** Writes streamed text (or lines already escaped by a view) to stdout through `safeStreamText`. */
+export function writeStream(text: string): void {
+  if (text !== '') process.stdout.write(safeStreamText(text));
+}
+
 /** A remark that is not the command's output (so it goes to stderr and never breaks --json). */
 export function printNote(line: string): void {
   process.stderr.write(`note: ${safeText(line)}\n`);

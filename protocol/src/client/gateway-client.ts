@@ -70,11 +70,21 @@ export interface GatewayClientOptions {
 interface PendingRequest {
   resolve: (value: unknown) => void;
   reject: (error: GatewayError) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
+  expectFinal: boolean;
+  onAccepted: ((payload: unknown) => void) | undefined;
 }
 
 export interface RequestOptions {
+  /** Deadline for the answer. With `expectFinal` there is none unless this is given. */
   timeoutMs?: number;
+  /**
+   * The method answers twice with the same id (OpenClaw's `agent`): first an ok `{status:'accepted'}`,
+   * then the final result or error. The promise settles with the final one.
+   */
+  expectFinal?: boolean;
+  /** With `expectFinal`: called with the `accepted` payload(s) while the request keeps waiting. */
+  onAccepted?: (payload: unknown) => void;
 }
 
 /** The longest wait a gateway can ask for: a bogus value must not park a client for days. */
@@ -148,9 +158,11 @@ export class GatewayClient {
       });
     }
     const id = `${++this.requestCounter}:${randomUUID()}`;
-    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
+    const expectFinal = options.expectFinal === true;
+    // A run that answers "accepted" can take as long as the run does (OpenClaw disables the deadline too).
+    const timeoutMs = expectFinal ? options.timeoutMs : (options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
         this.pending.delete(id);
         reject(
           new GatewayError({
@@ -161,7 +173,7 @@ export class GatewayClient {
           }),
         );
       }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, expectFinal, onAccepted: options.onAccepted });
       const frame = params === undefined ? { type: 'req', id, method } : { type: 'req', id, method, params };
       transport.send(JSON.stringify(frame));
     });
@@ -300,6 +312,14 @@ export class GatewayClient {
     if (frame.type === 'res') {
       const pending = this.pending.get(frame.id);
       if (!pending) return;
+      if (frame.ok && pending.expectFinal && isRecord(frame.payload) && frame.payload.status === 'accepted') {
+        try {
+          pending.onAccepted?.(frame.payload);
+        } catch {
+          // A throwing callback must not break frame dispatch; the request keeps waiting.
+        }
+        return;
+      }
       this.pending.delete(frame.id);
       clearTimeout(pending.timer);
       if (frame.ok) pending.resolve(frame.payload);
