@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, ownerTokenEnv, spawnTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, ownerTokenEnv, runTether, spawnTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { follow, runAgent, sent, startAgentGateway, type Follower } from './agent-helpers.js';
 
@@ -80,5 +80,16 @@ describe('agent: what does the camera on kitchen see?', () => {
     expect(saved.path).toMatch(/agents\/main\/media\/.*\.jpg$/);
     expect(existsSync(saved.path)).toBe(true);
     expect(history.messages[3].content[0].text).toBe('A test pattern with colour bars.');
+  }, 60_000);
+
+  it('`tether agent -m` streams the answer and shows the tool step with the node, the command and the saved file', async () => {
+    model.script(reply.toolCalls([{ name: 'camera_snap', arguments: { node: 'kitchen' } }]), reply.text('Still the colour bars.'));
+    const result = await runTether(['agent', '-m', 'what does the camera on kitchen see?', '--session', 'agent:main:cli', '--state-dir', gateway.stateDir], {}, 60_000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Still the colour bars.');
+    const step = result.stdout.split('\n').find((line) => line.includes('camera.snap') || line.includes('camera_snap'));
+    expect(step).toContain('kitchen');
+    expect(result.stdout).toMatch(/agents\/main\/media\/\S+\.jpg/);
   }, 60_000);
 });

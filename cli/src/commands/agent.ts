@@ -24,7 +24,6 @@ import { chatHelpLines, resetView, type SessionsListResult, type SessionsResetRe
 export const DEFAULT_SESSION_KEY = 'agent:main:main';
 const SCOPES = ['operator.read', 'operator.write'] as const;
 /** `tether chat` also offers /reset, which OpenClaw's gateway counts as an admin method. */
-const CHAT_SCOPES = SCOPES;
 /** How long to wait for the gateway's final answer after an abort before giving up on it. */
 const ABORT_GRACE_MS = 5_000;
 
@@ -239,7 +238,7 @@ export function chatCommand(): Command {
       let turn: Turn | undefined;
       return withGateway(
         connectionFlags(flags),
-        [...CHAT_SCOPES],
+        [...SCOPES],
         async (client) => {
           const sessionKey = flags.session === undefined ? await defaultSessionKey(client) : String(flags.session);
           return chatSession(client, { input: process.stdin, sessionKey, timeoutS, setTurn: (next) => (turn = next) });
