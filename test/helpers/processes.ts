@@ -49,7 +49,8 @@ export interface Spawned {
 
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
-  for (const key of ['TETHER_GATEWAY_URL', 'TETHER_GATEWAY_TOKEN', 'TETHER_GATEWAY_PORT', 'TETHER_STATE_DIR', 'TETHER_NODE_STATE_DIR']) {
+  // The agent's model variables too: a developer's OPENAI_API_KEY must never send a test's traffic to a real service.
+  for (const key of ['TETHER_GATEWAY_URL', 'TETHER_GATEWAY_TOKEN', 'TETHER_GATEWAY_PORT', 'TETHER_STATE_DIR', 'TETHER_NODE_STATE_DIR', 'TETHER_AGENT_MODEL', 'TETHER_AGENT_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL']) {
     if (!(key in extra)) delete env[key];
   }
   // Children are real programs, not tests: OpenClaw, for one, goes quiet when it sees the test runner.
