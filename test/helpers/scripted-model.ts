@@ -29,6 +29,8 @@ export interface ScriptedModelOptions {
   ollamaOmitIds?: boolean;
   /** GET /v1/models never answers (for the profile detection timeout). */
   modelsHang?: boolean;
+  /** Serve Ollama's native `POST /api/show` with these capabilities (e.g. `['completion', 'vision']`). */
+  ollamaCapabilities?: string[];
 }
 
 export interface ScriptedUsage {
@@ -157,6 +159,9 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       if (options.modelsHang) return; // never answered; close() destroys the socket
       if (models === null) return sendJson(res, 404, openaiError('Not found', 'invalid_request_error'));
       return sendJson(res, 200, { object: 'list', data: models.map((m) => ({ object: 'model', created: 0, owned_by: 'scripted', ...m })) });
+    }
+    if (req.method === 'POST' && path === '/api/show' && options.ollamaCapabilities) {
+      return sendJson(res, 200, { capabilities: options.ollamaCapabilities, model_info: {} });
     }
     if (path !== '/v1/chat/completions') return sendJson(res, 404, openaiError(`no route ${req.method} ${path}`, 'invalid_request_error'));
     if (req.method !== 'POST') return sendJson(res, 405, openaiError(`method ${req.method} not allowed`, 'invalid_request_error'));

@@ -18,7 +18,7 @@ async function start(options: ScriptedModelOptions = {}): Promise<ScriptedModel>
 }
 
 const ask: ModelRequest = { messages: [{ role: 'user', content: 'hi' }], tools: [] };
-const tool: ModelTool = { name: 'camera_snap', description: 'Take a photo.', parameters: { type: 'object', properties: { node: { type: 'string' } } } as ModelTool['parameters'] };
+const tool: ModelTool = { name: 'camera_snap', description: 'Take a photo.', parameters: { type: 'object', properties: { node: { type: 'string' } }, additionalProperties: false } };
 const withTools: ModelRequest = { ...ask, tools: [tool] };
 
 /** Waits recorded instead of slept: no test depends on the clock. */
