@@ -78,21 +78,28 @@ describe('parseSse', () => {
     expect(cancelled).toBe(true);
   });
 
-  it('fails with MODEL_STREAM_ERROR on a line that never ends instead of buffering it', async () => {
-    // An endless line: without the cap this never returns (the test would time out).
+  it('fails with MODEL_STREAM_ERROR on a line that never ends, having read little of it', async () => {
+    // 8 MB with no line end (then a valid event): without the cap it would all be buffered and parsed.
+    let sent = 0;
     async function* endless(): AsyncGenerator<Uint8Array> {
       const block = enc.encode('a'.repeat(1024));
-      for (;;) yield block;
+      for (let i = 0; i < 8 * 1024; i += 1) {
+        sent += block.length;
+        yield block;
+      }
+      yield enc.encode('\n\ndata: [DONE]\n\n');
     }
     const error = await all(endless(), { maxLineChars: 64 * 1024 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect(error).toMatchObject({ code: 'MODEL_STREAM_ERROR' });
+    expect(sent).toBeLessThan(128 * 1024);
   });
 
   it('fails on an oversized line that arrives whole, and on an event of many small lines', async () => {
     await expect(all(chunks(`data: ${'x'.repeat(5000)}\n\n`), { maxLineChars: 4096 })).rejects.toMatchObject({ code: 'MODEL_STREAM_ERROR' });
     async function* manyLines(): AsyncGenerator<Uint8Array> {
-      for (;;) yield enc.encode('data: 0123456789\n');
+      for (let i = 0; i < 100_000; i += 1) yield enc.encode('data: 0123456789\n');
+      yield enc.encode('\n');
     }
     await expect(all(manyLines(), { maxEventChars: 10_000 })).rejects.toMatchObject({ code: 'MODEL_STREAM_ERROR', message: /over 10000 characters/ });
   });
