@@ -291,6 +291,19 @@ describe('createModelClient', () => {
     expect(await client(m).complete(withTools)).toMatchObject({ text: 'whole', toolCalls: [{ id: 'x', name: 'a', arguments: {} }], finishReason: 'tool_calls' });
   });
 
+  it("an error thrown by the caller's onText reaches the caller as is, not as a stream error", async () => {
+    const m = await start();
+    m.script(reply.text('hello there'));
+    const mine = new Error('listener failed');
+    await expect(
+      client(m).complete(ask, {
+        onText: () => {
+          throw mine;
+        },
+      }),
+    ).rejects.toBe(mine);
+  });
+
   it('refuses to start without a model or a usable base URL', () => {
     expect(() => createModelClient({ model: '', baseUrl: 'http://x/v1' })).toThrow(expect.objectContaining({ code: 'MODEL_NOT_CONFIGURED' }));
     expect(() => createModelClient({ model: 'm', baseUrl: '' })).toThrow(/agent\.baseUrl/);
