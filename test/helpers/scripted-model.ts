@@ -11,6 +11,16 @@
  *   expect(model.requests[0]!.body.tools).toHaveLength(1);
  *   await model.close();
  *
+ * Families (streamed replies):
+ *   openai    role chunk, content chunks, each tool call as index+id+name then argument fragments,
+ *             finish_reason, a usage chunk with `choices: []` when asked, [DONE]
+ *   ollama    each tool call whole in one chunk, no `index` (or index 0 for all: `ollamaIndex`),
+ *             optionally no `id`; finish_reason "stop" even with tool calls
+ *   llamacpp  openai's shape; string HTTP error bodies as `{error:{code,message,type}}`
+ *   vllm      argument fragments of 3 characters, each event written in two pieces split at an odd
+ *             byte offset; string HTTP error bodies in the old `{object:'error', message, type, code}`
+ *   no-finish openai's shape with no finish_reason ever, then [DONE]
+ *
  * An empty script answers 500 naming the request, so a test that forgot a reply fails loudly
  * instead of hanging or passing on a default.
  */
