@@ -11,6 +11,16 @@
  *   expect(model.requests[0]!.body.tools).toHaveLength(1);
  *   await model.close();
  *
+ * Families (streamed replies):
+ *   openai    role chunk, content chunks, each tool call as index+id+name then argument fragments,
+ *             finish_reason, a usage chunk with `choices: []` when asked, [DONE]
+ *   ollama    each tool call whole in one chunk, no `index` (or index 0 for all: `ollamaIndex`),
+ *             optionally no `id`; finish_reason "stop" even with tool calls
+ *   llamacpp  openai's shape; string HTTP error bodies as `{error:{code,message,type}}`
+ *   vllm      argument fragments of 3 characters, each event written in two pieces split at an odd
+ *             byte offset; string HTTP error bodies in the old `{object:'error', message, type, code}`
+ *   no-finish openai's shape with no finish_reason ever, then [DONE]
+ *
  * An empty script answers 500 naming the request, so a test that forgot a reply fails loudly
  * instead of hanging or passing on a default.
  */
@@ -29,6 +39,8 @@ export interface ScriptedModelOptions {
   ollamaOmitIds?: boolean;
   /** GET /v1/models never answers (for the profile detection timeout). */
   modelsHang?: boolean;
+  /** Serve Ollama's native `POST /api/show` with these capabilities (e.g. `['completion', 'vision']`). */
+  ollamaCapabilities?: string[];
 }
 
 export interface ScriptedUsage {
@@ -157,6 +169,9 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       if (options.modelsHang) return; // never answered; close() destroys the socket
       if (models === null) return sendJson(res, 404, openaiError('Not found', 'invalid_request_error'));
       return sendJson(res, 200, { object: 'list', data: models.map((m) => ({ object: 'model', created: 0, owned_by: 'scripted', ...m })) });
+    }
+    if (req.method === 'POST' && path === '/api/show' && options.ollamaCapabilities) {
+      return sendJson(res, 200, { capabilities: options.ollamaCapabilities, model_info: {} });
     }
     if (path !== '/v1/chat/completions') return sendJson(res, 404, openaiError(`no route ${req.method} ${path}`, 'invalid_request_error'));
     if (req.method !== 'POST') return sendJson(res, 405, openaiError(`method ${req.method} not allowed`, 'invalid_request_error'));

@@ -11,7 +11,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { detectProfile, knownModelProfile, resolveProfile, DEFAULT_PROFILE_TIMEOUT_MS } from './profile.js';
 import { parseSse, type SseLimits } from './sse.js';
-import { isContextLengthMessage, providerMessage, StreamNormaliser, type NormaliserLimits } from './stream-normaliser.js';
+import { CallbackError, isContextLengthMessage, providerMessage, StreamNormaliser, type NormaliserLimits } from './stream-normaliser.js';
 import { ModelError, type CompleteOptions, type ModelClient, type ModelProfile, type ModelRequest, type ModelTurn } from './types.js';
 
 export interface ModelClientOptions {
@@ -62,7 +62,9 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const model = options.model;
   const baseFetch = options.fetch ?? fetch;
-  const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key';
+  const realKey = options.apiKey ?? process.env.OPENAI_API_KEY;
+  // The SDK refuses to start without a key; local servers (Ollama, llama.cpp) need none.
+  const apiKey = realKey ?? 'no-key';
   const sdk = new OpenAI({
     apiKey,
     baseURL: baseUrl,
@@ -82,7 +84,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       const detected =
         options.detectProfile === false
           ? {}
-          : await detectProfile({ baseUrl, model, fetch: baseFetch, timeoutMs: options.profileTimeoutMs ?? DEFAULT_PROFILE_TIMEOUT_MS, ...(options.apiKey ? { apiKey: options.apiKey } : {}) });
+          : await detectProfile({ baseUrl, model, fetch: baseFetch, timeoutMs: options.profileTimeoutMs ?? DEFAULT_PROFILE_TIMEOUT_MS, ...(realKey ? { apiKey: realKey } : {}) });
       return resolveProfile(knownModelProfile(model), detected, options.profile);
     })();
     return profile;
@@ -150,6 +152,7 @@ async function readTurn(response: Response, options: { signal?: AbortSignal; onT
       if (normaliser.finished) break;
     }
   } catch (error) {
+    if (error instanceof CallbackError) throw error.cause;
     if (options.signal?.aborted) throw aborted();
     if (error instanceof ModelError) throw error;
     throw new ModelError('MODEL_STREAM_ERROR', `the connection to the model server broke mid-stream: ${(error as Error).message}`, { retryable: false });

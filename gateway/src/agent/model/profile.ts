@@ -39,10 +39,9 @@ export function profileFromModelList(body: unknown, model: string): Partial<Mode
   const entries = [...(Array.isArray(body.data) ? body.data : []), ...(Array.isArray(body.models) ? body.models : [])].filter(isRecord);
   const named = (entry: Record<string, unknown>) => [entry.id, entry.name, entry.model].some((name) => name === model);
   let matches = entries.filter(named);
-  // llama-server serves one model whatever the request's `model` says; its entries name the file.
-  if (matches.length === 0 && entries.length > 0 && entries.every((e) => e.owned_by === 'llamacpp' || Array.isArray(e.capabilities) || e.owned_by === undefined)) {
-    matches = entries;
-  }
+  // llama-server serves one model whatever the request's `model` says, and names it by its file
+  // (in `data`, and again in `models` with capabilities): a list of one is that model.
+  if (matches.length === 0 && Array.isArray(body.data) && body.data.length === 1) matches = entries;
   const out: Partial<ModelProfile> = {};
   for (const entry of matches) {
     const capabilities = Array.isArray(entry.capabilities) ? entry.capabilities : [];

@@ -24,6 +24,14 @@ export interface NormaliserOptions {
   limits?: NormaliserLimits;
 }
 
+/** An error thrown by the caller's `onText`: theirs, to be rethrown as is, not reported as a broken stream. */
+export class CallbackError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('onText threw');
+    this.name = 'CallbackError';
+  }
+}
+
 interface Slot {
   id?: string;
   name: string;
@@ -117,7 +125,11 @@ export class StreamNormaliser {
       throw new ModelError('MODEL_STREAM_ERROR', `the model's reply passed ${this.limits.maxTextChars} characters; stopped reading it`);
     }
     this.text += delta;
-    this.options.onText?.(delta);
+    try {
+      this.options.onText?.(delta);
+    } catch (error) {
+      throw new CallbackError(error);
+    }
   }
 
   private addToolDelta(item: Record<string, unknown>): void {
