@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { GatewayClient } from '../../protocol/dist/index.js';
 import { loadOrCreateIdentity } from '../../pairing/dist/index.js';
 import { operatorClient } from './load.mjs';
-import { makeTempDir, readRss } from './procs.mjs';
+import { makeTempDir, readCpuMs, readMachineCpuMs, readRss } from './procs.mjs';
 import { median, percentile, round } from './stats.mjs';
 import { served } from './timed-http.mjs';
 
@@ -212,6 +212,24 @@ async function idleSessions(ctx, { sessions }) {
 }
 
 /**
+ * Runs `fn` and adds `cpuPercent` to its result: CPU used meanwhile by the gateway, by this process
+ * (the model, the node and the clients) and by the rest of the machine, as % of one core.
+ */
+async function withCpu(pid, fn) {
+  const gw = readCpuMs(pid);
+  const self = process.cpuUsage();
+  const machine = readMachineCpuMs().busyMs;
+  const t0 = performance.now();
+  const result = await fn();
+  const pct = (ms) => Math.round((ms / (performance.now() - t0)) * 100);
+  const used = process.cpuUsage(self);
+  const cpu = { gateway: pct(readCpuMs(pid) - gw), bench: pct((used.user + used.system) / 1000) };
+  cpu.other = Math.max(0, pct(readMachineCpuMs().busyMs - machine) - cpu.gateway - cpu.bench);
+  result.cpuPercent = cpu;
+  return result;
+}
+
+/**
  * All three figures against one gateway started with `startGateway({ config })`. The agent's config
  * lets a run take `rounds` tool rounds.
  */
@@ -229,9 +247,9 @@ export async function agentBench(startGateway, { rounds = 20, runs = 7, samples 
   const ctx = { model, reply, gateway, node, operator, events };
   try {
     const result = { gatewayPid: gateway.pid };
-    result.idleSessions = await idleSessions(ctx, { sessions });
-    result.toolRound = await perRound(ctx, { rounds, runs });
-    result.firstToken = await firstToken(ctx, { samples });
+    result.idleSessions = await withCpu(gateway.pid, () => idleSessions(ctx, { sessions }));
+    result.toolRound = await withCpu(gateway.pid, () => perRound(ctx, { rounds, runs }));
+    result.firstToken = await withCpu(gateway.pid, () => firstToken(ctx, { samples }));
     result.gatewayRssAfter = round(readRss(gateway.pid).rssMb, 1);
     return { gateway, result };
   } finally {
