@@ -4,8 +4,13 @@
 // Never pass/fail: targets are reported, not asserted. The load client runs in this process, so on a
 // 2-core machine it competes with the gateway and the node-agent for CPU.
 //
-// Options: --quick (smaller counts), --profile (gateway and node-agent under --cpu-prof; profiles in bench/results/prof/).
+// Then the embedded agent (bench/lib/agent.mjs): the gateway's own time per tool round, first streamed
+// token through the gateway vs straight from a scripted model, and RSS with 100 idle sessions.
+//
+// Options: --quick (smaller counts), --profile (gateway and node-agent under --cpu-prof; profiles in bench/results/prof/),
+// --agent-only (only the agent figures; writes bench/results/agent-<timestamp>.json and agent-latest.json).
 import { join } from 'node:path';
+import { agentBench } from './lib/agent.mjs';
 import { pairingFlood } from './lib/flood.mjs';
 import { invokeWhich, nodeList, operatorClient, runLoad, signedNodeHandshakes, tokenHandshakes } from './lib/load.mjs';
 import { readCpuMs, readMachineCpuMs, readRss, startGateway, startNodeAgent, stopAll, stopProcess } from './lib/procs.mjs';
@@ -15,10 +20,13 @@ import { median, round } from './lib/stats.mjs';
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const PROFILE = args.has('--profile');
+const AGENT_ONLY = args.has('--agent-only');
 const RESULTS = RESULTS_DIR;
 const N = QUICK
   ? { starts: 3, warmup: 200, c1: 500, c16: 2000, handshakes: 300, flood: 1500 }
   : { starts: 5, warmup: 500, c1: 3000, c16: 20000, handshakes: 2000, flood: 1500 };
+// Agent: `runs` runs of `rounds` tool rounds (and as many of 0 rounds), `samples` first-token triples, `sessions` idle sessions.
+const AGENT_N = QUICK ? { rounds: 20, runs: 5, samples: 30, sessions: 100 } : { rounds: 20, runs: 15, samples: 100, sessions: 100 };
 const HANDSHAKE_CONCURRENCY = 8;
 const IDLE_MS = 1000;
 
@@ -54,12 +62,28 @@ async function measureStarts() {
 
 
 
+async function measureAgent() {
+  log(`agent: ${AGENT_N.sessions} idle sessions, ${AGENT_N.runs}+${AGENT_N.runs} runs of ${AGENT_N.rounds} / 0 tool rounds, ${AGENT_N.samples} first-token samples per path`);
+  const nodeArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(RESULTS, 'prof')] : [];
+  const { gateway, result } = await agentBench((options) => startGateway({ ...options, nodeArgs }), AGENT_N);
+  await stopProcess(gateway);
+  return result;
+}
+
+async function agentOnly() {
+  const results = { date: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), counts: { agent: AGENT_N }, profiled: PROFILE };
+  results.backgroundCpuPercentBefore = await backgroundLoad();
+  results.agent = await measureAgent();
+  results.backgroundCpuPercentAfter = await backgroundLoad();
+  return results;
+}
+
 async function main() {
   const results = {
     date: new Date().toISOString(),
     commit: gitCommit(),
     machine: machineInfo(),
-    counts: { ...N, handshakeConcurrency: HANDSHAKE_CONCURRENCY },
+    counts: { ...N, handshakeConcurrency: HANDSHAKE_CONCURRENCY, agent: AGENT_N },
     profiled: PROFILE, // --cpu-prof slows both processes; do not compare these numbers with normal runs
     note: 'Load client runs in the bench process and shares the CPU cores with the gateway and the node-agent.',
   };
@@ -117,8 +141,25 @@ async function main() {
 
   await stopProcess(node);
   await stopProcess(gateway);
+  results.agent = await measureAgent();
   results.backgroundCpuPercentAfter = await backgroundLoad();
   return results;
+}
+
+function agentRows(a) {
+  const ms = (x, d = 2) => `median ${x.medianMs.toFixed(d)} / p95 ${x.p95Ms.toFixed(d)} ms (n=${x.n})`;
+  const cpu = (x) => `CPU gw ${x.cpuPercent.gateway}% bench ${x.cpuPercent.bench}% other ${x.cpuPercent.other}%`;
+  const t = a.toolRound;
+  const f = a.firstToken;
+  const s = a.idleSessions;
+  return [
+    [`agent: gateway time per tool round (${t.rounds}-round runs)`, ms(t.perRound), '', `less the 0-round run's cost: ${ms(t.perRoundMarginal)}; run wall ${t.runWallMs.medianMs} ms; ${cpu(t)}`],
+    ['agent: first token, straight from the model', ms(f.direct), '', cpu(f)],
+    ['agent: first token, gateway HTTP stream', ms(f.gatewayHttp), '', `added ${ms(f.addedHttp)}`],
+    ['agent: first token, gateway WS agent event', ms(f.gatewayWs), '', `added ${ms(f.addedWs)}`],
+    ['agent: first token added by the gateway (HTTP)', `median ${f.addedHttp.medianMs.toFixed(2)} / p95 ${f.addedHttp.p95Ms.toFixed(2)} ms`, '< 5 ms added', ''],
+    [`agent: gateway RSS, before → after ${s.sessions} idle sessions`, `${s.before.rssMb.toFixed(1)} → ${s.after.rssMb.toFixed(1)} MB (+${s.addedMb.toFixed(1)} MB, ${s.addedKbPerSession} KB/session)`, '', `${s.listedSessions} sessions listed; ${s.sessions} runs took ${s.runsMs} ms; ${cpu(s)}`],
+  ];
 }
 
 function printTable(r) {
@@ -127,7 +168,7 @@ function printTable(r) {
   const rate = (x) => `${x.perSecond.toLocaleString('en-US')}/s (p50 ${x.p50Ms.toFixed(2)} ms)`;
   const errs = (x) => (x.errors ? ` [${x.errors} errors]` : '');
   const cpu = (x) => `CPU gw ${x.cpuPercent.gateway}% node ${x.cpuPercent.node}% client ${x.cpuPercent.client}% other ${x.cpuPercent.other}%`;
-  const rows = [
+  const rows = !r.start ? [] : [
     ['gateway start → accepting', `median ${r.start.medianMs} ms (min ${r.start.minMs}, max ${r.start.maxMs}, n=${r.start.runsMs.length})`, '< 300 ms', ''],
     ['gateway RSS after start (idle)', mb(r.gatewayRssIdle), '< 80 MB', `${mb(r.gatewayRssWithNode)} with node`],
     ['gateway RSS after load', mb(r.gatewayRssAfterHandshakes), '', `after invokes ${mb(r.gatewayRssAfterInvokes)}`],
@@ -145,6 +186,7 @@ function printTable(r) {
       `flood took ${r.flood.floodMs} ms; answers ${Object.entries(r.flood.answers).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ],
   ];
+  if (r.agent) rows.push(...agentRows(r.agent));
   const header = ['Metric', 'Measured', 'Target', 'Notes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -155,15 +197,16 @@ function printTable(r) {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
   console.log(`Background CPU before/after the run (other workloads): ${r.backgroundCpuPercentBefore}% / ${r.backgroundCpuPercentAfter}% of one core`);
-  console.log(`\nNote: ${r.note} "CPU gw/node/client" is CPU time used by the gateway, the node-agent and the bench client during that run, as % of one core (2 cores = 200%); "other" is the rest of the machine (kernel, other workloads).`);
+  if (r.note) console.log(`\nNote: ${r.note} "CPU gw/node/client" is CPU time used by the gateway, the node-agent and the bench client during that run, as % of one core (2 cores = 200%); "other" is the rest of the machine (kernel, other workloads).`);
 }
 
 let exitCode = 0;
 try {
-  const results = await main();
+  const results = AGENT_ONLY ? await agentOnly() : await main();
   printTable(results);
-  const file = writeResults('mesh', results, 'latest.json');
-  console.log(`Wrote ${file} and bench/results/latest.json`);
+  const [name, latest] = AGENT_ONLY ? ['agent', 'agent-latest.json'] : ['mesh', 'latest.json'];
+  const file = writeResults(name, results, latest);
+  console.log(`Wrote ${file} and bench/results/${latest}`);
 } catch (error) {
   console.error(`[bench] failed: ${error?.stack ?? error}`);
   exitCode = 1;

@@ -8,8 +8,9 @@ import { summarize } from './stats.mjs';
 
 const CLIENT = { id: 'cli', mode: 'cli', version: 'bench', platform: process.platform };
 
-export function operatorClient(url, token) {
-  return new GatewayClient({ url, token, role: 'operator', scopes: ['operator.admin'], client: CLIENT, requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 });
+/** `extra`: more GatewayClientOptions (e.g. `onEvent`). */
+export function operatorClient(url, token, extra = {}) {
+  return new GatewayClient({ url, token, role: 'operator', scopes: ['operator.admin'], client: CLIENT, requestTimeoutMs: 10_000, connectTimeoutMs: 10_000, ...extra });
 }
 
 /**

@@ -2,7 +2,7 @@
 // 127.0.0.1 with temporary state directories. Every pid we start is tracked so that exactly those
 // processes (and nothing else) are stopped, even when the benchmark fails half-way.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,14 +58,23 @@ function waitForLine(child, stream, test, timeoutMs, what) {
 
 /**
  * Starts `tether gateway run --port 0` and measures spawn → the `listening` line (wall clock).
- * stderr is kept in a ring buffer for error messages and otherwise discarded.
+ * stderr is kept in a ring buffer for error messages and otherwise discarded. `config`, when given,
+ * is written as `<stateDir>/tether.json` first, and the agent's environment variables are not passed
+ * on (they would win over the file).
  */
-export async function startGateway({ nodeArgs = [], timeoutMs = 15_000 } = {}) {
+export async function startGateway({ nodeArgs = [], timeoutMs = 15_000, config } = {}) {
   const stateDir = makeTempDir('gw');
+  let env = process.env;
+  if (config) {
+    writeFileSync(join(stateDir, 'tether.json'), JSON.stringify(config));
+    env = { ...process.env };
+    for (const key of ['TETHER_AGENT_MODEL', 'TETHER_AGENT_BASE_URL', 'OPENAI_API_KEY']) delete env[key];
+  }
   const t0 = process.hrtime.bigint();
   const child = track(
     spawn(process.execPath, [...nodeArgs, GATEWAY_BIN, 'gateway', 'run', '--port', '0', '--state-dir', stateDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     }),
   );
   let stderrTail = '';
