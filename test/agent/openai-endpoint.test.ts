@@ -92,8 +92,29 @@ describe('POST /v1/chat/completions and GET /v1/models with the openai client', 
     expect(deltas.join('')).toBe('Helper stream works.');
   }, 60_000);
 
+  it('ends the stream with finish_reason even when the upstream model sends none, across a tool call', async () => {
+    const cam = await scriptedNode(gateway, 'desk', ['location.get'], () => ({
+      payload: { lat: 1, lon: 2, accuracyMeters: 3, timestamp: '2025-01-01T00:00:00.000Z', isPrecise: false, source: 'network' },
+    }));
+    try {
+      model.script(reply.toolCalls([{ name: 'location_get', arguments: { node: 'desk' } }], { finishReason: null }), reply.text('Desk located.', { finishReason: null }));
+      const stream = client.chat.completions.stream({ model: 'tether', messages: [{ role: 'user', content: 'where is the desk?' }], stream_options: { include_usage: true } });
+      const final = await stream.finalChatCompletion();
+      expect(final.choices[0]!.finish_reason).toBe('stop');
+      expect(final.choices[0]!.message.content).toBe('Desk located.');
+      // The client never sees the gateway's own tool calls: they ran on the node.
+      expect(final.choices[0]!.message.tool_calls ?? []).toEqual([]);
+      expect(cam.invoked.map((i) => i.command)).toEqual(['location.get']);
+      expect(final.usage?.total_tokens).toBeGreaterThan(0);
+    } finally {
+      await cam.leave();
+    }
+  }, 60_000);
+
   it('runs a device tool on a scripted node and answers with what the model said after it', async () => {
-    const pi = await scriptedNode(gateway, 'pi', ['location.get'], () => ({ payload: { lat: 48.8566, lon: 2.3522, accuracyMeters: 12 } }));
+    const pi = await scriptedNode(gateway, 'pi', ['location.get'], () => ({
+      payload: { lat: 48.8566, lon: 2.3522, accuracyMeters: 12, timestamp: '2025-01-01T00:00:00.000Z', isPrecise: true, source: 'gps' },
+    }));
     try {
       model.script(reply.toolCalls([{ name: 'location_get', arguments: { node: 'pi' } }]), reply.text('The pi is in Paris.'));
       const before = model.requests.length;
