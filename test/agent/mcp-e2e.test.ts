@@ -1,0 +1,143 @@
+/**
+ * The device tools over MCP end to end, with the MCP SDK's own client: `tether mcp` (a child process
+ * speaking stdio, reaching a real gateway process through its state dir) and `/mcp` (Streamable HTTP
+ * on the gateway port). Tools follow the scripted nodes that offer them, a call reaches the node and
+ * names it, a camera node's real JPEG comes back as MCP image content, and a node leaving is a
+ * `notifications/tools/list_changed` after which its tools are gone.
+ */
+import { LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/types.js';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedToken } from '../helpers/clients.js';
+import { cleanup, eventually, runTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { startAgentGateway } from './agent-helpers.js';
+import { httpBase, mcpOverHttp, mcpOverStdio, redJpeg, scriptedNode, toolNames, type McpSession, type ScriptedNode } from './e2e-helpers.js';
+
+afterAll(cleanup);
+
+const LOCATION = { lat: 52.52, lon: 13.405, accuracyMeters: 8, timestamp: '2025-01-01T00:00:00.000Z', isPrecise: true, source: 'gps' };
+
+const transports: { name: string; open: (gateway: GatewayProcess) => Promise<McpSession> }[] = [
+  { name: 'tether mcp (stdio)', open: (gateway) => mcpOverStdio(gateway) },
+  { name: '/mcp (Streamable HTTP)', open: (gateway) => mcpOverHttp(gateway) },
+];
+
+describe.each(transports)('$name', ({ open }) => {
+  let gateway: GatewayProcess;
+  let mcp: McpSession;
+  let jpeg: Buffer;
+  let node: ScriptedNode | undefined;
+
+  beforeAll(async () => {
+    jpeg = await redJpeg();
+    // No model configured: MCP serves the device tools without the embedded agent.
+    gateway = await startAgentGateway(undefined);
+    mcp = await open(gateway);
+  }, 30_000);
+  afterAll(async () => {
+    await node?.leave();
+    await mcp?.close().catch(() => undefined);
+  });
+
+  it('offers only list_nodes while no node is connected', async () => {
+    expect(mcp.client.getServerCapabilities()?.tools?.listChanged).toBe(true);
+    expect(await toolNames(mcp.client)).toEqual(['list_nodes']);
+  });
+
+  it("lists a node's device tools once it connects, after telling the client the list changed", async () => {
+    const before = mcp.listChanged();
+    node = await scriptedNode(gateway, 'kitchen', ['camera.snap', 'location.get'], (command) =>
+      command === 'camera.snap' ? { payload: { format: 'jpg', base64: jpeg.toString('base64'), width: 64, height: 48 } } : { payload: LOCATION },
+    );
+    await eventually(async () => (mcp.listChanged() > before ? true : undefined), 15_000);
+    const { tools } = await mcp.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['camera_snap', 'describe_node', 'list_nodes', 'location_get']);
+    const camera = tools.find((t) => t.name === 'camera_snap')!;
+    expect(camera.inputSchema.type).toBe('object');
+    expect((camera.inputSchema.properties as any).node.enum).toEqual(['kitchen']);
+  }, 30_000);
+
+  it('calls a device tool on the node and gets a text result naming it', async () => {
+    const result: any = await mcp.client.callTool({ name: 'location_get', arguments: { node: 'kitchen' } });
+    expect(result.isError).toBe(false);
+    expect(result.content).toHaveLength(1);
+    expect(result.content[0].type).toBe('text');
+    expect(result.content[0].text).toContain('location.get on node "kitchen"');
+    expect(result.content[0].text).toContain('52.52');
+    expect(node!.invoked.at(-1)!.command).toBe('location.get');
+  }, 30_000);
+
+  it("returns a camera node's JPEG as MCP image content", async () => {
+    const result: any = await mcp.client.callTool({ name: 'camera_snap', arguments: { node: 'kitchen' } });
+    expect(result.isError).toBe(false);
+    expect(result.content[0].type).toBe('text');
+    expect(result.content[0].text).toContain('camera.snap on node "kitchen"');
+    const images = result.content.filter((c: any) => c.type === 'image');
+    expect(images).toHaveLength(1);
+    expect(images[0].mimeType).toMatch(/^image\/(jpeg|png|webp)$/);
+    const meta = await sharp(Buffer.from(images[0].data, 'base64')).metadata();
+    expect([meta.width, meta.height]).toEqual([64, 48]);
+    expect(node!.invoked.at(-1)!.command).toBe('camera.snap');
+  }, 30_000);
+
+  it('sends list_changed when the node leaves; its tools are then gone and calling one is refused', async () => {
+    const before = mcp.listChanged();
+    await node!.leave();
+    await eventually(async () => (mcp.listChanged() > before ? true : undefined), 15_000);
+    expect(await toolNames(mcp.client)).toEqual(['list_nodes']);
+    const error = await mcp.client.callTool({ name: 'camera_snap', arguments: { node: 'kitchen' } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(McpError);
+    expect((error as McpError).message).toContain('Unknown tool');
+  }, 30_000);
+});
+
+describe('/mcp refusals on a real gateway', () => {
+  let gateway: GatewayProcess;
+  const initialize = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+  };
+  const post = (headers: Record<string, string>) =>
+    fetch(`${httpBase(gateway)}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify(initialize),
+    });
+
+  beforeAll(async () => {
+    gateway = await startAgentGateway(undefined);
+  }, 30_000);
+
+  it('answers 401 without a token, and with a wrong one', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token' }]) {
+      const response = await post(headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(((await response.json()) as any).error.code).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('answers 403 to a foreign browser Origin, even with the token', async () => {
+    const response = await post({ authorization: `Bearer ${sharedToken(gateway.stateDir)}`, origin: 'http://evil.example' });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as any).error.code).toBe('ORIGIN_NOT_ALLOWED');
+  });
+
+  it('initializes with the token and no Origin (the control for the two refusals)', async () => {
+    const response = await post({ authorization: `Bearer ${sharedToken(gateway.stateDir)}` });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('mcp-session-id')).toMatch(/\S/);
+    await response.body?.cancel();
+  });
+});
+
+describe('tether mcp without a gateway', () => {
+  it('exits non-zero, saying on stderr that no gateway answers, and writes nothing to stdout', async () => {
+    const result = await runTether(['mcp', '--state-dir', tempDir('tether-mcp-none-'), '--url', 'ws://127.0.0.1:9', '--timeout', '3000'], {}, 30_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/no gateway/i);
+  }, 40_000);
+});
