@@ -194,6 +194,50 @@ describe('POST /v1/chat/completions and GET /v1/models with the openai client', 
     expect(JSON.stringify(sent(model, before))).not.toContain('isolated one');
   }, 60_000);
 
+  it('answers a failed model as an error: 502 in OpenAI\'s shape, and an error event that the stream iterator throws', async () => {
+    model.script(reply.httpError(500, 'the scripted model broke'));
+    const error = await client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'fail please' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
+    // Not assistant text: the failure is never dressed up as an answer.
+    expect(String((error as Error).message)).not.toBe('');
+
+    model.script(reply.httpError(500, 'the scripted model broke again'));
+    const stream = await client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'fail streaming' }], stream: true });
+    let text = '';
+    const streamed = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(OpenAI.APIError);
+    expect(text).toBe('');
+  }, 60_000);
+
+  it('aborts the run of a client that disconnects mid-stream: the session takes the next request', async () => {
+    const headers = { 'x-tether-session-key': 'agent:main:openai-e2e-abort' };
+    model.script(reply.hang({ textBefore: 'Thinking' }));
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'tether', messages: [{ role: 'user', content: 'take forever' }], stream: true },
+      { headers, signal: controller.signal },
+    );
+    let text = '';
+    const reading = (async () => {
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        if (text.includes('Thinking')) controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    // The SDK ends its iterator quietly on abort (no error): what matters is that the connection went.
+    await reading;
+    expect(text).toContain('Thinking');
+    expect(controller.signal.aborted).toBe(true);
+    // Runs on one session go one at a time: this answer comes only if the hung run was aborted.
+    model.script(reply.text('Back again.'));
+    const next = await client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'are you there?' }] }, { headers });
+    expect(next.choices[0]!.message.content).toBe('Back again.');
+  }, 90_000);
+
   it('refuses a wrong token with 401 in OpenAI\'s error shape, for completions and models', async () => {
     const wrong = new OpenAI({ baseURL: `${httpBase(gateway)}/v1`, apiKey: 'not-the-token', maxRetries: 0 });
     const before = model.requests.length;
