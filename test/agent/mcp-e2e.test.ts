@@ -9,7 +9,7 @@ import { LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/typ
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedToken } from '../helpers/clients.js';
-import { cleanup, eventually, runTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, eventually, runTether, startGatewayProcess, stop, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { startAgentGateway } from './agent-helpers.js';
 import { httpBase, mcpOverHttp, mcpOverStdio, redJpeg, scriptedNode, toolNames, type McpSession, type ScriptedNode } from './e2e-helpers.js';
 
@@ -89,6 +89,41 @@ describe.each(transports)('$name', ({ open }) => {
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).message).toContain('Unknown tool');
   }, 30_000);
+});
+
+describe('tether mcp across a gateway restart', () => {
+  let gateway: GatewayProcess;
+  let mcp: McpSession;
+  let node: ScriptedNode | undefined;
+
+  beforeAll(async () => {
+    gateway = await startAgentGateway(undefined);
+    mcp = await mcpOverStdio(gateway);
+  }, 30_000);
+  afterAll(async () => {
+    await node?.leave();
+    await mcp?.close().catch(() => undefined);
+  });
+
+  it('keeps the MCP session, reconnects, says the list changed, and serves the new gateway\'s nodes', async () => {
+    expect(await toolNames(mcp.client)).toEqual(['list_nodes']);
+    await stop(gateway.child, 'SIGTERM');
+    // While the gateway is down a call is a tool error, not a dead MCP session.
+    const down: any = await eventually(async () => {
+      const result: any = await mcp.client.callTool({ name: 'list_nodes', arguments: {} });
+      return result.isError ? result : undefined;
+    }, 15_000);
+    expect(down.content[0].type).toBe('text');
+    const before = mcp.listChanged();
+    gateway = await startGatewayProcess({ stateDir: gateway.stateDir, port: gateway.port });
+    await eventually(async () => (mcp.listChanged() > before ? true : undefined), 30_000, 200);
+    expect(mcp.stderr()).toContain('reconnected to the gateway');
+    node = await scriptedNode(gateway, 'attic', ['location.get'], () => ({ payload: LOCATION }));
+    await eventually(async () => ((await toolNames(mcp.client)).includes('location_get') ? true : undefined), 15_000);
+    const result: any = await mcp.client.callTool({ name: 'location_get', arguments: { node: 'attic' } });
+    expect(result.isError).toBe(false);
+    expect(result.content[0].text).toContain('node "attic"');
+  }, 90_000);
 });
 
 describe('/mcp refusals on a real gateway', () => {
