@@ -133,6 +133,46 @@ describe('POST /v1/chat/completions and GET /v1/models with the openai client', 
     }
   }, 60_000);
 
+  it('streams the same text a non-streamed request answers when the model talks before and after a tool call', async () => {
+    const pi = await scriptedNode(gateway, 'shed', ['location.get'], () => ({
+      payload: { lat: 10, lon: 20, accuracyMeters: 5, timestamp: '2025-01-01T00:00:00.000Z', isPrecise: true, source: 'gps' },
+    }));
+    try {
+      const script = () => model.script(reply.toolCalls([{ name: 'location_get', arguments: { node: 'shed' } }], { text: 'Let me look.' }), reply.text('The shed is at 10, 20.'));
+      script();
+      const plain = await client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'where is the shed?' }] });
+      script();
+      const stream = await client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'where is the shed?' }], stream: true });
+      let streamed = '';
+      const finishes: string[] = [];
+      for await (const chunk of stream) {
+        streamed += chunk.choices[0]?.delta.content ?? '';
+        if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+      }
+      expect(plain.choices[0]!.message.content).toContain('The shed is at 10, 20.');
+      expect(streamed).toContain('The shed is at 10, 20.');
+      expect(finishes).toEqual(['stop']);
+      expect(streamed).toBe(plain.choices[0]!.message.content);
+    } finally {
+      await pi.leave();
+    }
+  }, 60_000);
+
+  it('continues the session of a safe `user` field, and refuses an http image URL with 400', async () => {
+    model.script(reply.text('Hello Ada.'), reply.text('Still you, Ada.'));
+    const first = await client.chat.completions.create({ model: 'tether', user: 'ada', messages: [{ role: 'user', content: 'I am Ada' }] }).withResponse();
+    expect(first.response.headers.get('x-tether-session-key')).toBe('agent:main:openai-user:ada');
+    const before = model.requests.length;
+    await client.chat.completions.create({ model: 'tether', user: 'ada', messages: [{ role: 'user', content: 'who am I?' }] });
+    expect(JSON.stringify(sent(model, before))).toContain('I am Ada');
+
+    const refused = await client.chat.completions
+      .create({ model: 'tether', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://169.254.169.254/latest/meta-data' } }] }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('image_url_not_supported');
+  }, 60_000);
+
   it('passes an image_url data URL through to a vision model as an image part', async () => {
     const jpeg = await redJpeg();
     model.script(reply.text('A red rectangle.'));
