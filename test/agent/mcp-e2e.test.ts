@@ -182,7 +182,7 @@ describe('/mcp refusals on a real gateway', () => {
   }, 30_000);
 
   it('answers 401 without a token, and with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token' }] as Record<string, string>[]) {
       const response = await post(headers);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
