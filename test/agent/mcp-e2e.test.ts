@@ -9,7 +9,7 @@ import { LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/typ
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestNode, sharedToken } from '../helpers/clients.js';
-import { cleanup, eventually, runTether, startGatewayProcess, stop, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, eventually, runTether, spawnTether, startGatewayProcess, stop, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { startAgentGateway } from './agent-helpers.js';
 import { httpBase, mcpOverHttp, mcpOverStdio, redJpeg, scriptedNode, toolNames, type McpSession, type ScriptedNode } from './e2e-helpers.js';
 
@@ -160,6 +160,45 @@ describe('tether mcp across a gateway restart', () => {
     expect(result.isError).toBe(false);
     expect(result.content[0].text).toContain('node "attic"');
   }, 90_000);
+});
+
+describe('MCP sessions and process lifecycles', () => {
+  it('tells every open /mcp session and a tether mcp process alike when a node comes', async () => {
+    const gateway = await startAgentGateway(undefined);
+    const sessions = [await mcpOverHttp(gateway), await mcpOverHttp(gateway), await mcpOverStdio(gateway)];
+    let node: ScriptedNode | undefined;
+    try {
+      node = await scriptedNode(gateway, 'porch', ['location.get'], () => ({ payload: LOCATION }));
+      for (const session of sessions) {
+        await eventually(async () => (session.listChanged() > 0 ? true : undefined), 15_000);
+        expect(await toolNames(session.client)).toContain('location_get');
+      }
+    } finally {
+      await node?.leave();
+      for (const session of sessions) await session.close().catch(() => undefined);
+    }
+  }, 60_000);
+
+  it('tether mcp exits 0 by itself when its stdin ends', async () => {
+    const gateway = await startAgentGateway(undefined);
+    // spawnTether gives the child /dev/null as stdin: it ends at once.
+    const mcp = spawnTether(['mcp', '--state-dir', gateway.stateDir]);
+    expect(await mcp.exited).toBe(0);
+    expect(mcp.output()).toContain('serving the tools of');
+  }, 30_000);
+
+  it('a gateway with an open /mcp stream (and a tether mcp) still shuts down on SIGTERM', async () => {
+    const gateway = await startAgentGateway(undefined);
+    const http = await mcpOverHttp(gateway);
+    const stdio = await mcpOverStdio(gateway);
+    // The GET stream is open once the session is initialized; a tools/list proves the session lives.
+    expect(await toolNames(http.client)).toEqual(['list_nodes']);
+    expect(await toolNames(stdio.client)).toEqual(['list_nodes']);
+    const code = await stop(gateway.child, 'SIGTERM');
+    expect(code).toBe(0);
+    await http.close().catch(() => undefined);
+    await stdio.close().catch(() => undefined);
+  }, 30_000);
 });
 
 describe('/mcp refusals on a real gateway', () => {
