@@ -320,3 +320,43 @@ describe('POST /v1/chat/completions and GET /v1/models with the openai client', 
     expect(model.requests.length).toBe(before);
   });
 });
+
+describe('an image sent to a gateway whose model has no vision', () => {
+  let model: ScriptedModel;
+  let gateway: GatewayProcess;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    model = await startScriptedModel({ family: 'openai' });
+    gateway = await startAgentGateway(model, { profile: { vision: false } });
+    client = new OpenAI({ baseURL: `${httpBase(gateway)}/v1`, apiKey: sharedToken(gateway.stateDir), maxRetries: 0, timeout: 60_000 });
+  }, 30_000);
+  afterAll(async () => {
+    await model?.close();
+  });
+
+  it('is not dropped in silence: the model is told an image came that it cannot see', async () => {
+    const jpeg = await redJpeg();
+    model.script(reply.text('I cannot see images.'));
+    const completion = await client.chat.completions.create({
+      model: 'tether',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is in this picture?' },
+            { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpeg.toString('base64')}` } },
+          ],
+        },
+      ],
+    });
+    expect(completion.choices[0]!.message.content).toBe('I cannot see images.');
+    const messages = sent(model, 0);
+    expect(JSON.stringify(messages)).not.toContain('image_url');
+    const user = messages.filter((m) => m.role === 'user').at(-1);
+    expect(typeof user.content).toBe('string');
+    expect(user.content).toContain('what is in this picture?');
+    expect(user.content).toMatch(/1 image/);
+    expect(user.content).toMatch(/no vision/);
+  }, 60_000);
+});
