@@ -224,6 +224,22 @@ describe('POST /v1/chat/completions and GET /v1/models with the openai client', 
     expect(secondUser).toBeGreaterThan(firstAnswer);
   }, 60_000);
 
+  it('runs two simultaneous requests on one session one after the other, the second seeing the first', async () => {
+    const headers = { 'x-tether-session-key': 'agent:main:openai-e2e-parallel' };
+    model.script(reply.text('Answer A.'), reply.text('Answer B.'));
+    const before = model.requests.length;
+    const [x, y] = await Promise.all([
+      client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'parallel question x' }] }, { headers }),
+      client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'parallel question y' }] }, { headers }),
+    ]);
+    expect([x.choices[0]!.message.content, y.choices[0]!.message.content].sort()).toEqual(['Answer A.', 'Answer B.']);
+    expect(model.requests.length).toBe(before + 2);
+    const second = JSON.stringify(sent(model, before + 1));
+    expect(second).toContain('parallel question x');
+    expect(second).toContain('parallel question y');
+    expect(second).toContain('Answer A.');
+  }, 60_000);
+
   it('keeps requests without a session key apart: a fresh session each time', async () => {
     model.script(reply.text('First.'), reply.text('Second.'));
     const a = await client.chat.completions.create({ model: 'tether', messages: [{ role: 'user', content: 'isolated one' }] }).withResponse();
