@@ -7,7 +7,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedToken } from '../helpers/clients.js';
-import { cleanup, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, stop, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { sent, startAgentGateway } from './agent-helpers.js';
 import { httpBase, redJpeg, scriptedNode } from './e2e-helpers.js';
@@ -374,5 +374,27 @@ describe('an image sent to a gateway whose model has no vision', () => {
     expect(user.content).toContain('what is in this picture?');
     expect(user.content).toMatch(/1 image/);
     expect(user.content).toMatch(/no vision/);
+  }, 60_000);
+});
+
+describe('a gateway shutting down under an open OpenAI stream', () => {
+  it('exits on SIGTERM, ending the open stream as a cut-short completion (finish_reason length)', async () => {
+    const model = await startScriptedModel({ family: 'openai' });
+    try {
+      const gateway = await startAgentGateway(model);
+      const client = new OpenAI({ baseURL: `${httpBase(gateway)}/v1`, apiKey: sharedToken(gateway.stateDir), maxRetries: 0, timeout: 60_000 });
+      model.script(reply.hang({ textBefore: 'Working on it' }));
+      const stream = client.chat.completions.stream({ model: 'tether', messages: [{ role: 'user', content: 'never finish' }] });
+      const seen = new Promise<void>((resolve) => stream.on('content', (_delta, snapshot) => snapshot.includes('Working on it') && resolve()));
+      const final = stream.finalChatCompletion();
+      await seen;
+      expect(await stop(gateway.child, 'SIGTERM')).toBe(0);
+      // The run is aborted at shutdown and the stream still ends properly: not "stop", but "length" (cut short).
+      const completion = await final;
+      expect(completion.choices[0]!.finish_reason).toBe('length');
+      expect(completion.choices[0]!.message.content).toBe('Working on it');
+    } finally {
+      await model.close();
+    }
   }, 60_000);
 });
