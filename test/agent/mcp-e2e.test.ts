@@ -201,6 +201,41 @@ describe('MCP sessions and process lifecycles', () => {
   }, 30_000);
 });
 
+describe('MCP with a large photo and a bad token', () => {
+  let gateway: GatewayProcess;
+  beforeAll(async () => {
+    gateway = await startAgentGateway(undefined);
+  }, 30_000);
+
+  it('downscales a 3000×2000 camera photo to the 1200 px default before an MCP client gets it', async () => {
+    const big = await redJpeg(3000, 2000);
+    const cam = await scriptedNode(gateway, 'yard', ['camera.snap'], () => ({ payload: { format: 'jpg', base64: big.toString('base64'), width: 3000, height: 2000 } }));
+    const mcp = await mcpOverHttp(gateway);
+    try {
+      await eventually(async () => ((await toolNames(mcp.client)).includes('camera_snap') ? true : undefined), 15_000);
+      const result: any = await mcp.client.callTool({ name: 'camera_snap', arguments: { node: 'yard' } });
+      expect(result.isError).toBe(false);
+      const image = result.content.find((c: any) => c.type === 'image');
+      expect(image).toBeDefined();
+      const meta = await sharp(Buffer.from(image.data, 'base64')).metadata();
+      expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(1200);
+      expect(meta.width! / meta.height!).toBeCloseTo(1.5, 1);
+      // The text names where the full photo was saved.
+      expect(result.content[0].text).toMatch(/saved to .*\.jpg/i);
+    } finally {
+      await cam.leave();
+      await mcp.close();
+    }
+  }, 40_000);
+
+  it('tether mcp with a wrong token exits non-zero, explaining on stderr, with stdout left empty', async () => {
+    const result = await runTether(['mcp', '--state-dir', gateway.stateDir, '--token', 'wrong-token-0000'], {}, 30_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/token|auth/i);
+  }, 40_000);
+});
+
 describe('/mcp refusals on a real gateway', () => {
   let gateway: GatewayProcess;
   const initialize = {
