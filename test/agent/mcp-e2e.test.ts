@@ -203,17 +203,20 @@ describe('MCP sessions and process lifecycles', () => {
 
 describe('MCP with a large photo and a bad token', () => {
   let gateway: GatewayProcess;
+  let yards = 0;
   beforeAll(async () => {
     gateway = await startAgentGateway(undefined);
   }, 30_000);
 
-  it('downscales a 3000×2000 camera photo to the 1200 px default before an MCP client gets it', async () => {
-    const big = await redJpeg(3000, 2000);
-    const cam = await scriptedNode(gateway, 'yard', ['camera.snap'], () => ({ payload: { format: 'jpg', base64: big.toString('base64'), width: 3000, height: 2000 } }));
-    const mcp = await mcpOverHttp(gateway);
+  it.each(transports)('downscales a 3000×2000 camera photo to the 1200 px default before $name gives it out', async ({ open }) => {
+    // A photo with detail (noise), so it is large in bytes as well as in pixels.
+    const big = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#08f', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 90 }).toBuffer();
+    const label = `yard-${++yards}`;
+    const cam = await scriptedNode(gateway, label, ['camera.snap'], () => ({ payload: { format: 'jpg', base64: big.toString('base64'), width: 3000, height: 2000 } }));
+    const mcp = await open(gateway);
     try {
       await eventually(async () => ((await toolNames(mcp.client)).includes('camera_snap') ? true : undefined), 15_000);
-      const result: any = await mcp.client.callTool({ name: 'camera_snap', arguments: { node: 'yard' } });
+      const result: any = await mcp.client.callTool({ name: 'camera_snap', arguments: { node: label } });
       expect(result.isError).toBe(false);
       const image = result.content.find((c: any) => c.type === 'image');
       expect(image).toBeDefined();
@@ -226,7 +229,7 @@ describe('MCP with a large photo and a bad token', () => {
       await cam.leave();
       await mcp.close();
     }
-  }, 40_000);
+  }, 60_000);
 
   it('tether mcp with a wrong token exits non-zero, explaining on stderr, with stdout left empty', async () => {
     const result = await runTether(['mcp', '--state-dir', gateway.stateDir, '--token', 'wrong-token-0000'], {}, 30_000);
