@@ -130,12 +130,17 @@ export function listModels(deps: OpenAIRouteDeps, request: IncomingMessage, resp
   }
 }
 
-/** The text an assistant event adds: its `delta`, else what its cumulative `text` has beyond what was sent. */
+/**
+ * The text an assistant event adds: what its cumulative `text` has beyond what was sent, else its
+ * `delta`. The cumulative text comes first because it carries the blank line the run puts between
+ * the model's turns (text before a tool call, then the answer), which no `delta` contains: without
+ * it a stream glued the turns together and differed from the non-streamed answer.
+ */
 function assistantDelta(event: AgentStreamEvent, sent: string): string {
   if (event.stream !== 'assistant') return '';
   const { delta, text } = event.data;
-  if (typeof delta === 'string') return delta;
   if (typeof text === 'string' && text.startsWith(sent)) return text.slice(sent.length);
+  if (typeof delta === 'string') return delta;
   return '';
 }
 

@@ -44,10 +44,14 @@ export async function runAgentLoop(deps: RunDeps, input: RunInput, ctx: RunConte
   const profile = await model.profile();
   const system = await buildSystemPrompt(config.workspace, input.extraSystemPrompt);
 
+  const imageCount = input.images?.length ?? 0;
+  // A model without vision is told the images came (it can say so), instead of answering as if there were none.
   const userContent: string | ContentPart[] =
-    input.images && input.images.length > 0 && profile.vision
-      ? [{ type: 'text', text: input.message }, ...input.images.map((image): ContentPart => ({ type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.base64}` } }))]
-      : input.message;
+    imageCount > 0 && profile.vision
+      ? [{ type: 'text', text: input.message }, ...input.images!.map((image): ContentPart => ({ type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.base64}` } }))]
+      : imageCount > 0
+        ? `${input.message}\n\n[${imageCount} image${imageCount > 1 ? 's' : ''} attached by the user, not shown: this model has no vision]`
+        : input.message;
   const budget = Math.floor(profile.contextWindow * 0.7) - estimateTokens([{ role: 'system', content: system }, { role: 'user', content: userContent }]);
   const history = fitHistory(historyTurns(ctx.history), Math.max(0, budget));
   const entries: TranscriptEntry[] = [];
