@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, isLoopbackHost, readConfigFile, resolveGatewayConfig } from './config.js';
+import { resolveAgentConfig } from './agent/agent-config.js';
 
 const dirs: string[] = [];
 
@@ -60,6 +61,7 @@ describe('resolveGatewayConfig', () => {
       invokeTimeoutMs: 30000,
       allowCommands: [],
       denyCommands: [],
+      agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
       configPath: join(dir, 'tether.json'),
     });
   });
@@ -96,6 +98,7 @@ describe('resolveGatewayConfig', () => {
       invokeTimeoutMs: 1234,
       allowCommands: [],
       denyCommands: [],
+      agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
       configPath: join(dir, 'tether.json'),
     });
   });
@@ -223,5 +226,28 @@ describe('readConfigFile and isLoopbackHost', () => {
     ['::', false],
   ])('isLoopbackHost(%s) → %s', (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
+
+describe('agent config', () => {
+  it('is off without a model; env wins over the file for model, endpoint and key', () => {
+    expect(resolveGatewayConfig(stateDir(), {}, {}).agent.model).toBeUndefined();
+    const dir = stateDir('{ agent: { model: "file-model", baseUrl: "http://127.0.0.1:11434/v1/", apiKey: "file-key" } }');
+    expect(resolveGatewayConfig(dir, {}, {}).agent).toMatchObject({ model: 'file-model', baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'file-key' });
+    const env = { TETHER_AGENT_MODEL: 'env-model', TETHER_AGENT_BASE_URL: 'http://127.0.0.1:8080/v1', OPENAI_API_KEY: 'env-key' };
+    expect(resolveGatewayConfig(dir, {}, env).agent).toMatchObject({ model: 'env-model', baseUrl: 'http://127.0.0.1:8080/v1', apiKey: 'env-key' });
+  });
+
+  it('never gives the agent pairing, approvals or admin', () => {
+    for (const scope of ['operator.pairing', 'operator.approvals', 'operator.admin']) {
+      const error = configError(() => resolveGatewayConfig(stateDir(JSON.stringify({ agent: { model: 'm', scopes: ['operator.read', scope] } })), {}, {}));
+      expect(error.message).toMatch(/agent\.scopes.*never given to a model/);
+    }
+    expect(resolveGatewayConfig(stateDir('{ agent: { scopes: ["operator.read"] } }'), {}, {}).agent.scopes).toEqual(['operator.read']);
+  });
+
+  it('names a misspelt agent key', () => {
+    const error = configError(() => resolveGatewayConfig(stateDir('{ agent: { modle: "x" } }'), {}, {}));
+    expect(error.message).toMatch(/unknown key "agent\.modle": did you mean "agent\.model"/);
   });
 });

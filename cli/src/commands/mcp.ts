@@ -5,11 +5,12 @@
  */
 import { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
+import { format } from 'node:util';
 import { action } from '../command-kit.js';
 import { CLI_VERSION, parseTimeout, withGateway } from '../gateway-target.js';
 import { createGatewayToolBackend, DEFAULT_INVOKE_TIMEOUT_MS } from '../mcp-backend.js';
 import type { ToolBackend } from '@tether/gateway/mcp';
-import type { GatewayClient } from '@tether/protocol';
+import { safeText, type GatewayClient } from '@tether/protocol';
 
 /** Largest MCP message read from stdin. */
 const MAX_STDIN_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -29,7 +30,7 @@ export interface StdioServeOptions {
 export async function serveMcpStdio(backend: ToolBackend, options: StdioServeOptions = {}): Promise<void> {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
-  const log = options.log ?? ((message: string) => process.stderr.write(`[tether mcp] ${message}\n`));
+  const log = options.log ?? logToStderr;
   const [{ createMcpServer }, { StdioServerTransport }] = await Promise.all([import('@tether/gateway/mcp'), import('@modelcontextprotocol/sdk/server/stdio.js')]);
   const server = createMcpServer(
     backend,
@@ -64,9 +65,14 @@ export async function serveMcpStdio(backend: ToolBackend, options: StdioServeOpt
   });
 }
 
+/** stdout carries MCP JSON-RPC only; everything else is an escaped line on stderr (messages quote the gateway and nodes). */
+function logToStderr(message: string): void {
+  process.stderr.write(`[tether mcp] ${safeText(message)}\n`);
+}
+
 /** Anything that would print to stdout (console.log in a dependency) goes to stderr instead. */
 function keepStdoutForMcp(): void {
-  const toStderr = (...args: unknown[]) => console.error(...args);
+  const toStderr = (...args: unknown[]) => logToStderr(format(...args));
   console.log = toStderr;
   console.info = toStderr;
   console.debug = toStderr;
@@ -85,7 +91,7 @@ export function mcpCommand(): Command {
       action(async (flags) => {
         keepStdoutForMcp();
         const invokeTimeoutMs = parseTimeout(flags.invokeTimeout as string | undefined, DEFAULT_INVOKE_TIMEOUT_MS);
-        const log = (message: string) => process.stderr.write(`[tether mcp] ${message}\n`);
+        const log = logToStderr;
         let gateway: GatewayClient | undefined;
         const backend = createGatewayToolBackend(
           { request: (method, params, options) => (gateway ? gateway.request(method, params, options) : Promise.reject(new Error('not connected to the gateway yet'))) },

@@ -37,7 +37,7 @@ function fakeModel(answer: (request: ModelRequest, n: number) => ModelTurn | 'ha
 }
 
 const tools: ToolBackend = {
-  listTools: async () => [{ name: 'list_nodes', description: 'List nodes.', parameters: { type: 'object', properties: {} } }],
+  listTools: async () => [{ name: 'list_nodes', description: 'List nodes.', parameters: { type: 'object', properties: {}, additionalProperties: false } }],
   callTool: async (): Promise<ToolCallOutcome> => ({ text: '{"nodes":[]}', images: [], isError: false, durationMs: 1 }),
   onToolsChanged: () => () => {},
 };
