@@ -1,13 +1,22 @@
 /**
- * `openclaw agent` (OpenClaw's own CLI) driving our gateway's embedded agent, with the frames on the
+ * `openclaw agent` (OpenClaw's own CLI) driving our gateway's embedded agent, with every frame on the
  * wire recorded by a man-in-the-middle (capture-frames.mjs) so the test pins what OpenClaw sends and
  * what it accepts back. The agent's model is the scripted OpenAI-compatible server.
+ *
+ * `openclaw agent` has no --url/--token flags (unlike `openclaw nodes …`): it goes to a remote
+ * gateway when its config says `gateway.mode: "remote"` (or OPENCLAW_GATEWAY_URL is set), with
+ * `gateway.remote.url` and `gateway.remote.token`. It sends one `agent` request with
+ * `expectFinal: true`, skips the `accepted` answer and prints the final answer's payload texts; it
+ * subscribes to no events. With `--to` (or no selector) it first asks `agents.list` on a read-only
+ * connection. Exit 0 needs the final `status` to be "ok" (or "completed").
  */
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentFinalSchema, AgentsListResultSchema } from '@tether/protocol';
+import { Value } from '@sinclair/typebox/value';
 import { sharedToken } from '../helpers/clients.js';
-import { cleanup, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, tempDir, type CliResult, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { startAgentGateway } from '../agent/agent-helpers.js';
 import { startCapture } from './capture-frames.mjs';
@@ -32,7 +41,6 @@ beforeAll(async () => {
   const port = await new Promise<number>((resolve) => {
     capture = startCapture({ listen: 0, upstream: gateway.url, out: framesFile, onListening: resolve });
   });
-  // `openclaw agent` has no --url/--token flags: it reaches a remote gateway through its config.
   home = openclawHome(CURRENT, { gateway: { mode: 'remote', remote: { url: `ws://127.0.0.1:${port}`, token: sharedToken(gateway.stateDir) } } });
 });
 afterAll(async () => {
@@ -43,23 +51,177 @@ afterAll(async () => {
   await cleanup();
 });
 
-function frames(): Captured[] {
-  return readFileSync(framesFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Captured);
+function readFrames(): Captured[] {
+  try {
+    return readFileSync(framesFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Captured);
+  } catch {
+    return [];
+  }
 }
 
-async function openclawAgent(args: string[]) {
+interface Run extends CliResult {
+  /** The frames of this invocation only (every connection it opened). */
+  frames: Captured[];
+  sent: (method: string) => any[];
+  /** Every `res` the gateway sent to the request with this id, in order. */
+  answers: (id: string) => any[];
+}
+
+async function openclawAgent(args: string[], expectCode = 0): Promise<Run> {
+  const before = readFrames().length;
   const result = await runOpenclaw(CURRENT, home, ['agent', ...args], 120_000);
-  if (result.code !== 0) throw new Error(`openclaw agent ${args.join(' ')} exited ${result.code}:\n${result.stdout}\n${result.stderr}\nframes:\n${readFileSync(framesFile, 'utf8').slice(-6000)}`);
-  return result;
+  // The capture appends synchronously as frames pass, so all are on disk once the CLI has exited.
+  const frames = readFrames().slice(before);
+  if (result.code !== expectCode) {
+    throw new Error(`openclaw agent ${args.join(' ')} exited ${result.code}, not ${expectCode}:\n${result.stdout}\n${result.stderr}\nframes:\n${frames.map((f) => JSON.stringify(f)).join('\n').slice(-8000)}`);
+  }
+  const wire = frames.filter((f) => f.frame);
+  return {
+    ...result,
+    frames,
+    sent: (method) => wire.filter((f) => f.dir === 'client->gateway' && f.frame.type === 'req' && f.frame.method === method).map((f) => f.frame),
+    answers: (id) => wire.filter((f) => f.dir === 'gateway->client' && f.frame.type === 'res' && f.frame.id === id).map((f) => f.frame),
+  };
+}
+
+/** The methods the CLI called, in order, without the handshake. */
+function methodsCalled(run: Run): string[] {
+  return run.frames.filter((f) => f.dir === 'client->gateway' && f.frame?.type === 'req' && f.frame.method !== 'connect').map((f) => f.frame.method);
+}
+
+/** The one `agent` request of a run, checked to have got `accepted` then a final answer; returns both. */
+function agentExchange(run: Run): { request: any; accepted: any; final: any } {
+  const requests = run.sent('agent');
+  expect(requests).toHaveLength(1);
+  const request = requests[0]!;
+  const answers = run.answers(request.id);
+  expect(answers.map((a) => [a.ok, a.payload?.status ?? a.error?.code])).toEqual([[true, 'accepted'], expect.any(Array)]);
+  expect(answers[0].payload).toEqual({ runId: request.params.idempotencyKey, status: 'accepted', acceptedAt: expect.any(Number) });
+  return { request, accepted: answers[0].payload, final: answers[1] };
 }
 
 describe('openclaw@2026.9.6 agent → tether gateway agent', () => {
-  it('prints the model answer and exits 0', async () => {
-    model.script(reply.text('The mesh is up and running.'));
-    const result = await openclawAgent(['--session-key', 'agent:main:interop', '--message', 'Is the mesh up?']);
-    expect(result.stdout).toContain('The mesh is up and running.');
+  it('sends one agent request, and prints the whole streamed answer and exits 0', async () => {
+    const answer = 'The mesh is up: three nodes are connected and the last camera snap was at noon.';
+    model.script(reply.text(answer, { delayMs: 20 }));
+    const run = await openclawAgent(['--session-key', 'agent:main:interop', '--message', 'Is the mesh up?']);
+    expect(run.stdout.trim()).toBe(answer);
+
+    // What OpenClaw sends: a CLI operator asking for operator.write only, no device identity (a
+    // token on loopback), then exactly one `agent` request and nothing else.
+    const connect = run.sent('connect');
+    expect(connect).toHaveLength(1);
+    expect(connect[0].params).toMatchObject({ minProtocol: 4, maxProtocol: 4, role: 'operator', scopes: ['operator.write'], client: { id: 'cli', mode: 'cli' } });
+    expect(connect[0].params.device).toBeUndefined();
+    expect(methodsCalled(run)).toEqual(['agent']);
+    const { request, final } = agentExchange(run);
+    expect(request.params).toEqual({ message: 'Is the mesh up?', sessionKey: 'agent:main:interop', deliver: false, timeout: 600, idempotencyKey: expect.any(String) });
+
+    // What it accepts back: the final answer under the same request id.
+    expect(final.ok).toBe(true);
+    expect(Value.Check(AgentFinalSchema, final.payload)).toBe(true);
+    expect(final.payload).toMatchObject({
+      runId: request.params.idempotencyKey,
+      status: 'ok',
+      summary: 'completed',
+      result: { payloads: [{ text: answer }], meta: { agentMeta: { sessionKey: 'agent:main:interop', sessionId: expect.any(String) } } },
+    });
+    expect(sentToModel(model.requests.length - 1).at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('Is the mesh up?') });
+  });
+
+  it('--json prints the final answer as it came', async () => {
+    model.script(reply.text('Second turn, same session.'));
+    const run = await openclawAgent(['--session-key', 'agent:main:interop', '--message', 'And now?', '--json']);
+    const printed = JSON.parse(run.stdout) as any;
+    const { final } = agentExchange(run);
+    expect(printed).toEqual(final.payload);
+    expect(printed.status).toBe('ok');
+    expect(printed.result.payloads).toEqual([{ text: 'Second turn, same session.' }]);
+    // The session kept the first turn.
+    const messages = sentToModel(model.requests.length - 1);
+    expect(messages.some((m) => m.role === 'assistant' && String(m.content).includes('The mesh is up'))).toBe(true);
+  });
+
+  it('completes a run in which the model calls a tool (list_nodes)', async () => {
+    model.script(reply.toolCalls([{ name: 'list_nodes', arguments: {} }]), reply.text('No nodes are connected right now.'));
+    const first = model.requests.length;
+    const run = await openclawAgent(['--session-key', 'agent:main:tools', '--message', 'Which nodes are there?', '--json']);
+    const printed = JSON.parse(run.stdout) as any;
+    expect(printed).toMatchObject({ status: 'ok', result: { payloads: [{ text: 'No nodes are connected right now.' }], meta: { toolRounds: 1 } } });
+    expect(model.requests.length).toBe(first + 2);
+    expect(model.requests[first]!.body.tools.map((t: any) => t.function.name)).toContain('list_nodes');
+    const tool = sentToModel(first + 1).find((m) => m.role === 'tool');
+    expect(tool).toMatchObject({ tool_call_id: expect.any(String) });
+    // The CLI asked for no tool events (no `tool-events` cap), so none reached it.
+    expect(run.frames.some((f) => f.frame?.type === 'event' && f.frame.event === 'agent')).toBe(false);
+    agentExchange(run);
+
+    const plain = await (async () => {
+      model.script(reply.toolCalls([{ name: 'list_nodes' }]), reply.text('Still none.'));
+      return openclawAgent(['--session-key', 'agent:main:tools', '--message', 'And now?']);
+    })();
+    expect(plain.stdout.trim()).toBe('Still none.');
+  });
+
+  it('--to asks agents.list first, then runs as agent main', async () => {
+    model.script(reply.text('Hello, +15555550123.'));
+    const run = await openclawAgent(['--to', '+15555550123', '--message', 'hi']);
+    expect(run.stdout.trim()).toBe('Hello, +15555550123.');
+    expect(methodsCalled(run)).toEqual(['agents.list', 'agent']);
+    const list = run.sent('agents.list')[0]!;
+    expect(list.params).toEqual({});
+    const listed = run.answers(list.id)[0]!;
+    expect(listed.ok).toBe(true);
+    expect(Value.Check(AgentsListResultSchema, listed.payload)).toBe(true);
+    // agents.list is asked on its own connection with operator.read.
+    const listConn = run.frames.find((f) => f.frame?.id === list.id)!.conn;
+    expect(run.frames.find((f) => f.conn === listConn && f.frame?.method === 'connect')!.frame.params.scopes).toEqual(['operator.read']);
+    const { request, final } = agentExchange(run);
+    expect(request.params).toMatchObject({ message: 'hi', agentId: 'main', to: '+15555550123', deliver: false });
+    expect(final.payload.result.meta.agentMeta.sessionKey).toBe(request.params.sessionKey);
+  });
+
+  it('--agent main runs in the main session', async () => {
+    model.script(reply.text('Main session here.'));
+    const run = await openclawAgent(['--agent', 'main', '--message', 'hi', '--json']);
+    const { request, final } = agentExchange(run);
+    expect(methodsCalled(run)).toEqual(['agent']);
+    expect(request.params).toMatchObject({ agentId: 'main' });
+    expect(request.params.sessionKey).toBeUndefined();
+    expect(final.payload.result.meta.agentMeta.sessionKey).toBe('agent:main:main');
+    expect(JSON.parse(run.stdout).result.payloads).toEqual([{ text: 'Main session here.' }]);
+  });
+
+  it('--session-id resumes the session that has that id', async () => {
+    const { sessionId } = JSON.parse((await (async () => {
+      model.script(reply.text('Remember: blue.'));
+      return openclawAgent(['--session-key', 'agent:main:resume', '--message', 'remember blue', '--json']);
+    })()).stdout).result.meta.agentMeta;
+    model.script(reply.text('It was blue.'));
+    const run = await openclawAgent(['--session-id', sessionId, '--message', 'what was it?', '--json']);
+    const { request, final } = agentExchange(run);
+    expect(request.params).toMatchObject({ sessionId });
+    expect(request.params.sessionKey).toBeUndefined();
+    expect(final.payload.result.meta.agentMeta).toEqual({ sessionId, sessionKey: 'agent:main:resume' });
+  });
+
+  it('fails (exit 1) naming the reason for another agent, an unknown session id, and a model error', async () => {
+    const other = await openclawAgent(['--agent', 'ops', '--message', 'hi'], 1);
+    expect(other.stderr).toContain('this gateway has one agent, "main"');
+    const unknown = await openclawAgent(['--session-id', 'no-such-session', '--message', 'hi'], 1);
+    expect(unknown.stderr).toContain('no session has id "no-such-session"');
+
+    model.script(reply.httpError(400, 'the model fell over'));
+    const broken = await openclawAgent(['--session-key', 'agent:main:broken', '--message', 'hi'], 1);
+    const { final } = agentExchange(broken);
+    expect(final.ok).toBe(false);
+    expect(`${broken.stdout}${broken.stderr}`).toContain('the model fell over');
   });
 });
+
+function sentToModel(index: number): any[] {
+  return (model.requests[index]!.body as { messages: any[] }).messages;
+}
