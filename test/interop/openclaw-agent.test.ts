@@ -20,7 +20,7 @@ import { cleanup, tempDir, type CliResult, type GatewayProcess } from '../helper
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { startAgentGateway } from '../agent/agent-helpers.js';
 import { startCapture } from './capture-frames.mjs';
-import { CURRENT, openclawHome, runOpenclaw, type OpenclawHome } from './helpers/openclaw.js';
+import { CURRENT, LEGACY, openclawHome, runOpenclaw, type OpenclawHome, type OpenclawVersion } from './helpers/openclaw.js';
 
 interface Captured {
   conn: number;
@@ -32,7 +32,7 @@ let model: ScriptedModel;
 let gateway: GatewayProcess;
 let capture: ReturnType<typeof startCapture>;
 let framesFile: string;
-let home: OpenclawHome;
+let homes: Record<OpenclawVersion, OpenclawHome>;
 
 beforeAll(async () => {
   model = await startScriptedModel();
@@ -41,7 +41,9 @@ beforeAll(async () => {
   const port = await new Promise<number>((resolve) => {
     capture = startCapture({ listen: 0, upstream: gateway.url, out: framesFile, onListening: resolve });
   });
-  home = openclawHome(CURRENT, { gateway: { mode: 'remote', remote: { url: `ws://127.0.0.1:${port}`, token: sharedToken(gateway.stateDir) } } });
+  const remote = { gateway: { mode: 'remote', remote: { url: `ws://127.0.0.1:${port}`, token: sharedToken(gateway.stateDir) } } };
+  // 2026.4.24 installs every bundled plugin's runtime deps from npm at start unless plugins are off.
+  homes = { [CURRENT]: openclawHome(CURRENT, remote), [LEGACY]: openclawHome(LEGACY, { ...remote, plugins: { enabled: false } }) } as Record<OpenclawVersion, OpenclawHome>;
 });
 afterAll(async () => {
   // TETHER_CAPTURE_OUT=<file.jsonl> keeps the redacted frames (e.g. for test/fixtures/openclaw/).
@@ -70,9 +72,9 @@ interface Run extends CliResult {
   answers: (id: string) => any[];
 }
 
-async function openclawAgent(args: string[], expectCode = 0): Promise<Run> {
+async function openclawAgent(args: string[], expectCode = 0, version: OpenclawVersion = CURRENT): Promise<Run> {
   const before = readFrames().length;
-  const result = await runOpenclaw(CURRENT, home, ['agent', ...args], 120_000);
+  const result = await runOpenclaw(version, homes[version], ['agent', ...args], 120_000);
   // The capture appends synchronously as frames pass, so all are on disk once the CLI has exited.
   const frames = readFrames().slice(before);
   if (result.code !== expectCode) {
@@ -219,6 +221,22 @@ describe('openclaw@2026.9.6 agent → tether gateway agent', () => {
     const { final } = agentExchange(broken);
     expect(final.ok).toBe(false);
     expect(`${broken.stdout}${broken.stderr}`).toContain('the model fell over');
+  });
+});
+
+describe('openclaw@2026.4.24 agent → tether gateway agent', () => {
+  // This release has no --session-key; --agent, --to and --session-id select the session.
+  it('prints the answer, also after a tool call, and exits 0', async () => {
+    model.script(reply.toolCalls([{ name: 'list_nodes' }]), reply.text('Legacy CLI: no nodes.'));
+    const run = await openclawAgent(['--agent', 'main', '--message', 'Which nodes?'], 0, LEGACY);
+    expect(run.stdout.trim()).toBe('Legacy CLI: no nodes.');
+    expect(methodsCalled(run)).toEqual(['agent']);
+    const { request, final } = agentExchange(run);
+    // Protocol 3, a signed device identity next to the token, every operator scope; the session key
+    // is built on the CLI side (agent:main:main for --agent main), as the current release does locally.
+    expect(run.sent('connect')[0].params).toMatchObject({ minProtocol: 3, maxProtocol: 3, role: 'operator', client: { id: 'cli', mode: 'cli' }, device: { id: expect.any(String) } });
+    expect(request.params).toEqual({ message: 'Which nodes?', agentId: 'main', sessionKey: 'agent:main:main', deliver: false, timeout: 600, idempotencyKey: expect.any(String) });
+    expect(final.payload).toMatchObject({ status: 'ok', result: { payloads: [{ text: 'Legacy CLI: no nodes.' }], meta: { toolRounds: 1, agentMeta: { sessionKey: 'agent:main:main' } } } });
   });
 });
 
