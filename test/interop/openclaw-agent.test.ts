@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentFinalSchema, AgentsListResultSchema } from '@tether/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { sharedToken } from '../helpers/clients.js';
-import { cleanup, tempDir, type CliResult, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, spawnProcess, tempDir, type CliResult, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { startAgentGateway } from '../agent/agent-helpers.js';
 import { startCapture } from './capture-frames.mjs';
-import { CURRENT, LEGACY, openclawHome, runOpenclaw, type OpenclawHome, type OpenclawVersion } from './helpers/openclaw.js';
+import { CURRENT, LEGACY, openclawArgs, openclawHome, runOpenclaw, type OpenclawHome, type OpenclawVersion } from './helpers/openclaw.js';
 
 interface Captured {
   conn: number;
@@ -101,7 +101,8 @@ function agentExchange(run: Run): { request: any; accepted: any; final: any } {
   const request = requests[0]!;
   const answers = run.answers(request.id);
   expect(answers.map((a) => [a.ok, a.payload?.status ?? a.error?.code])).toEqual([[true, 'accepted'], expect.any(Array)]);
-  expect(answers[0].payload).toEqual({ runId: request.params.idempotencyKey, status: 'accepted', acceptedAt: expect.any(Number) });
+  expect(answers[0].payload).toEqual({ runId: request.params.idempotencyKey, status: 'accepted', acceptedAt: expect.any(Number), sessionKey: expect.any(String) });
+  if (request.params.sessionKey) expect(answers[0].payload.sessionKey).toBe(request.params.sessionKey);
   return { request, accepted: answers[0].payload, final: answers[1] };
 }
 
@@ -208,6 +209,25 @@ describe('openclaw@2026.9.6 agent → tether gateway agent', () => {
     expect(request.params).toMatchObject({ sessionId });
     expect(request.params.sessionKey).toBeUndefined();
     expect(final.payload.result.meta.agentMeta).toEqual({ sessionId, sessionKey: 'agent:main:resume' });
+  });
+
+  it('Ctrl-C aborts the accepted run with chat.abort on the same connection (exit 130)', async () => {
+    model.script(reply.hang({ textBefore: 'Thinking' }));
+    const before = readFrames().length;
+    const [command, args] = openclawArgs(CURRENT, ['agent', '--agent', 'main', '--message', 'take your time']);
+    const cli = spawnProcess(command, args, homes[CURRENT].env);
+    const acceptedSeen = () => readFrames().slice(before).some((f) => f.frame?.payload?.status === 'accepted');
+    const deadline = Date.now() + 30_000;
+    while (!acceptedSeen() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(130);
+    const frames = readFrames().slice(before);
+    const agentReq = frames.find((f) => f.frame?.method === 'agent')!;
+    const abort = frames.find((f) => f.frame?.method === 'chat.abort')!;
+    expect(abort.conn).toBe(agentReq.conn);
+    expect(abort.frame.params).toEqual({ sessionKey: 'agent:main:main', runId: agentReq.frame.params.idempotencyKey });
+    const answer = frames.find((f) => f.dir === 'gateway->client' && f.frame?.id === abort.frame.id)!;
+    expect(answer.frame).toMatchObject({ ok: true, payload: { ok: true, aborted: true, runIds: [agentReq.frame.params.idempotencyKey] } });
   });
 
   it('fails (exit 1) naming the reason for another agent, an unknown session id, and a model error', async () => {

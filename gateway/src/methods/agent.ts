@@ -128,7 +128,9 @@ export const agentMethods: RegisteredMethod[] = [
         },
         toolEventsTo(connection, session.caps?.has(TOOL_EVENTS_CAP) === true),
       );
-      if (requestId) connection.sendResult(requestId, { runId: handle.runId, status: 'accepted', acceptedAt: handle.acceptedAt });
+      // sessionKey in `accepted`: OpenClaw's CLI reads it to `chat.abort` the run on Ctrl-C when it
+      // sent no key itself (--agent, --session-id).
+      if (requestId) connection.sendResult(requestId, { runId: handle.runId, status: 'accepted', acceptedAt: handle.acceptedAt, sessionKey });
       const outcome = await handle.done;
       if (outcome.status === 'error') throw runFailed(outcome);
       return finalPayload(gateway, outcome);

@@ -39,7 +39,7 @@ export const AgentParamsSchema = Type.Object(
 export type AgentParams = Static<typeof AgentParamsSchema>;
 
 export const AgentAcceptedSchema = Type.Object(
-  { runId: Type.String(), status: Type.Literal('accepted'), acceptedAt: Type.Integer() },
+  { runId: Type.String(), status: Type.Literal('accepted'), acceptedAt: Type.Integer(), sessionKey: Type.Optional(Type.String()) },
   { additionalProperties: true, $id: 'AgentAccepted' },
 );
 export type AgentAccepted = Static<typeof AgentAcceptedSchema>;
