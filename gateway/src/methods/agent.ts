@@ -1,12 +1,13 @@
 /**
  * The embedded agent over WebSocket, in OpenClaw's shapes: `agent` (an `accepted` answer at once, then
  * the final answer under the same request id), `agent.wait`, `chat.send`/`chat.history`/`chat.abort`,
- * `sessions.list`/`sessions.reset`, and `tools.catalog`/`tools.invoke` for other tool hosts (`tether mcp`).
+ * `sessions.list`/`sessions.reset`, `agents.list` (one agent, `main`), and `tools.catalog`/`tools.invoke` for other tool hosts (`tether mcp`).
  * Events: `agent` (lifecycle and assistant to every reader; tool steps only to the connection that
  * started the run and asked for them with the `tool-events` cap) and `chat` (see chat-events.ts).
  */
 import {
   AgentParamsSchema,
+  AgentsListParamsSchema,
   AgentWaitParamsSchema,
   ChatAbortParamsSchema,
   ChatHistoryParamsSchema,
@@ -20,6 +21,8 @@ import {
   ToolsInvokeParamsSchema,
   type AgentAttachment,
   type AgentFinal,
+  type AgentParams,
+  type AgentsListResult,
 } from '@tether/protocol';
 import { checkSessionKey } from '../agent/agent-service.js';
 import { chatHistoryMessages } from '../agent/chat-history.js';
@@ -70,6 +73,34 @@ function finalPayload(gateway: GatewayContext, outcome: AgentRunOutcome): AgentF
   };
 }
 
+/**
+ * The session an `agent` request runs in. OpenClaw's CLI sends `agentId` (`--agent`, or the roster's
+ * default with `--to`) and, for `--session-id` against a remote gateway, `sessionId` without a key.
+ * Neither is ignored: another agent's id is refused like another agent's key, and a session id
+ * selects the session that has it (an unknown one is refused rather than run in the main session).
+ */
+function runSessionKey(gateway: GatewayContext, params: AgentParams): string {
+  if (params.agentId !== undefined && params.agentId.trim().toLowerCase() !== 'main') {
+    throw new GatewayError({
+      code: ErrorCode.INVALID_REQUEST,
+      message: `this gateway has one agent, "main": unknown agent id ${JSON.stringify(params.agentId.slice(0, 64))}`,
+      details: { code: DetailCode.INVALID_SESSION_KEY },
+    });
+  }
+  if (params.sessionKey) return params.sessionKey;
+  const sessionId = params.sessionId?.trim();
+  if (!sessionId) return MAIN_SESSION_KEY;
+  const record = gateway.agentSessions.list().find((r) => r.sessionId === sessionId);
+  if (!record) {
+    throw new GatewayError({
+      code: ErrorCode.INVALID_REQUEST,
+      message: `no session has id ${JSON.stringify(sessionId.slice(0, 80))}: pass a session key (agent:main:<name>) to start one`,
+      details: { code: DetailCode.INVALID_SESSION_KEY },
+    });
+  }
+  return record.sessionKey;
+}
+
 function runFailed(outcome: AgentRunOutcome): GatewayError {
   return new GatewayError({
     code: ErrorCode.UNAVAILABLE,
@@ -85,7 +116,7 @@ export const agentMethods: RegisteredMethod[] = [
     scope: 'operator.write',
     params: AgentParamsSchema,
     handler: async ({ gateway, connection, session, requestId }, params) => {
-      const sessionKey = params.sessionKey ?? MAIN_SESSION_KEY;
+      const sessionKey = runSessionKey(gateway, params);
       const handle = gateway.agent.start(
         {
           sessionKey,
@@ -97,11 +128,27 @@ export const agentMethods: RegisteredMethod[] = [
         },
         toolEventsTo(connection, session.caps?.has(TOOL_EVENTS_CAP) === true),
       );
-      if (requestId) connection.sendResult(requestId, { runId: handle.runId, status: 'accepted', acceptedAt: handle.acceptedAt });
+      // sessionKey in `accepted`: OpenClaw's CLI reads it to `chat.abort` the run on Ctrl-C when it
+      // sent no key itself (--agent, --session-id).
+      if (requestId) connection.sendResult(requestId, { runId: handle.runId, status: 'accepted', acceptedAt: handle.acceptedAt, sessionKey });
       const outcome = await handle.done;
       if (outcome.status === 'error') throw runFailed(outcome);
       return finalPayload(gateway, outcome);
     },
+  }),
+  defineMethod({
+    method: 'agents.list',
+    roles: ['operator'],
+    scope: 'operator.read',
+    params: AgentsListParamsSchema,
+    handler: (): AgentsListResult => ({
+      defaultId: 'main',
+      ownership: 'sole',
+      selectionRequired: false,
+      mainKey: MAIN_SESSION_KEY.split(':')[2]!,
+      scope: 'per-sender',
+      agents: [{ id: 'main' }],
+    }),
   }),
   defineMethod({
     method: 'agent.wait',

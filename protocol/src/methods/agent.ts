@@ -39,7 +39,7 @@ export const AgentParamsSchema = Type.Object(
 export type AgentParams = Static<typeof AgentParamsSchema>;
 
 export const AgentAcceptedSchema = Type.Object(
-  { runId: Type.String(), status: Type.Literal('accepted'), acceptedAt: Type.Integer() },
+  { runId: Type.String(), status: Type.Literal('accepted'), acceptedAt: Type.Integer(), sessionKey: Type.Optional(Type.String()) },
   { additionalProperties: true, $id: 'AgentAccepted' },
 );
 export type AgentAccepted = Static<typeof AgentAcceptedSchema>;
@@ -179,6 +179,24 @@ export const SessionSummarySchema = Type.Object(
   { additionalProperties: true, $id: 'SessionSummary' },
 );
 export type SessionSummary = Static<typeof SessionSummarySchema>;
+
+/**
+ * `agents.list`, as OpenClaw's: `openclaw agent --to <number>` (or with no session selector) asks a
+ * remote gateway for its agents before it builds the session key. This gateway has one agent, `main`.
+ */
+export const AgentsListParamsSchema = Type.Object({}, { additionalProperties: true, $id: 'AgentsListParams' });
+export const AgentsListResultSchema = Type.Object(
+  {
+    defaultId: Type.String({ minLength: 1 }),
+    ownership: Type.Optional(Type.Union([Type.Literal('sole'), Type.Literal('legacy'), Type.Literal('explicit')])),
+    selectionRequired: Type.Optional(Type.Boolean()),
+    mainKey: Type.String({ minLength: 1 }),
+    scope: Type.Union([Type.Literal('per-sender'), Type.Literal('global')]),
+    agents: Type.Array(Type.Object({ id: Type.String({ minLength: 1 }), name: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: true })),
+  },
+  { additionalProperties: true, $id: 'AgentsListResult' },
+);
+export type AgentsListResult = Static<typeof AgentsListResultSchema>;
 
 export const SessionsResetParamsSchema = Type.Object({ key: SessionKey }, { additionalProperties: true, $id: 'SessionsResetParams' });
 export type SessionsResetParams = Static<typeof SessionsResetParamsSchema>;
