@@ -14,13 +14,22 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+/**
+ * `durable: false` skips both fsyncs: the file is still never torn and survives the process dying,
+ * but a power loss may bring back the previous version. For marks that are cheap to lose.
+ */
+export interface AtomicWriteOptions {
+  durable?: boolean;
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = dirname(path);
   const tmp = tempPathFor(path);
   const handle = await fs.open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (error) {
     await handle.close();
     await fs.rm(tmp, { force: true });
@@ -33,11 +42,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await fs.rm(tmp, { force: true });
     throw error;
   }
-  await fsyncDirectory(dir);
+  if (durable) await fsyncDirectory(dir);
 }
 
-export async function writeJsonAtomic(path: string, value: unknown, mode = 0o600): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode);
+export async function writeJsonAtomic(path: string, value: unknown, mode = 0o600, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode, options);
 }
 
 /**

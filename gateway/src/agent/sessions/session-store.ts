@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { own } from '@tether/protocol';
-import { ensurePrivateDir, readJsonFile, writeJsonAtomic } from '@tether/pairing';
+import { ensurePrivateDir, readJsonFile, writeJsonAtomic, type AtomicWriteOptions } from '@tether/pairing';
 import { parseSessionKey } from './session-key.js';
 import { appendEntries, endWithNewline, readEntries, type RunStatus, type TranscriptEntry } from './transcript.js';
 
@@ -137,8 +137,10 @@ export class SessionStore {
     record.lastRun = { runId, status: 'running', startedAtMs: now };
     record.updatedAtMs = now;
     this.index.sessions[sessionKey] = record;
-    // Written before the run starts: a crash during the run is then visible at the next start.
-    await this.saveIndex();
+    // Written before the run starts, so a crash during the run shows at the next start. Not fsynced:
+    // the mark survives the gateway dying (what it is for), and the two fsyncs were most of the
+    // time to the first token; a power cut may lose it, and the run then reads as its predecessor did.
+    await this.saveIndex({ durable: false });
     return record;
   }
 
@@ -156,9 +158,9 @@ export class SessionStore {
     if (changed) await this.saveIndex();
   }
 
-  private saveIndex(): Promise<void> {
+  private saveIndex(options: AtomicWriteOptions = {}): Promise<void> {
     // Serialised: two runs finishing together must not race their atomic renames.
-    const write = this.indexWrite.catch(() => undefined).then(() => writeJsonAtomic(join(this.dir, 'sessions.json'), this.index));
+    const write = this.indexWrite.catch(() => undefined).then(() => writeJsonAtomic(join(this.dir, 'sessions.json'), this.index, 0o600, options));
     this.indexWrite = write;
     return write;
   }
