@@ -1,17 +1,9 @@
 /** The scripted model speaks the wire format each family really sends; checked here with plain fetch. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { reply, startScriptedModel, type ScriptedModel, type ScriptedModelOptions } from './scripted-model.js';
+import { describe, expect, it } from 'vitest';
+import { reply } from './scripted-model.js';
+import { scriptedModelPerTest } from './scripted-model-per-test.js';
 
-let model: ScriptedModel | undefined;
-afterEach(async () => {
-  await model?.close();
-  model = undefined;
-});
-
-async function start(options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
-  model = await startScriptedModel(options);
-  return model;
-}
+const start = scriptedModelPerTest();
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -140,7 +132,6 @@ describe('scripted model', () => {
     expect(new TextDecoder().decode(first.value)).toContain('assistant');
     const rest = reader.read();
     await m.close();
-    model = undefined;
     await expect(rest).rejects.toThrow();
   });
 });

@@ -1,21 +1,13 @@
 /** The model client end to end against the scripted OpenAI-compatible server, one family quirk at a time. */
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { reply, startScriptedModel, type ScriptedModel, type ScriptedModelOptions } from '../../../../test/helpers/scripted-model.js';
+import { describe, expect, it } from 'vitest';
+import { reply, type ScriptedModel } from '../../../../test/helpers/scripted-model.js';
+import { scriptedModelPerTest } from '../../../../test/helpers/scripted-model-per-test.js';
 import type { ModelTool } from '../tools/catalogue.js';
 import { createModelClient, type ModelClientOptions } from './model-client.js';
 import { ModelError, type ModelRequest } from './types.js';
 
-let model: ScriptedModel | undefined;
-afterEach(async () => {
-  await model?.close();
-  model = undefined;
-});
-
-async function start(options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
-  model = await startScriptedModel(options);
-  return model;
-}
+const start = scriptedModelPerTest();
 
 const ask: ModelRequest = { messages: [{ role: 'user', content: 'hi' }], tools: [] };
 const tool: ModelTool = { name: 'camera_snap', description: 'Take a photo.', parameters: { type: 'object', properties: { node: { type: 'string' } }, additionalProperties: false } };

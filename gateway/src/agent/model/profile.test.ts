@@ -1,19 +1,10 @@
 /** Capability profile: conservative defaults, hints from each server's /models, config always wins. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedModel, type ScriptedModel, type ScriptedModelOptions } from '../../../../test/helpers/scripted-model.js';
+import { describe, expect, it } from 'vitest';
+import { scriptedModelPerTest } from '../../../../test/helpers/scripted-model-per-test.js';
 import { createModelClient } from './model-client.js';
 import { DEFAULT_PROFILE, knownModelProfile, profileFromModelList, resolveProfile } from './profile.js';
 
-let model: ScriptedModel | undefined;
-afterEach(async () => {
-  await model?.close();
-  model = undefined;
-});
-
-async function start(options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
-  model = await startScriptedModel(options);
-  return model;
-}
+const start = scriptedModelPerTest();
 
 describe('profile', () => {
   it('defaults are conservative', () => {
@@ -64,8 +55,8 @@ describe('profile', () => {
     expect(await createModelClient({ model: 'llava:7b', baseUrl: m.url }).profile()).toMatchObject({ toolStreaming: false, vision: false });
     expect(m.log.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/models', 'POST /api/show']);
     await m.close();
-    model = await startScriptedModel({ family: 'ollama', models: [{ id: 'llava:7b', owned_by: 'library' }], ollamaCapabilities: ['completion', 'vision', 'tools'] });
-    expect(await createModelClient({ model: 'llava:7b', baseUrl: model.url }).profile()).toMatchObject({ toolStreaming: false, vision: true });
-    expect(model.log.find((r) => r.path === '/api/show')!.body).toEqual({ model: 'llava:7b' });
+    const withVision = await start({ family: 'ollama', models: [{ id: 'llava:7b', owned_by: 'library' }], ollamaCapabilities: ['completion', 'vision', 'tools'] });
+    expect(await createModelClient({ model: 'llava:7b', baseUrl: withVision.url }).profile()).toMatchObject({ toolStreaming: false, vision: true });
+    expect(withVision.log.find((r) => r.path === '/api/show')!.body).toEqual({ model: 'llava:7b' });
   });
 });
