@@ -37,7 +37,7 @@ export function openaiDeps(gateway: GatewayContext): OpenAIRouteDeps {
 const LISTED_AT = Math.floor(Date.now() / 1000);
 
 const unauthorized = () =>
-  new OpenAIHttpError(401, "send the gateway's token as a Bearer token (Authorization: Bearer <token>; `tether token` prints it)", {
+  new OpenAIHttpError(401, "send the gateway's token as a Bearer token (Authorization: Bearer <token>; it is in the gateway's state directory, ~/.tether/gateway.token by default)", {
     type: 'authentication_error',
     code: 'invalid_api_key',
   });
