@@ -64,8 +64,8 @@ export const DetailCode = {
   AGENT_NOT_CONFIGURED: 'AGENT_NOT_CONFIGURED',
   /** A session key not shaped `agent:<agentId>:<rest>` (or too long, or with control characters). */
   INVALID_SESSION_KEY: 'INVALID_SESSION_KEY',
-  /** An agent run id no run has (or had, recently). */
-  UNKNOWN_RUN: 'UNKNOWN_RUN',
+  /** The agent has as many runs going or queued as it takes; retry later. */
+  AGENT_BUSY: 'AGENT_BUSY',
 } as const;
 export type DetailCode = (typeof DetailCode)[keyof typeof DetailCode];
 

@@ -129,3 +129,23 @@ describe('EmbeddedAgent', () => {
     expect(transcript).toContain('"how":"trimmed"');
   });
 });
+
+describe('EmbeddedAgent limits', () => {
+  it('refuses a run beyond the cap of runs going or queued, as retryable', async () => {
+    const { MAX_ACTIVE_RUNS } = await import('./agent-service.js');
+    const model = fakeModel(() => 'hang');
+    const { agent } = await agentWith(model);
+    const handles = Array.from({ length: MAX_ACTIVE_RUNS }, (_, i) => agent.start({ sessionKey: `agent:main:s${i}`, message: 'x' }));
+    let refusal: unknown;
+    try {
+      agent.start({ sessionKey: 'agent:main:one-more', message: 'x' });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(GatewayError);
+    expect((refusal as GatewayError).detailCode).toBe('AGENT_BUSY');
+    expect((refusal as GatewayError).retryable).toBe(true);
+    await agent.close();
+    expect((await Promise.all(handles.map((h) => h.done))).every((o) => o.status === 'aborted')).toBe(true);
+  });
+});

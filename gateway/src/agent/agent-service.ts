@@ -16,6 +16,8 @@ import type { AgentRunHandle, AgentRunOutcome, AgentRunRequest, AgentService, Ag
 import type { ToolBackend } from './tool-backend.js';
 
 const KEPT_OUTCOMES = 1_000;
+/** Runs going or queued at once, over all sessions: each holds a model request and a transcript open. */
+export const MAX_ACTIVE_RUNS = 64;
 
 interface ActiveRun {
   handle: AgentRunHandle;
@@ -68,6 +70,14 @@ export class EmbeddedAgent implements AgentService {
     const done = this.finished.get(runId);
     if (done) return { runId, sessionKey: done.sessionKey, acceptedAt: done.startedAt, done: Promise.resolve(done), abort: () => {} };
 
+    if (this.active.size >= MAX_ACTIVE_RUNS) {
+      throw new GatewayError({
+        code: ErrorCode.UNAVAILABLE,
+        message: `the agent already has ${this.active.size} runs going or queued (the limit); wait for some to end and retry`,
+        details: { code: DetailCode.AGENT_BUSY, limit: MAX_ACTIVE_RUNS },
+        retryable: true,
+      });
+    }
     const controller = new AbortController();
     const timeoutMs = Math.min(this.options.config.timeoutMs, request.timeoutMs || Infinity);
     let seq = 0;
