@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { safeText } from '@tether/protocol';
 import { PairingStoreError } from '@tether/pairing';
+import { normalizeOrigin } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { downloadMedia, uploadMedia } from './media-routes.js';
 import { chatCompletions, listModels, openaiDeps } from './openai-routes.js';
@@ -42,6 +43,12 @@ export function handleHttp(gateway: GatewayContext, request: IncomingMessage, re
 function route(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): unknown {
   const url = parseTarget(request.url);
   const method = request.method ?? '';
+  // A page the owner's browser shows is not the owner: a DNS-rebound page is same-origin to the
+  // browser, so no preflight stops its JSON POST. Refused before any route, as the WebSocket refuses it.
+  const origin = request.headers.origin;
+  if (origin !== undefined && !gateway.config.allowedOrigins.includes(normalizeOrigin(origin))) {
+    throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', `requests from the web origin ${JSON.stringify(safeText(origin.slice(0, 200)))} are refused; list it in gateway.allowedOrigins to allow it`);
+  }
   const allowed: string[] = [];
   for (const candidate of ROUTES) {
     const match = candidate.path.exec(url.pathname);
