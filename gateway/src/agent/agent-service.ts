@@ -5,7 +5,7 @@
  * kept a while for `wait` and for repeated idempotency keys.
  */
 import { randomUUID } from 'node:crypto';
-import { DetailCode, ErrorCode, GatewayError } from '@tether/protocol';
+import { DetailCode, ErrorCode, GatewayError, safeLabel } from '@tether/protocol';
 import type { Logger } from '../log.js';
 import { notConfiguredMessage, type AgentConfig } from './agent-config.js';
 import { ModelError, type ModelClient } from './model/types.js';
@@ -83,12 +83,14 @@ export class EmbeddedAgent implements AgentService {
     let seq = 0;
     const emit = (stream: AgentStreamEvent['stream'], data: Record<string, unknown>) => {
       const event: AgentStreamEvent = { runId, seq: ++seq, stream, ts: Date.now(), sessionKey: request.sessionKey, data };
-      try {
-        listener?.(event);
-      } catch (error) {
-        this.options.log.warn(`agent: a run listener failed: ${(error as Error).message}`);
+      // A listener that throws (a closed socket, a bug) must not end the run or lose its outcome.
+      for (const each of [listener, ...this.listeners]) {
+        try {
+          each?.(event);
+        } catch (error) {
+          this.options.log.warn(`agent: an event listener failed: ${safeLabel((error as Error)?.message, 200)}`);
+        }
       }
-      for (const subscriber of this.listeners) subscriber(event);
     };
     const acceptedAt = Date.now();
     const handle: AgentRunHandle = {
@@ -175,7 +177,7 @@ export class EmbeddedAgent implements AgentService {
       const failure = asRunError(error, controller.signal);
       const endedAt = Date.now();
       const status: RunStatus = failure.name === 'AbortError' ? 'aborted' : failure.name === 'TimeoutError' ? 'timeout' : 'error';
-      if (status === 'error') this.options.log.warn(`agent run ${runId} failed: ${failure.message}`);
+      if (status === 'error') this.options.log.warn(`agent run ${safeLabel(runId, 80)} failed: ${safeLabel(failure.message, 500)}`);
       emit('lifecycle', { phase: status === 'error' ? 'error' : 'end', ...(status !== 'error' ? { aborted: true, stopReason: status } : {}), error: failure.message, startedAt, endedAt });
       return { runId, sessionKey: request.sessionKey, status, text: partial, error: { code: failure.code, message: failure.message }, startedAt, endedAt, media: [], toolRounds: 0 };
     } finally {

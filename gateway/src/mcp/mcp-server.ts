@@ -12,6 +12,7 @@
  * This module imports the SDK statically. Load it with a dynamic import (mcp-http.ts and `tether
  * mcp` do) so a gateway that never serves MCP never loads the SDK.
  */
+import { safeLabel } from '@tether/protocol';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
@@ -86,7 +87,7 @@ export function createMcpServer(backend: ToolBackend, info: Implementation, opti
     try {
       outcome = await backend.callTool(name, args ?? {}, { signal: extra.signal });
     } catch (error) {
-      options.log?.warn(`MCP tools/call ${name} failed: ${(error as Error)?.message ?? String(error)}`);
+      options.log?.warn(`MCP tools/call ${safeLabel(name, 64)} failed: ${safeLabel((error as Error)?.message ?? String(error), 500)}`);
       return errorResult(`${name} failed: ${(error as Error)?.message ?? String(error)}`);
     }
     return toCallToolResult(outcome);
