@@ -15,8 +15,9 @@ function tempPathFor(path: string): string {
 }
 
 /**
- * `durable: false` skips both fsyncs: the file is still never torn and survives the process dying,
- * but a power loss may bring back the previous version. For marks that are cheap to lose.
+ * `durable: false` skips the directory fsync: the data is synced before the rename, so the file is
+ * never torn or empty, but after a power loss the rename itself may be undone and the previous
+ * version come back. For marks that are cheap to lose.
  */
 export interface AtomicWriteOptions {
   durable?: boolean;
@@ -29,7 +30,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   const handle = await fs.open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
-    if (durable) await handle.sync();
+    await handle.sync();
   } catch (error) {
     await handle.close();
     await fs.rm(tmp, { force: true });

@@ -20,11 +20,11 @@ describe('downscaleForModel', () => {
   });
 
   it('refuses a decompression bomb (a tiny file that claims a huge canvas) without decoding it', async () => {
-    // A real 1x1 PNG whose header is rewritten to claim 15,000 x 15,000 pixels (under sharp's own default limit, over ours) (with a valid CRC).
+    // A real 1x1 PNG whose header is rewritten to claim 10,000 x 10,000 pixels (under sharp's own default limit, over ours) (with a valid CRC).
     const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer();
     const ihdr = png.subarray(12, 29);
-    ihdr.writeUInt32BE(15_000, 4);
-    ihdr.writeUInt32BE(15_000, 8);
+    ihdr.writeUInt32BE(10_000, 4);
+    ihdr.writeUInt32BE(10_000, 8);
     png.writeUInt32BE(crc32(ihdr), 29);
     const outcome = await downscaleForModel(png, { maxDimensionPx: 1200, maxBytes: 1_000_000 });
     expect(outcome).toMatchObject({ ok: false, reason: expect.stringContaining('pixel limit') });

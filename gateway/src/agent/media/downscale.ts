@@ -14,6 +14,8 @@ export interface ModelImage {
 export type DownscaleOutcome = { ok: true; image: ModelImage; original: { width: number; height: number } } | { ok: false; reason: string };
 
 const QUALITY_STEPS = [85, 70, 55, 40];
+/** 40 megapixels (~160 MB decoded): beyond any camera a node has, well short of what hurts the gateway. */
+const MAX_INPUT_PIXELS = 40_000_000;
 
 type SharpFactory = typeof import('sharp').default;
 let sharpModule: Promise<SharpFactory> | undefined;
@@ -31,12 +33,12 @@ export async function downscaleForModel(data: Buffer, limits: { maxDimensionPx: 
   }
   try {
     // `limitInputPixels` bounds what a hostile node's "image" can make us decode.
-    const meta = await sharp(data, { limitInputPixels: 100_000_000 }).metadata();
+    const meta = await sharp(data, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
     if (!meta.width || !meta.height) return { ok: false, reason: 'not a readable image' };
     const original = { width: meta.width, height: meta.height };
     for (const side of [limits.maxDimensionPx, Math.round(limits.maxDimensionPx * 0.75), Math.round(limits.maxDimensionPx * 0.5)]) {
       for (const quality of QUALITY_STEPS) {
-        const { data: out, info } = await sharp(data, { limitInputPixels: 100_000_000 })
+        const { data: out, info } = await sharp(data, { limitInputPixels: MAX_INPUT_PIXELS })
           .rotate()
           .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
           .jpeg({ quality })

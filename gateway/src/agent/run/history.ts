@@ -46,6 +46,12 @@ function wireCalls(value: unknown): WireToolCall[] {
   );
 }
 
+/** A gateway note (assistant role, never user: its text may quote a node) or the image carrier, as a message. */
+function noteMessage(entry: TranscriptEntry): ChatMessage {
+  const text = entry.type === 'message' ? String(partsToMessageContent(entry.content)) : '';
+  return entry.type === 'message' && entry.role === 'assistant' ? { role: 'assistant', content: text } : { role: 'user', content: text };
+}
+
 /** One element per turn: a person's message and everything that answered it. */
 type Turn = ChatMessage[];
 
@@ -53,10 +59,12 @@ export function historyTurns(entries: readonly TranscriptEntry[]): Turn[] {
   const turns: Turn[] = [];
   let current: Turn | undefined;
   let open = new Map<string, string>();
+  const deferred: TranscriptEntry[] = [];
   const closeOpenCalls = () => {
     // A run cut off between a tool call and its result: answer the call, so the history stays valid.
     for (const [id] of open) current?.push({ role: 'tool', tool_call_id: id, content: '(no result: the run ended before this call finished)' });
     open = new Map();
+    for (const note of deferred.splice(0)) current?.push(noteMessage(note));
   };
   for (const entry of entries) {
     if (entry.type !== 'message') continue;
@@ -68,6 +76,12 @@ export function historyTurns(entries: readonly TranscriptEntry[]): Turn[] {
       continue;
     }
     if (!current) continue;
+    if (entry.synthetic && open.size > 0) {
+      // A gateway note written while another run's tool calls were open (a late exec result) waits
+      // until they are answered: putting it between a call and its result would break both.
+      deferred.push(entry);
+      continue;
+    }
     if (entry.role === 'assistant') {
       closeOpenCalls();
       const calls = wireCalls(entry.toolCalls);
@@ -77,9 +91,9 @@ export function historyTurns(entries: readonly TranscriptEntry[]): Turn[] {
     } else if (entry.role === 'tool' && typeof entry.toolCallId === 'string' && open.has(entry.toolCallId)) {
       open.delete(entry.toolCallId);
       current.push({ role: 'tool', tool_call_id: entry.toolCallId, content: capText(String(partsToMessageContent(entry.content)), OLD_TOOL_RESULT_CAP) });
+      if (open.size === 0) for (const note of deferred.splice(0)) current.push(noteMessage(note));
     } else if (entry.role === 'user' || entry.role === 'system') {
-      // Synthetic carriers (images from tools, late results) come back as the text they named.
-      if (open.size > 0) continue;
+      // The images-from-tools carrier comes back as the file names it showed.
       current.push({ role: 'user', content: String(partsToMessageContent(entry.content)) });
     }
   }

@@ -10,6 +10,7 @@ import type { RunContext } from '../sessions/session-store.js';
 import type { TranscriptEntry } from '../sessions/transcript.js';
 import type { RunImage, SavedMediaRef } from '../service-types.js';
 import type { ToolBackend, ToolCallOutcome, ToolImage } from '../tool-backend.js';
+import { AssistantStream } from './assistant-stream.js';
 import { estimateTokens, fitHistory, historyTurns } from './history.js';
 import { buildSystemPrompt } from './system-prompt.js';
 
@@ -63,24 +64,17 @@ export async function runAgentLoop(deps: RunDeps, input: RunInput, ctx: RunConte
   const usage: ModelUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   let sawUsage = false;
   const media: SavedMediaRef[] = [];
-  let streamed = '';
+  const assistant = new AssistantStream((data) => deps.emit('assistant', data));
   let rounds = 0;
+  let imageCarrier: { index: number; paths: string[] } | undefined;
 
   for (;;) {
     const offered = rounds < config.maxToolRounds ? await tools.listTools() : [];
     if (rounds >= config.maxToolRounds) messages.push({ role: 'system', content: OUT_OF_ROUNDS });
-    if (streamed !== '' && !streamed.endsWith('\n\n')) streamed += '\n\n';
-    const turnStart = streamed;
-    const turn = await model.complete(
-      { messages, tools: offered },
-      {
-        signal,
-        onText: (delta) => {
-          streamed += delta;
-          deps.emit('assistant', { text: streamed, delta });
-        },
-      },
-    );
+    // The turns' texts are one answer to the reader, a blank line between them.
+    if (assistant.value !== '' && !assistant.value.endsWith('\n\n')) assistant.append('\n\n');
+    const turnStart = assistant.value;
+    const turn = await model.complete({ messages, tools: offered }, { signal, onText: (delta) => assistant.append(delta) });
     if (turn.usage) {
       sawUsage = true;
       usage.promptTokens += turn.usage.promptTokens;
@@ -88,22 +82,22 @@ export async function runAgentLoop(deps: RunDeps, input: RunInput, ctx: RunConte
       usage.totalTokens += turn.usage.totalTokens;
     }
     // A server that sent no text deltas but a whole text (non-streaming fallbacks) still shows it.
-    if (streamed === turnStart && turn.text) {
-      streamed += turn.text;
-      deps.emit('assistant', { text: streamed, delta: turn.text });
-    }
+    if (assistant.value === turnStart && turn.text) assistant.append(turn.text);
+    assistant.flush();
     const calls = offered.length > 0 ? turn.toolCalls : [];
     const wireCalls = calls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.argumentsText || '{}' } }));
     await ctx.append([{ type: 'message', ts: now(), runId: ctx.runId, role: 'assistant', content: turn.text, ...(calls.length > 0 ? { toolCalls: wireCalls } : {}) }]);
     if (calls.length === 0) {
-      return { text: streamed.replace(/\n\n$/, ''), ...(sawUsage ? { usage } : {}), toolRounds: rounds, media };
+      return { text: assistant.value.replace(/\n\n$/, ''), ...(sawUsage ? { usage } : {}), toolRounds: rounds, media };
     }
     rounds++;
     messages.push({ role: 'assistant', content: turn.text || null, tool_calls: wireCalls });
     const images: ToolImage[] = [];
-    for (const call of calls) {
+    for (const [index, call] of calls.entries()) {
       signal.throwIfAborted();
-      const outcome = await callOne(deps, ctx, input.sessionKey, call);
+      // The node's idempotency key is the gateway's own (round, position): servers that send no ids
+      // get made-up ones that repeat every turn, and a repeat must not replay an earlier result.
+      const outcome = await callOne(deps, ctx, input.sessionKey, call, `agent:${ctx.runId}:${rounds}:${index}`);
       for (const saved of outcome.media ?? []) media.push({ ...saved, node: outcome.node ?? '', command: outcome.command ?? call.name });
       const attach = profile.vision ? outcome.images : [];
       images.push(...attach);
@@ -125,6 +119,10 @@ export async function runAgentLoop(deps: RunDeps, input: RunInput, ctx: RunConte
       ]);
     }
     if (images.length > 0) {
+      // Only the latest round's images are resent each turn; earlier ones become their file names,
+      // or a run of camera calls would resend every picture it ever took.
+      if (imageCarrier) messages[imageCarrier.index] = { role: 'user', content: `[${IMAGES_INTRO} shown earlier, saved at ${imageCarrier.paths.join(', ')}]` };
+      imageCarrier = { index: messages.length, paths: images.map((image) => image.savedTo ?? 'an unsaved image') };
       // Chat Completions tool messages carry text only: the images follow in one user message.
       messages.push({ role: 'user', content: [{ type: 'text', text: IMAGES_INTRO }, ...images.map((image): ContentPart => ({ type: 'image_url', image_url: { url: `data:${image.mimeType};base64,${image.base64}` } }))] });
       await ctx.append([
@@ -141,19 +139,20 @@ export async function runAgentLoop(deps: RunDeps, input: RunInput, ctx: RunConte
   }
 }
 
-async function callOne(deps: RunDeps, ctx: RunContext, sessionKey: string, call: ParsedToolCall): Promise<ToolCallOutcome> {
+async function callOne(deps: RunDeps, ctx: RunContext, sessionKey: string, call: ParsedToolCall, idempotencyKey: string): Promise<ToolCallOutcome> {
   const started = Date.now();
-  deps.emit('tool', { phase: 'start', name: call.name, toolCallId: call.id, args: call.arguments ?? call.argumentsText });
+  deps.emit('tool', { phase: 'start', name: call.name, toolCallId: call.id, args: call.arguments ?? call.argumentsText.slice(0, 4_096) });
   const outcome: ToolCallOutcome =
     call.parseError !== undefined
       ? { text: `Tool error (INVALID_ARGUMENTS): the arguments of ${call.name} are not valid JSON (${call.parseError}); send them again as a JSON object`, images: [], isError: true, durationMs: 0 }
       : await deps.tools.callTool(call.name, call.arguments, {
           signal: deps.signal,
-          idempotencyKey: `agent:${ctx.runId}:${call.id}`,
+          idempotencyKey,
           sessionKey,
           onLateResult: (late) => {
+            // An assistant note, never a user message: the node's output must not come back with a person's authority.
             void ctx
-              .append([{ type: 'message', ts: Date.now(), runId: ctx.runId, role: 'user', synthetic: true, content: `Late result of the approved ${call.name} call ${call.id}:\n${late.text}` }])
+              .append([{ type: 'message', ts: Date.now(), runId: ctx.runId, role: 'assistant', synthetic: true, content: `[Gateway note] Late result of the approved ${call.name} call ${call.id}:\n${late.text}` }])
               .catch(() => undefined);
           },
         });

@@ -137,9 +137,10 @@ export class SessionStore {
     record.lastRun = { runId, status: 'running', startedAtMs: now };
     record.updatedAtMs = now;
     this.index.sessions[sessionKey] = record;
-    // Written before the run starts, so a crash during the run shows at the next start. Not fsynced:
-    // the mark survives the gateway dying (what it is for), and the two fsyncs were most of the
-    // time to the first token; a power cut may lose it, and the run then reads as its predecessor did.
+    // Written before the run starts, so a crash during the run shows at the next start. Without the
+    // directory fsync (a third of the time to the first token): the mark survives the gateway dying,
+    // which is what it is for; a power cut may undo the rename, and the run then reads as its
+    // predecessor did (the data itself is synced, so the index is never torn).
     await this.saveIndex({ durable: false });
     return record;
   }
