@@ -64,6 +64,8 @@ export const DetailCode = {
   AGENT_NOT_CONFIGURED: 'AGENT_NOT_CONFIGURED',
   /** A session key not shaped `agent:<agentId>:<rest>` (or too long, or with control characters). */
   INVALID_SESSION_KEY: 'INVALID_SESSION_KEY',
+  /** An idempotency key reused for a different request (another agent message or session). */
+  IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   /** The agent has as many runs going or queued as it takes; retry later. */
   AGENT_BUSY: 'AGENT_BUSY',
 } as const;

@@ -80,6 +80,12 @@ describe('agent: what does the camera on kitchen see?', () => {
     expect(saved.path).toMatch(/agents\/main\/media\/.*\.jpg$/);
     expect(existsSync(saved.path)).toBe(true);
     expect(history.messages[3].content[0].text).toBe('A test pattern with colour bars.');
+    // A reader without write sees the conversation but not the tool steps (arguments, results, files).
+    const readOnly = await follow(gateway, { scopes: ['operator.read'] });
+    const limited = await readOnly.client.request<any>('chat.history', { sessionKey: 'agent:main:main' });
+    await readOnly.client.close();
+    expect(limited.messages.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+    expect(JSON.stringify(limited)).not.toMatch(/camera_snap|\.jpg/);
   }, 60_000);
 
   it('`tether agent -m` streams the answer and shows the tool step with the node, the command and the saved file', async () => {

@@ -105,6 +105,9 @@ describe('EmbeddedAgent', () => {
     const c = agent.start({ sessionKey: 'agent:main:main', message: 'x', runId: 'same' });
     expect((await c.done).text).toBe('once');
     expect(model.requests).toHaveLength(1);
+    // The same key for another message or session is refused: it must not hand back that run.
+    expect(() => agent.start({ sessionKey: 'agent:main:main', message: 'y', runId: 'same' })).toThrow(/idempotency key already belongs/);
+    expect(() => agent.start({ sessionKey: 'agent:main:other', message: 'x', runId: 'same' })).toThrow(/idempotency key already belongs/);
   });
 
   it('a model error ends the run as error with the model code', async () => {

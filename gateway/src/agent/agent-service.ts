@@ -4,7 +4,7 @@
  * to subscribers. `start` refuses at once when no model is configured. A finished run's outcome is
  * kept a while for `wait` and for repeated idempotency keys.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DetailCode, ErrorCode, GatewayError, safeLabel } from '@tether/protocol';
 import type { Logger } from '../log.js';
 import { notConfiguredMessage, type AgentConfig } from './agent-config.js';
@@ -37,6 +37,8 @@ export interface EmbeddedAgentOptions {
 export class EmbeddedAgent implements AgentService {
   private readonly active = new Map<string, ActiveRun>();
   private readonly finished = new Map<string, AgentRunOutcome>();
+  /** What each known run id was asked (session and message), to refuse a key reused for something else. */
+  private readonly fingerprints = new Map<string, string>();
   private readonly listeners = new Set<(event: AgentStreamEvent) => void>();
   private closed = false;
 
@@ -65,6 +67,16 @@ export class EmbeddedAgent implements AgentService {
     }
     checkSessionKey(request.sessionKey);
     const runId = request.runId ?? randomUUID();
+    const fingerprint = fingerprintOf(request);
+    const known = this.fingerprints.get(runId);
+    if (known !== undefined && known !== fingerprint) {
+      // A key reused for another message or session must not hand back someone else's run.
+      throw new GatewayError({
+        code: ErrorCode.INVALID_REQUEST,
+        message: 'this idempotency key already belongs to a run with another message or session; use a fresh key for a new request',
+        details: { code: DetailCode.IDEMPOTENCY_CONFLICT },
+      });
+    }
     const existing = this.active.get(runId);
     if (existing) return existing.handle;
     const done = this.finished.get(runId);
@@ -101,10 +113,15 @@ export class EmbeddedAgent implements AgentService {
       abort: (reason = 'aborted') => controller.abort(new AbortReason('aborted', reason)),
     };
     this.active.set(runId, { handle, controller });
+    this.fingerprints.set(runId, fingerprint);
     void handle.done.then((outcome) => {
       this.active.delete(runId);
       this.finished.set(runId, outcome);
-      if (this.finished.size > KEPT_OUTCOMES) this.finished.delete(this.finished.keys().next().value!);
+      if (this.finished.size > KEPT_OUTCOMES) {
+        const oldest = this.finished.keys().next().value!;
+        this.finished.delete(oldest);
+        this.fingerprints.delete(oldest);
+      }
     });
     return handle;
   }
@@ -184,6 +201,10 @@ export class EmbeddedAgent implements AgentService {
       clearTimeout(deadline);
     }
   }
+}
+
+function fingerprintOf(request: AgentRunRequest): string {
+  return createHash('sha256').update(request.sessionKey).update('\0').update(request.message).digest('hex');
 }
 
 /** Why a run's signal was aborted: by a client (`aborted`) or by its deadline (`timeout`). */

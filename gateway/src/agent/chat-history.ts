@@ -12,7 +12,12 @@ function textOf(content: unknown): string {
   return content.map((part: unknown) => (isRecord(part) && part.type === 'text' && typeof part.text === 'string' ? part.text : '')).join('\n');
 }
 
-export function chatHistoryMessages(entries: readonly TranscriptEntry[], limit: number): ChatHistoryMessage[] {
+/**
+ * `withTools: false` (a reader without operator.write) leaves out the tool steps: their arguments and
+ * results (program output, saved files) go live only to the run's own connection, and the history
+ * must not hand them to every reader instead.
+ */
+export function chatHistoryMessages(entries: readonly TranscriptEntry[], limit: number, options: { withTools: boolean }): ChatHistoryMessage[] {
   const messages: ChatHistoryMessage[] = [];
   for (const entry of entries) {
     if (entry.type !== 'message' || entry.synthetic) continue;
@@ -23,12 +28,12 @@ export function chatHistoryMessages(entries: readonly TranscriptEntry[], limit: 
       const content: Record<string, unknown>[] = [];
       const text = textOf(entry.content);
       if (text) content.push({ type: 'text', text });
-      for (const call of calls) {
+      for (const call of options.withTools ? calls : []) {
         const fn = isRecord(call.function) ? call.function : {};
         content.push({ type: 'toolCall', id: call.id, name: fn.name, arguments: fn.arguments });
       }
-      messages.push({ role: 'assistant', content, timestamp });
-    } else if (entry.role === 'tool') {
+      if (content.length > 0) messages.push({ role: 'assistant', content, timestamp });
+    } else if (entry.role === 'tool' && options.withTools) {
       const content: Record<string, unknown>[] = [{ type: 'text', text: textOf(entry.content) }];
       for (const media of entry.media ?? []) content.push({ type: media.mimeType.startsWith('image/') ? 'image' : 'file', path: media.path, mimeType: media.mimeType, bytes: media.bytes });
       messages.push({

@@ -193,10 +193,11 @@ export const agentMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.read',
     params: ChatHistoryParamsSchema,
-    handler: async ({ gateway }, params) => {
+    handler: async ({ gateway, session }, params) => {
       checkSessionKey(params.sessionKey);
       const record = gateway.agentSessions.get(params.sessionKey);
-      const messages = chatHistoryMessages(await gateway.agentSessions.transcript(params.sessionKey), params.limit ?? 200);
+      const withTools = session.scopes.has('operator.write') || session.scopes.has('operator.admin');
+      const messages = chatHistoryMessages(await gateway.agentSessions.transcript(params.sessionKey), params.limit ?? 200, { withTools });
       return { sessionKey: params.sessionKey, sessionId: record?.sessionId ?? null, messages };
     },
   }),
