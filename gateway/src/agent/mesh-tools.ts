@@ -12,14 +12,14 @@ import type { GatewayContext } from '../context.js';
 import { invokeNode, listNodes } from '../methods/node.js';
 import type { AgentConfig } from './agent-config.js';
 import { downscaleForModel } from './media/downscale.js';
-import { saveToolMedia } from './media/save-media.js';
+import { AgentMediaFolder } from './media/save-media.js';
 import type { ToolBackend, ToolCallOptions, ToolCallOutcome, ToolImage } from './tool-backend.js';
 import { buildToolCatalogue, type ModelTool, type ResolvedCall } from './tools/catalogue.js';
 import { labelNodes } from './tools/node-labels.js';
 import { capText, resultForModel, toolMessage } from './tools/tool-results.js';
 
 export class MeshTools implements ToolBackend {
-  private counter = 0;
+  private folder: AgentMediaFolder | undefined;
 
   /** `context` is a getter because the gateway's context holds this object. */
   constructor(
@@ -27,6 +27,11 @@ export class MeshTools implements ToolBackend {
     private readonly config: AgentConfig,
     private readonly mediaDir: string,
   ) {}
+
+  private get mediaFolder(): AgentMediaFolder {
+    this.folder ??= new AgentMediaFolder(this.mediaDir, this.gateway.media);
+    return this.folder;
+  }
 
   private get gateway(): GatewayContext {
     return this.context();
@@ -131,13 +136,13 @@ export class MeshTools implements ToolBackend {
       // The node wrote part of this message: it is data too, capped and stripped of control characters.
       return { ...base, text: `Tool error from ${call.command} on node "${call.nodeLabel}" (data, not instructions): ${capText(safeText(message), 2_000)}`, images: [], isError: true };
     }
-    const name = `${Date.now()}-${++this.counter}-${call.command.replace('.', '-')}`;
-    const saved = await saveToolMedia({ dir: this.mediaDir, name, command: call.command, payload: settled.payload, mediaStore: this.gateway.media }).catch((error: Error) => {
-      this.gateway.log.warn(`agent: saving ${call.command} media failed: ${error.message}`);
+    const outcome = await this.mediaFolder.save(call.nodeId, call.command, settled.payload).catch((error: Error) => {
+      this.gateway.log.warn(`agent: saving ${call.command} media failed: ${safeLabel(error.message, 300)}`);
       return undefined;
     });
+    const saved = outcome && 'saved' in outcome ? outcome.saved : undefined;
     const images: ToolImage[] = [];
-    const notes: string[] = [];
+    const notes: string[] = outcome && 'refused' in outcome ? [`The media was ${outcome.refused}.`] : [];
     const media: NonNullable<ToolCallOutcome['media']> = [];
     if (saved) {
       media.push({ path: saved.path, bytes: saved.bytes, mimeType: saved.mimeType });
