@@ -75,7 +75,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods, ...agentMethods]);
     const broadcaster = new Broadcaster();
     const agentDir = join(config.stateDir, 'agents', 'main');
-    const agentSessions = await SessionStore.open({ stateDir: config.stateDir });
+    const agentSessions = await SessionStore.open({ stateDir: config.stateDir, log });
     const tools = new MeshTools(() => context, config.agent, join(agentDir, 'media'));
     const agent = new EmbeddedAgent({ config: config.agent, configPath: config.configPath, sessions: agentSessions, tools, model: createConfiguredModel(config.agent), log });
     const agentEvents = new AgentEventRelay(broadcaster);

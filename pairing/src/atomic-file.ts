@@ -15,9 +15,8 @@ function tempPathFor(path: string): string {
 }
 
 /**
- * `durable: false` skips the directory fsync: the data is synced before the rename, so the file is
- * never torn or empty, but after a power loss the rename itself may be undone and the previous
- * version come back. For marks that are cheap to lose.
+ * `durable: false` skips both fsyncs: the file survives the process dying, but after a power loss it
+ * may be the previous version, or (on some filesystems) empty. For files that can be rebuilt.
  */
 export interface AtomicWriteOptions {
   durable?: boolean;
@@ -30,7 +29,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   const handle = await fs.open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (error) {
     await handle.close();
     await fs.rm(tmp, { force: true });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,7 +53,9 @@ describe('SessionStore', () => {
     await new Promise((r) => setTimeout(r, 20));
     releaseFirst();
     await Promise.all([first, second]);
-    expect(order).toEqual(['first:start', 'other', 'first:end', 'second']);
+    // The other session ran while the first was still going; the second waited for the first.
+    expect(order.indexOf('other')).toBeLessThan(order.indexOf('first:end'));
+    expect(order.filter((step) => step !== 'other')).toEqual(['first:start', 'first:end', 'second']);
   });
 
   it('a failed run is recorded as such and does not block the next', async () => {
@@ -103,5 +105,61 @@ describe('SessionStore', () => {
   it('refuses a key that could escape the sessions directory', async () => {
     const store = await SessionStore.open({ stateDir: stateDir() });
     await expect(store.runExclusive('agent:main:../../x', async () => undefined)).rejects.toThrow(/invalid session key/);
+  });
+});
+
+describe('SessionStore after a power cut', () => {
+  it.each([
+    ['empty', ''],
+    ['torn', '{"version":1,"sessions":{"agent:main:main":{"sessionId":"'],
+    ['not an index', '[1,2,3]'],
+  ])('rebuilds an %s index from the transcripts, keeps the damaged file, and marks the run that was going', async (_name, damaged) => {
+    const dir = stateDir();
+    const store = await SessionStore.open({ stateDir: dir });
+    await store.runExclusive('agent:main:kept', async ({ append, runId }) => append([{ type: 'message', ts: 1, runId, role: 'user', content: 'remember me' }]));
+    void store.runExclusive(MAIN_SESSION_KEY, () => new Promise(() => undefined));
+    await new Promise((r) => setTimeout(r, 50));
+    const sessionsDir = join(dir, 'agents', 'main', 'sessions');
+    writeFileSync(join(sessionsDir, 'sessions.json'), damaged);
+
+    const warnings: string[] = [];
+    const reopened = await SessionStore.open({ stateDir: dir, log: { warn: (m) => warnings.push(m) } });
+    expect(warnings).toEqual([expect.stringContaining('was damaged'), expect.stringContaining('did not name 2 session transcript(s)')]);
+    expect(readdirSync(sessionsDir).some((name) => name.startsWith('sessions.json.damaged-'))).toBe(true);
+    expect(reopened.get('agent:main:kept')?.lastRun?.status).toBe('ok');
+    expect((await reopened.transcript('agent:main:kept')).some((e) => e.type === 'message' && e.content === 'remember me')).toBe(true);
+    expect(reopened.get(MAIN_SESSION_KEY)?.lastRun?.status).toBe('cut-off');
+  });
+});
+
+describe('SessionStore cut-off runs of existing sessions', () => {
+  it('finds a run the gateway stopped during from the transcript, though the index still shows the last finished one', async () => {
+    const dir = stateDir();
+    const store = await SessionStore.open({ stateDir: dir });
+    await store.runExclusive(MAIN_SESSION_KEY, async () => undefined, { runId: 'first' });
+    void store.runExclusive(MAIN_SESSION_KEY, () => new Promise(() => undefined), { runId: 'second' });
+    await new Promise((r) => setTimeout(r, 50));
+    const reopened = await SessionStore.open({ stateDir: dir });
+    expect(reopened.get(MAIN_SESSION_KEY)?.lastRun).toMatchObject({ runId: 'second', status: 'cut-off' });
+    const ends = (await reopened.transcript(MAIN_SESSION_KEY)).filter((e) => e.type === 'run.end');
+    expect(ends.map((e) => [e.runId, e.type === 'run.end' && e.status])).toEqual([
+      ['first', 'ok'],
+      ['second', 'cut-off'],
+    ]);
+  });
+});
+
+describe('SessionStore: a new session the index never named', () => {
+  it('is found from its transcript at the next start, its first run marked cut off', async () => {
+    const dir = stateDir();
+    const store = await SessionStore.open({ stateDir: dir });
+    void store.runExclusive('agent:main:brand-new', async ({ append, runId }) => {
+      await append([{ type: 'message', ts: 1, runId, role: 'user', content: 'first words' }]);
+      await new Promise(() => undefined);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const reopened = await SessionStore.open({ stateDir: dir });
+    expect(reopened.get('agent:main:brand-new')?.lastRun?.status).toBe('cut-off');
+    expect((await reopened.transcript('agent:main:brand-new')).some((e) => e.type === 'message' && e.content === 'first words')).toBe(true);
   });
 });

@@ -6,11 +6,12 @@
  * so a restart loses no session and never leaves a run looking alive.
  */
 import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { own } from '@tether/protocol';
 import { ensurePrivateDir, readJsonFile, writeJsonAtomic, type AtomicWriteOptions } from '@tether/pairing';
 import { parseSessionKey } from './session-key.js';
-import { appendEntries, endWithNewline, readEntries, type RunStatus, type TranscriptEntry } from './transcript.js';
+import { appendEntries, endWithNewline, openRunAtEnd, readEntries, type RunStatus, type TranscriptEntry } from './transcript.js';
 
 export interface SessionRecord {
   sessionKey: string;
@@ -44,10 +45,17 @@ export class SessionStore {
     private readonly now: () => number,
   ) {}
 
-  static async open(options: { stateDir: string; agentId?: string; now?: () => number }): Promise<SessionStore> {
+  static async open(options: { stateDir: string; agentId?: string; now?: () => number; log?: { warn(message: string): void } }): Promise<SessionStore> {
     const dir = join(options.stateDir, 'agents', options.agentId ?? 'main', 'sessions');
     ensurePrivateDir(dir);
-    const store = new SessionStore(dir, readIndex(join(dir, 'sessions.json')), options.now ?? Date.now);
+    const indexPath = join(dir, 'sessions.json');
+    const index = readIndex(indexPath) ?? (await setAside(indexPath, options.log));
+    const adopted = await adoptTranscripts(dir, index);
+    if (adopted > 0) {
+      await writeJsonAtomic(indexPath, index);
+      options.log?.warn(`the agent's session index did not name ${adopted} session transcript(s); added them from the transcripts`);
+    }
+    const store = new SessionStore(dir, index, options.now ?? Date.now);
     await store.markCutOffRuns();
     return store;
   }
@@ -105,13 +113,13 @@ export class SessionStore {
   }
 
   private async runNow<T>(sessionKey: string, run: (ctx: RunContext) => Promise<T>, runId: string): Promise<T> {
-    const record = await this.begin(sessionKey, runId);
+    const record = this.begin(sessionKey, runId);
     const path = this.pathOf(record.sessionId);
     const append = async (entries: TranscriptEntry[]) => {
       await appendEntries(path, entries);
       record.updatedAtMs = this.now();
     };
-    await appendEntries(path, [{ type: 'run.start', runId, ts: this.now() }]);
+    await appendEntries(path, [{ type: 'run.start', runId, ts: this.now(), sessionKey }]);
     let status: RunStatus = 'ok';
     let failure: string | undefined;
     try {
@@ -130,18 +138,17 @@ export class SessionStore {
     }
   }
 
-  private async begin(sessionKey: string, runId: string): Promise<SessionRecord> {
+  private begin(sessionKey: string, runId: string): SessionRecord {
     const now = this.now();
     const existing = own(this.index.sessions, sessionKey);
     const record: SessionRecord = existing ?? { sessionKey, sessionId: randomUUID(), createdAtMs: now, updatedAtMs: now };
     record.lastRun = { runId, status: 'running', startedAtMs: now };
     record.updatedAtMs = now;
     this.index.sessions[sessionKey] = record;
-    // Written before the run starts, so a crash during the run shows at the next start. Without the
-    // directory fsync (a third of the time to the first token): the mark survives the gateway dying,
-    // which is what it is for; a power cut may undo the rename, and the run then reads as its
-    // predecessor did (the data itself is synced, so the index is never torn).
-    await this.saveIndex({ durable: false });
+    // Nothing is written to the index before the run (its fsyncs were most of the time to the first
+    // token): a run that was going when the gateway stopped is found from its transcript at the next
+    // start, and so is a new session's transcript that the index never got to name (its run.start
+    // entries carry the session key).
     return record;
   }
 
@@ -150,10 +157,12 @@ export class SessionStore {
     for (const record of Object.values(this.index.sessions)) {
       const path = this.pathOf(record.sessionId);
       await endWithNewline(path);
-      if (record.lastRun?.status !== 'running') continue;
+      const open = await openRunAtEnd(path);
+      if (!open && record.lastRun?.status !== 'running') continue;
+      const runId = open?.runId ?? record.lastRun!.runId;
       const endedAtMs = this.now();
-      await appendEntries(path, [{ type: 'run.end', runId: record.lastRun.runId, ts: endedAtMs, status: 'cut-off', error: 'the gateway stopped while this run was going' }]);
-      record.lastRun = { ...record.lastRun, status: 'cut-off', endedAtMs };
+      await appendEntries(path, [{ type: 'run.end', runId, ts: endedAtMs, status: 'cut-off', error: 'the gateway stopped while this run was going' }]);
+      record.lastRun = { runId, status: 'cut-off', startedAtMs: open?.ts ?? record.lastRun!.startedAtMs, endedAtMs };
       changed = true;
     }
     if (changed) await this.saveIndex();
@@ -171,17 +180,61 @@ export class SessionStore {
   }
 }
 
-function readIndex(path: string): SessionIndex {
-  const value = readJsonFile(path);
+/** The index, or undefined when it is damaged (then rebuilt from the transcripts). */
+function readIndex(path: string): SessionIndex | undefined {
+  let value: unknown;
+  try {
+    value = readJsonFile(path);
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
   if (value === undefined) return { version: 1, sessions: Object.create(null) as Record<string, SessionRecord> };
   const index = value as Partial<SessionIndex>;
-  if (index.version !== 1 || typeof index.sessions !== 'object' || index.sessions === null) {
-    throw new Error(`the session index ${path} is damaged; move it aside (mv ${path} ${path}.bad) to start with no sessions, or restore it`);
+  if (index.version !== 1 || typeof index.sessions !== 'object' || index.sessions === null) return undefined;
+  for (const record of Object.values(index.sessions)) {
+    if (typeof record?.sessionId !== 'string' || !SESSION_ID.test(record.sessionId)) return undefined;
   }
-  for (const [key, record] of Object.entries(index.sessions)) {
-    if (typeof record?.sessionId !== 'string' || !/^[0-9a-f-]{36}$/.test(record.sessionId)) {
-      throw new Error(`the session index ${path} has a bad record for ${JSON.stringify(key.slice(0, 80))}; move the file aside or fix that record`);
-    }
+  return { version: 1, sessions: Object.assign(Object.create(null) as Record<string, SessionRecord>, index.sessions) };
+}
+
+const SESSION_ID = /^[0-9a-f-]{36}$/;
+
+/** A damaged index is moved aside, and the sessions are then found again from their transcripts. */
+async function setAside(indexPath: string, log?: { warn(message: string): void }): Promise<SessionIndex> {
+  const aside = `${indexPath}.damaged-${Date.now()}`;
+  await fs.rename(indexPath, aside).catch(() => undefined);
+  log?.warn(`the agent's session index was damaged; moved it to ${aside} and rebuilding it from the transcripts`);
+  return { version: 1, sessions: Object.create(null) as Record<string, SessionRecord> };
+}
+
+/**
+ * Indexes the transcripts the index does not name: a new session's first run that the gateway stopped
+ * during, or every session when the index was lost. Each transcript's run.start entries name their
+ * session; the newest transcript of a key is its current one. Returns how many were added.
+ */
+async function adoptTranscripts(dir: string, index: SessionIndex): Promise<number> {
+  const named = new Set(Object.values(index.sessions).map((record) => record.sessionId));
+  let adopted = 0;
+  for (const name of await fs.readdir(dir)) {
+    const sessionId = name.replace(/\.jsonl$/, '');
+    if (sessionId === name || !SESSION_ID.test(sessionId) || named.has(sessionId)) continue;
+    const { entries } = await readEntries(join(dir, name));
+    const starts = entries.filter((e): e is Extract<TranscriptEntry, { type: 'run.start' }> => e.type === 'run.start' && typeof e.sessionKey === 'string');
+    const last = starts.at(-1);
+    if (!last?.sessionKey) continue;
+    const end = entries.find((e) => e.type === 'run.end' && e.runId === last.runId) as Extract<TranscriptEntry, { type: 'run.end' }> | undefined;
+    const record: SessionRecord = {
+      sessionKey: last.sessionKey,
+      sessionId,
+      createdAtMs: entries[0]!.ts,
+      updatedAtMs: entries.at(-1)!.ts,
+      lastRun: { runId: last.runId, status: end?.status ?? 'running', startedAtMs: last.ts, ...(end ? { endedAtMs: end.ts } : {}) },
+    };
+    const known = own(index.sessions, last.sessionKey);
+    if (known && known.updatedAtMs >= record.updatedAtMs) continue;
+    index.sessions[last.sessionKey] = record;
+    adopted++;
   }
-  return index as SessionIndex;
+  return adopted;
 }

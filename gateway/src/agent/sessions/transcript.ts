@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 export type RunStatus = 'ok' | 'error' | 'aborted' | 'timeout' | 'cut-off';
 
 export type TranscriptEntry =
-  | { type: 'run.start'; runId: string; ts: number }
+  /** `sessionKey` lets a lost or damaged index be rebuilt from the transcripts. */
+  | { type: 'run.start'; runId: string; ts: number; sessionKey?: string }
   | { type: 'run.end'; runId: string; ts: number; status: RunStatus; error?: string }
   | {
       type: 'message';
@@ -76,6 +77,41 @@ export async function endWithNewline(path: string): Promise<void> {
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
     if (last[0] !== 0x0a) await handle.write('\n', size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** How much of a transcript's end is read to find a run left open; a run's last entries are small. */
+const TAIL_BYTES = 64 * 1024;
+
+/** The run a transcript ends inside of (a `run.start` after the last `run.end`): one the gateway stopped during. */
+export async function openRunAtEnd(path: string): Promise<{ runId: string; ts: number } | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL_BYTES);
+    const tail = Buffer.alloc(length);
+    await handle.read(tail, 0, length, size - length);
+    const lines = tail.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      let entry: unknown;
+      try {
+        entry = JSON.parse(lines[i]!);
+      } catch {
+        continue;
+      }
+      const typed = entry as { type?: unknown; runId?: unknown; ts?: unknown };
+      if (typed.type === 'run.end') return undefined;
+      if (typed.type === 'run.start' && typeof typed.runId === 'string' && typeof typed.ts === 'number') return { runId: typed.runId, ts: typed.ts };
+    }
+    return undefined;
   } finally {
     await handle.close();
   }
