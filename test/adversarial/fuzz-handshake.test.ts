@@ -61,6 +61,12 @@ interface Mesh {
   heldNode: DeviceSigner;
 }
 
+
+/** A string as a WebSocket text frame carries it: UTF-8, lone surrogates replaced by U+FFFD. */
+function onTheWire(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 function memorySigner(): DeviceSigner {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
@@ -207,7 +213,8 @@ function breaches(outcome: WsOutcome & { challenge?: ConnectChallenge }, sent: u
       found.push(`a malformed refusal: ${JSON.stringify(res).slice(0, 300)}`);
     }
     const sentId = (sent as { id?: unknown } | null)?.id;
-    if (typeof sentId === 'string' && res.id !== sentId) found.push(`refusal for id ${JSON.stringify(res.id)}, sent ${JSON.stringify(sentId)}`);
+    // A lone surrogate cannot cross a text frame: UTF-8 carries it as U+FFFD, so compare what was on the wire.
+    if (typeof sentId === 'string' && res.id !== onTheWire(sentId)) found.push(`refusal for id ${JSON.stringify(res.id)}, sent ${JSON.stringify(sentId)}`);
   } else count(`closed ${outcome.close?.code} ${outcome.close?.reason.slice(0, 40)}`);
   if (!outcome.close) found.push('a refusal without a close');
   else if (!validClose(outcome.close.code)) found.push(`closed with code ${outcome.close.code} (${outcome.close.reason})`);
@@ -366,7 +373,7 @@ async function runSession(c: { as: 'operator' | 'held-node'; frames: SessionFram
             // anything else ends the session.
             const parsed = typeof frame === 'string' ? parseFrame(frame) : undefined;
             if (!parsed?.ok) expectClose = true;
-            else if (parsed.frame.type === 'req') pending.push(parsed.frame.id);
+            else if (parsed.frame.type === 'req') pending.push(onTheWire(parsed.frame.id));
             return send(frame);
           }
           const method = f.req.startsWith('#') ? m.methods[Number(f.req.slice(1)) % m.methods.length]! : f.req;
