@@ -17,6 +17,7 @@
  *   `nsenter -U -n --preserve-credentials`. Works for any user where user namespaces are allowed, and as
  *   root too (preferred: it needs no /run/netns and leaves nothing on the machine).
  * - "root": plain `unshare -n` and `nsenter -n`, for root where user namespaces are disabled.
+ * TETHER_NETNS_MODE=root|rootless forces one of them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
@@ -54,9 +55,13 @@ function probe(): NetnsSupport {
   }
   // What a host needs, in miniature: a bridge and a veth pair in a new namespace, and a nested one.
   const script = 'ip link set lo up && ip link add tt-probe-br type bridge && ip link add tt-probe-v type veth peer name tt-probe-p && unshare -n true';
-  const rootless = run('unshare', ['-rn', 'sh', '-c', script]);
+  // TETHER_NETNS_MODE=root|rootless tries only that mode (to exercise both on one machine).
+  const forced = process.env.TETHER_NETNS_MODE;
+  if (forced !== undefined && forced !== 'root' && forced !== 'rootless') return { ok: false, reason: `TETHER_NETNS_MODE must be root or rootless, got "${forced}"` };
+  const rootless = forced === 'root' ? { code: 1, out: 'not tried (TETHER_NETNS_MODE=root)' } : run('unshare', ['-rn', 'sh', '-c', script]);
   if (rootless.code === 0) return { ok: true, mode: 'rootless' };
   const isRoot = process.getuid?.() === 0;
+  if (forced === 'rootless') return { ok: false, reason: `TETHER_NETNS_MODE=rootless, and \`unshare -rn\` said "${rootless.out || `exit ${rootless.code}`}"` };
   if (isRoot) {
     const root = run('unshare', ['-n', 'sh', '-c', script]);
     if (root.code === 0) return { ok: true, mode: 'root' };
