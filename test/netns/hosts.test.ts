@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup } from '../helpers/processes.js';
-import { createLan, probeNetns, type Lan } from './hosts.js';
+import { createLan, netnsForTests, type Lan } from './hosts.js';
 
-const support = probeNetns();
-if (!support.ok) console.warn(`[netns] skipping the harness tests: ${support.reason}`);
+const support = netnsForTests('the harness tests');
 
 const node = process.execPath;
 

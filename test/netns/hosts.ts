@@ -62,6 +62,7 @@ function probe(): NetnsSupport {
   if (rootless.code === 0) return { ok: true, mode: 'rootless' };
   const isRoot = process.getuid?.() === 0;
   if (forced === 'rootless') return { ok: false, reason: `TETHER_NETNS_MODE=rootless, and \`unshare -rn\` said "${rootless.out || `exit ${rootless.code}`}"` };
+  if (forced === 'root' && !isRoot) return { ok: false, reason: `TETHER_NETNS_MODE=root, but this process runs as uid ${process.getuid?.()}` };
   if (isRoot) {
     const root = run('unshare', ['-n', 'sh', '-c', script]);
     if (root.code === 0) return { ok: true, mode: 'root' };
@@ -79,6 +80,20 @@ function probe(): NetnsSupport {
     // The hints are optional.
   }
   return { ok: false, reason: `not root, and user namespaces are not available: \`unshare -rn\` said "${rootless.out || `exit ${rootless.code}`}"${hint}` };
+}
+
+/**
+ * For a test file: probes, prints why the tests will be skipped when namespaces cannot be made, and
+ * returns the result for `describe.skipIf(!support.ok)`. With TETHER_NETNS_REQUIRED=1 (for a CI that
+ * must run them) an unavailable machine is an error instead of a skip.
+ */
+export function netnsForTests(what: string): NetnsSupport {
+  const support = probeNetns();
+  if (!support.ok) {
+    if (process.env.TETHER_NETNS_REQUIRED === '1') throw new Error(`[netns] TETHER_NETNS_REQUIRED=1, but ${what} cannot run: ${support.reason}`);
+    console.warn(`[netns] skipping ${what}: ${support.reason}`);
+  }
+  return support;
 }
 
 interface Holder {

@@ -9,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevicePairListResult, NodeListResult } from '@tether/protocol';
 import { cleanup, eventually, tempDir, type Spawned } from '../helpers/processes.js';
 import { operatorArgs, remoteNodeArgs } from '../helpers/remote-node.js';
-import { createLan, probeNetns, type Host, type Lan } from './hosts.js';
+import { createLan, netnsForTests, type Host, type Lan } from './hosts.js';
 
-const support = probeNetns();
-if (!support.ok) console.warn(`[netns] skipping the two-host tests: ${support.reason}`);
+const support = netnsForTests('the two-host tests');
 
 const PORT = 18789;
 /** Short ticks so a cut cable is noticed in seconds (both sides time out after two silent ticks). */
