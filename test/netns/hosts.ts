@@ -245,7 +245,7 @@ export async function createLan(options: LanOptions): Promise<Lan> {
       ),
     );
     // Anything a test ran inside and did not end keeps its namespace alive: end it, and say so.
-    let stragglers = processesIn(namespaces);
+    const stragglers = processesIn(namespaces);
     for (const pid of stragglers) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -261,7 +261,6 @@ export async function createLan(options: LanOptions): Promise<Lan> {
     if (stragglers.length > 0) problems.push(`${stragglers.length} process(es) were still inside the hosts and had to be killed: ${stragglers.join(', ')}`);
     if (still.length > 0) problems.push(`process(es) ${still.join(', ')} are still inside the hosts`);
     if (newLinks.length > 0) problems.push(`new interface(s) in the caller's namespace: ${newLinks.join(', ')}`);
-    stragglers = [];
     if (problems.length > 0) throw new Error(`netns teardown: ${problems.join('; ')}`);
   };
 
