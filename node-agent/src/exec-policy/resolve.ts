@@ -22,7 +22,13 @@ export function effectivePath(pathEnv?: string): string {
  * thread-pool round trip plus a thrown ENOENT each (60 % of the node's CPU under invoke load).
  */
 export async function isExecutableFile(path: string): Promise<boolean> {
-  const stat = statSync(path, { throwIfNoEntry: false });
+  let stat;
+  try {
+    stat = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // A PATH folder this user may not search (EACCES), or a dangling loop (ELOOP): not here, look on.
+    return false;
+  }
   if (!stat?.isFile()) return false;
   try {
     accessSync(path, constants.X_OK);
