@@ -73,18 +73,6 @@ export function explainNoneFound(result: BrowseResult, timeoutMs: number, localH
   return lines.join('\n');
 }
 
-async function ask(question: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string | undefined> {
-  const rl = createInterface({ input, output, terminal: false });
-  try {
-    return await new Promise<string | undefined>((resolve) => {
-      rl.once('close', () => resolve(undefined));
-      rl.question(question, (answer) => resolve(answer));
-    });
-  } finally {
-    rl.close();
-  }
-}
-
 export async function discoverGateway(options: DiscoverGatewayOptions = {}): Promise<DiscoveredGateway> {
   const timeoutMs = options.timeoutMs ?? 3000;
   const browse = options.browse ?? browseGateways;
@@ -107,12 +95,20 @@ export async function discoverGateway(options: DiscoverGatewayOptions = {}): Pro
     );
   }
   output.write(`${usable.length} gateways answered on the LAN (mDNS answers are hints; the fingerprint is checked when connecting):\n${listing}\n`);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const answer = await ask(`Which one? [1-${usable.length}] `, input, output);
-    if (answer === undefined) break;
-    const pick = Number(answer.trim());
-    if (Number.isInteger(pick) && pick >= 1 && pick <= usable.length) return usable[pick - 1]!;
-    output.write(`Type a number from 1 to ${usable.length}.\n`);
+  // One reader for every attempt: lines typed ahead are not lost between questions.
+  const rl = createInterface({ input, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      output.write(`Which one? [1-${usable.length}] `);
+      const next = await lines.next();
+      if (next.done) break;
+      const pick = Number(String(next.value).trim());
+      if (Number.isInteger(pick) && pick >= 1 && pick <= usable.length) return usable[pick - 1]!;
+      output.write(`Type a number from 1 to ${usable.length}.\n`);
+    }
+  } finally {
+    rl.close();
   }
   throw new GatewayDiscoveryError('NO_CHOICE', 'no gateway chosen; run again, or pick one with --url', usable, result.problems);
 }
