@@ -17,6 +17,7 @@ import type { ReadinessCheck } from './readiness.js';
 import type { SessionStore } from './agent/sessions/session-store.js';
 import type { ToolBackend } from './agent/tool-backend.js';
 import type { McpHttpOptions } from './mcp/mcp-http.js';
+import type { DiscoveryHandle } from './discovery/advertiser.js';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -44,6 +45,8 @@ export interface GatewayContext {
   tools: ToolBackend;
   /** `/mcp`: the same tools as Streamable HTTP, behind the gateway token (one options object holds its sessions). */
   mcp: McpHttpOptions;
+  /** The mDNS beacon's supervisor, when the server started one (absent: discovery not wired). */
+  discovery?: DiscoveryHandle;
   log: Logger;
   methodNames(): string[];
   /** Closes every live socket of a device (all roles, or one role). */

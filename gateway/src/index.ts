@@ -5,3 +5,18 @@ export * from './log.js';
 export { TETHER_VERSION } from './version.js';
 export type { GatewayContext } from './context.js';
 export { installProcessGuards, UNCAUGHT_MARKER } from './process-guards.js';
+export {
+  startDiscovery,
+  describeDiscoveryState,
+  DiscoveryFileSchema,
+  MDNS_MODES,
+  MdnsFlagError,
+  parseMdnsFlag,
+  resolveDiscoveryConfig,
+  type DiscoveryConfig,
+  type DiscoveryFileConfig,
+  type DiscoveryHandle,
+  type DiscoveryOptions,
+  type DiscoveryState,
+  type MdnsMode,
+} from './discovery/index.js';

@@ -7,3 +7,5 @@ export * from './exec-policy/index.js';
 export * from './providers.js';
 export * from './node-config.js';
 export * from './doctor.js';
+export * from './discovery/browse.js';
+export * from './discover-gateway.js';

@@ -1,9 +1,10 @@
 /** `tether gateway run|status` and `tether health`. */
 import { Command } from 'commander';
 import type { HealthResult, StatusResult } from '@tether/protocol';
+import { browseGateways, explainNoneFound, type BrowseResult, type DiscoveredGateway } from '@tether/node-agent';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
-import { printJson, printLines, usageError } from '../output.js';
+import { EXIT_FAILED, EXIT_OK, printJson, printLines, printTable, usageError } from '../output.js';
 import { runGatewayUntilSignal } from '../run-gateway.js';
 
 export function parsePort(value: unknown): number | undefined {
@@ -11,6 +12,57 @@ export function parsePort(value: unknown): number | undefined {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port takes a number from 0 to 65535, got "${String(value)}"`);
   return port;
+}
+
+/** `3s`, `1.5s`, `500ms`, `1m`, or a bare number of milliseconds (like every other --timeout). */
+export function parseDuration(value: unknown, flag = '--timeout'): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(String(value));
+  if (!match) throw usageError(`${flag} takes a duration such as 3s, 500ms or 3000, got "${String(value)}"`);
+  const unit = (match[2] ?? 'ms').toLowerCase();
+  const ms = Math.round(Number(match[1]) * (unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1));
+  if (ms < 100 || ms > 120_000) throw usageError(`${flag} must be between 100ms and 2m, got "${String(value)}"`);
+  return ms;
+}
+
+function shortFingerprint(fingerprint: string | undefined): string {
+  return fingerprint ? `${fingerprint.slice(0, 16)}… (unverified)` : '-';
+}
+
+/** The table `tether gateway discover` prints (exported for tests). */
+export function discoverTable(gateways: readonly DiscoveredGateway[]): { headers: string[]; rows: string[][] } {
+  return {
+    headers: ['NAME', 'ADDRESSES', 'PORT', 'TLS', 'FINGERPRINT', 'PROTOCOL', 'HOST'],
+    rows: gateways.map((g) => [
+      g.conflicting ? `${g.name} (!)` : g.name,
+      g.addresses.join(', ') || '-',
+      String(g.port),
+      g.tls ? 'yes' : 'no',
+      shortFingerprint(g.fingerprint),
+      g.protocolVersion !== undefined ? `${g.protocol} v${g.protocolVersion}` : g.protocol,
+      g.host,
+    ]),
+  };
+}
+
+export async function runDiscover(flags: Record<string, unknown>, browse: (o: { timeoutMs: number; interface?: string }) => Promise<BrowseResult> = browseGateways): Promise<number> {
+  const timeoutMs = parseDuration(flags.timeout) ?? 3000;
+  const result = await browse({ timeoutMs, ...(typeof flags.interface === 'string' ? { interface: flags.interface } : {}) });
+  if (flags.json) {
+    printJson({ ...result, note: 'mDNS answers are unauthenticated hints: connect to addresses, and never let an advertised fingerprint replace a pinned one' });
+    return result.gateways.length > 0 ? EXIT_OK : EXIT_FAILED;
+  }
+  if (result.gateways.length === 0) {
+    printLines(explainNoneFound(result, timeoutMs).split('\n'));
+    return EXIT_FAILED;
+  }
+  const { headers, rows } = discoverTable(result.gateways);
+  printTable(headers, rows);
+  const notes = ['Fingerprints come from mDNS and are unverified: compare with the one the gateway prints at start.'];
+  if (result.gateways.some((g) => g.conflicting)) notes.push('(!) different answers arrived for this name: someone may be forging mDNS answers; see --json for every variant.');
+  for (const problem of result.problems) notes.push(`Note: ${problem}`);
+  printLines(['', ...notes]);
+  return EXIT_OK;
 }
 
 export function gatewayCommand(): Command {
@@ -38,6 +90,14 @@ export function gatewayCommand(): Command {
       ),
     );
 
+  gateway
+    .command('discover')
+    .description('list the gateways that answer on the LAN (mDNS: _tether-gw._tcp, _openclaw-gw._tcp)')
+    .option('--timeout <duration>', 'how long to listen: 3s, 500ms, or milliseconds (default 3s)')
+    .option('--interface <name|ip>', 'ask on this interface only (default: every IPv4 interface)')
+    .option('--json', 'print machine-readable JSON')
+    .action(action(async (flags) => runDiscover(flags)));
+
   withConnectionOptions(gateway.command('status').description('what the running gateway is doing')).action(
     action(async (flags) => {
       const status = await withGateway(flags, ['operator.read'], (client) => client.request<StatusResult>('status', {}));
@@ -52,6 +112,7 @@ export function gatewayCommand(): Command {
           `Pending:     ${status.pendingPairings} pairing request(s)${status.pendingPairings > 0 ? ' — see `tether devices list`' : ''}`,
           `In flight:   ${status.invokesInFlight} invoke(s)`,
           `Loopback nodes are ${status.autoApproveLoopback ? 'approved silently' : 'approved by hand'}`,
+          `Discovery:   ${status.discovery ? `mDNS ${status.discovery.summary}` : 'not reported by this gateway'}`,
         ],
       );
     }),

@@ -2,6 +2,37 @@
 import { EmptyParamsSchema, type HealthResult, type StatusResult } from '@tether/protocol';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
+import { describeDiscoveryState, type DiscoveryState } from '../discovery/advertiser.js';
+
+/** The beacon's state as `health` and `status` show it; `disabled: not started` when no supervisor is wired. */
+export function discoverySummary(gateway: GatewayContext): {
+  state: DiscoveryState['state'];
+  summary: string;
+  reason?: string;
+  name?: string;
+  interface?: string;
+  services?: string[];
+  restarts?: number;
+  renames?: number;
+} {
+  let state: DiscoveryState | undefined;
+  try {
+    state = gateway.discovery?.state();
+  } catch {
+    state = undefined;
+  }
+  if (!state) return { state: 'disabled', summary: 'disabled: not started', reason: 'not started' };
+  return {
+    state: state.state,
+    summary: describeDiscoveryState(state),
+    ...(state.reason !== undefined ? { reason: state.reason } : {}),
+    ...(state.name !== undefined ? { name: state.name } : {}),
+    ...(state.interface !== undefined ? { interface: state.interface } : {}),
+    services: state.services,
+    restarts: state.restarts,
+    renames: state.renames,
+  };
+}
 
 function nodeCounts(gateway: GatewayContext): { connected: number; paired: number } {
   const paired = gateway.store.listPaired().filter((device) => device.roles.includes('node')).length;
@@ -13,13 +44,17 @@ export const gatewayMethods: RegisteredMethod[] = [
     method: 'health',
     roles: ['operator', 'node'],
     params: EmptyParamsSchema,
-    handler: ({ gateway }): HealthResult => ({
+    handler: ({ gateway }): HealthResult => {
+      const discovery = discoverySummary(gateway);
+      return {
       ok: true,
       ts: Date.now(),
       uptimeMs: Date.now() - gateway.startedAtMs,
       nodes: nodeCounts(gateway),
       pendingPairings: gateway.store.listPending().length,
-    }),
+      discovery: { state: discovery.state, summary: discovery.summary },
+      };
+    },
   }),
   defineMethod({
     method: 'status',
@@ -44,6 +79,7 @@ export const gatewayMethods: RegisteredMethod[] = [
         pendingPairings: gateway.store.listPending().length,
         invokesInFlight: gateway.registry.inFlightCount,
         autoApproveLoopback: gateway.config.autoApproveLoopback,
+        discovery: discoverySummary(gateway),
       };
     },
   }),

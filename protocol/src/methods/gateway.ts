@@ -3,6 +3,23 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const EmptyParamsSchema = Type.Object({}, { additionalProperties: true, $id: 'EmptyParams' });
 
+/** The gateway's mDNS beacon: `announced`, `failed` (with the reason), `disabled` (with why), … */
+export const DiscoveryStatusSchema = Type.Object(
+  {
+    state: Type.Union([Type.Literal('starting'), Type.Literal('announced'), Type.Literal('failed'), Type.Literal('disabled'), Type.Literal('closed')]),
+    /** One line for people: `announced as "pi" on eth0 192.168.1.4 (…)`, `failed: <reason>`, `disabled: <why>`. */
+    summary: Type.String(),
+    reason: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String()),
+    interface: Type.Optional(Type.String()),
+    services: Type.Optional(Type.Array(Type.String())),
+    restarts: Type.Optional(Type.Integer()),
+    renames: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: true },
+);
+export type DiscoveryStatus = Static<typeof DiscoveryStatusSchema>;
+
 export const HealthResultSchema = Type.Object(
   {
     ok: Type.Boolean(),
@@ -10,6 +27,7 @@ export const HealthResultSchema = Type.Object(
     uptimeMs: Type.Integer(),
     nodes: Type.Object({ connected: Type.Integer(), paired: Type.Integer() }),
     pendingPairings: Type.Integer(),
+    discovery: Type.Optional(DiscoveryStatusSchema),
   },
   { additionalProperties: true, $id: 'HealthResult' },
 );
@@ -27,6 +45,7 @@ export const StatusResultSchema = Type.Object(
     pendingPairings: Type.Integer(),
     invokesInFlight: Type.Integer(),
     autoApproveLoopback: Type.Boolean(),
+    discovery: Type.Optional(DiscoveryStatusSchema),
   },
   { additionalProperties: true, $id: 'StatusResult' },
 );
