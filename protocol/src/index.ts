@@ -22,3 +22,4 @@ export * from './commands/notify.js';
 export * from './commands/known.js';
 export * from './commands/results.js';
 export * from './commands/media-files.js';
+export * from './setup-code.js';
