@@ -9,6 +9,7 @@ export * from './display.js';
 export * from './own.js';
 export * from './methods/node.js';
 export * from './methods/device.js';
+export * from './methods/device-setup.js';
 export * from './methods/gateway.js';
 export * from './methods/exec-approval.js';
 export * from './methods/agent.js';
