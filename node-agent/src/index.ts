@@ -7,3 +7,4 @@ export * from './exec-policy/index.js';
 export * from './providers.js';
 export * from './node-config.js';
 export * from './doctor.js';
+export * from './setup-code-input.js';
