@@ -41,6 +41,11 @@ function connectionFlags(flags: Record<string, unknown>): ConnectionFlags {
   };
 }
 
+/** Commander gives an option the parent also defines to the parent: subcommands read both. */
+function definedFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+}
+
 function withSetupConnection(command: Command): Command {
   return command
     .option('--json', 'print machine-readable JSON')
@@ -115,7 +120,8 @@ export function setupCodeCommand(): Command {
   );
 
   withSetupConnection(setup.command('list').description('setup codes made on this gateway (finished ones for 7 days)')).action(
-    action(async (flags) => {
+    action(async (own) => {
+      const flags = { ...setup.opts(), ...definedFlags(own) };
       const result = await withGateway(connectionFlags(flags), ['operator.pairing'], (client) => client.request<DeviceSetupListResult>('device.setup.list', {}));
       if (flags.json) return printJson(result);
       if (result.codes.length === 0) return printLines(['No setup codes. Make one with: tether devices setup-code']);
@@ -135,7 +141,8 @@ export function setupCodeCommand(): Command {
   );
 
   withSetupConnection(setup.command('revoke <id>').description('revoke a setup code (a node it already paired stays paired)')).action(
-    action(async (flags, id: string) => {
+    action(async (own, id: string) => {
+      const flags = { ...setup.opts(), ...definedFlags(own) };
       const result = await withGateway(connectionFlags(flags), ['operator.pairing'], (client) => client.request<SetupCodeInfo>('device.setup.revoke', { id }));
       if (flags.json) return printJson(result);
       printLines([
