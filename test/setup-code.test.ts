@@ -7,10 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeSetupCode, type DevicePairListResult, type DeviceSetupCreateResult, type DeviceSetupListResult } from '@tether/protocol';
+import { GatewayClient, decodeSetupCode, type DevicePairListResult, type DeviceSetupCreateResult, type DeviceSetupListResult } from '@tether/protocol';
+import { loadOrCreateIdentity } from '@tether/pairing';
 import { connectOperator } from './helpers/clients.js';
 import { newTestKey } from './helpers/raw-client.js';
-import { cleanup, runTether, runTetherJson, startGatewayProcess, stop, type GatewayProcess } from './helpers/processes.js';
+import { cleanup, runTether, runTetherJson, startGatewayProcess, stop, tempDir, type GatewayProcess } from './helpers/processes.js';
 import { redeemSetupToken } from './helpers/setup-node.js';
 
 afterAll(cleanup);
@@ -100,6 +101,27 @@ describe('setup codes', () => {
     const code = await make();
     const { response } = await redeemSetupToken(gateway.url, tokenOf(code), { role: 'operator' });
     expect(response.error?.details?.code).toBe('BOOTSTRAP_ROLE_NOT_ALLOWED');
+  });
+
+  it('GatewayClient redeems with the bootstrapToken option, then uses its device token', async () => {
+    const code = await make(['--commands', 'system.notify']);
+    const decoded = decodeSetupCode(code.uri);
+    const identity = loadOrCreateIdentity({ dir: join(tempDir('tether-node-id-'), 'identity') });
+    const tokens: string[] = [];
+    const client = new GatewayClient({
+      url: decoded.url,
+      role: 'node',
+      identity,
+      bootstrapToken: decoded.bootstrapToken,
+      commands: ['system.notify'],
+      userAgent: 'tether-node/test',
+      client: { id: 'node-host', mode: 'node', version: 'test', platform: 'linux' },
+      onDeviceToken: (token) => tokens.push(token),
+    });
+    const hello = await client.connect();
+    expect(hello.auth).toMatchObject({ method: 'bootstrap-token' });
+    expect(tokens).toHaveLength(1);
+    await client.close();
   });
 
   it('refuses a too-short ttl and a URL with userinfo when making a code', async () => {
