@@ -27,6 +27,7 @@ import type { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import { pendingInfo } from './methods/device.js';
 import { isSharedToken } from './secrets.js';
+import { redeemSetupCode } from './setup-redeem.js';
 
 /**
  * The most a device may declare. OpenClaw's richest nodes declare about 50 commands; the schema's
@@ -43,7 +44,7 @@ export type Admission =
       scopes: string[];
       protocol: number;
       /** How the peer proved itself: the shared token, its device token, or its device key alone. */
-      authMethod: 'token' | 'device-token' | 'device-key' | 'none';
+      authMethod: 'token' | 'device-token' | 'device-key' | 'bootstrap-token' | 'none';
       /** An operator admitted on the owner's credential (the shared token, or no auth configured). */
       owner?: true;
       deviceId?: string;
@@ -195,6 +196,14 @@ export async function admitConnection(gateway: GatewayContext, connection: Conne
     clientMode: params.client.mode,
     remoteIp: connection.remoteIp,
   };
+  // A setup code's bootstrap token pairs the node itself (setup-redeem.ts). A device token, or the
+  // shared token, takes precedence: the device is paired already, or the owner is connecting it.
+  const bootstrapToken = params.auth?.bootstrapToken;
+  if (bootstrapToken !== undefined && params.auth?.deviceToken === undefined && presented === undefined) {
+    const redeemed = await redeemSetupCode(gateway, claim, bootstrapToken);
+    if (!redeemed.ok) return redeemed;
+    return { ok: true, role, scopes: [], protocol, authMethod: 'bootstrap-token', deviceId: device.id, device: redeemed.device, issuedToken: redeemed.issuedToken };
+  }
   const presentedDeviceToken = params.auth?.deviceToken ?? (sharedOk ? undefined : presented);
   // Silent pairing (and silent surface upgrades) need a credential, not just a local socket: any local
   // process, any page in the owner's browser and any TCP forwarder reach loopback. The local CLI and

@@ -9,3 +9,4 @@ export * from './node-config.js';
 export * from './doctor.js';
 export * from './discovery/browse.js';
 export * from './discover-gateway.js';
+export * from './setup-code-input.js';

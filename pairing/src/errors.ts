@@ -7,6 +7,10 @@ export type PairingStoreErrorCode =
   | 'AMBIGUOUS_DEVICE'
   /** An approval or rotation names a command or scope the request or device does not have. */
   | 'INVALID_GRANT'
+  /** No setup code (bootstrap token) with that id. */
+  | 'UNKNOWN_SETUP_CODE'
+  /** Too many setup codes are live at once; revoke some or let them expire. */
+  | 'TOO_MANY_SETUP_CODES'
   | 'STORE_CORRUPT'
   /** A change could not be written (disk full, read-only, directory gone); it was not applied. */
   | 'STORE_UNWRITABLE'

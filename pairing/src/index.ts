@@ -10,6 +10,7 @@ export * from './grant.js';
 export * from './decide.js';
 export * from './store-options.js';
 export * from './store.js';
+export * from './bootstrap.js';
 export * from './unknown-devices.js';
 export * from './address-bucket.js';
 export * from './wire.js';

@@ -125,7 +125,7 @@ export class StateFile {
   private validate(value: unknown): PairingState {
     if (!isRecord(value)) throw this.corrupt('the top level is not an object');
     if (value.version !== 1) throw this.corrupt(`unsupported version ${JSON.stringify(value.version)} (expected 1)`);
-    const shapes: Record<'pending' | 'paired' | 'rejected' | 'removed', (entry: Record<string, unknown>) => boolean> = {
+    const shapes: Record<'pending' | 'paired' | 'rejected' | 'removed' | 'bootstrap', (entry: Record<string, unknown>) => boolean> = {
       pending: (e) =>
         isString(e.requestId) &&
         isString(e.deviceId) &&
@@ -143,11 +143,18 @@ export class StateFile {
         isRecord(e.tokens),
       rejected: (e) => isString(e.deviceId) && isNumber(e.untilMs),
       removed: (e) => isString(e.deviceId) && isNumber(e.atMs),
+      bootstrap: (e) =>
+        isString(e.id) &&
+        isString(e.hash) &&
+        isNumber(e.createdAtMs) &&
+        isNumber(e.expiresAtMs) &&
+        isString(e.createdBy) &&
+        (e.commands === undefined || isStringArray(e.commands)),
     };
     for (const [section, valid] of Object.entries(shapes)) {
       const entries = value[section];
-      // Files written before removals were remembered have no "removed" section.
-      if (section === 'removed' && entries === undefined) continue;
+      // Files written before removals (or setup codes) were remembered have no such section.
+      if ((section === 'removed' || section === 'bootstrap') && entries === undefined) continue;
       if (!isRecord(entries)) throw this.corrupt(`"${section}" is not an object`);
       for (const [key, entry] of Object.entries(entries)) {
         if (!isRecord(entry) || !valid(entry)) throw this.corrupt(`"${section}.${key}" is not a valid record`);

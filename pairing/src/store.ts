@@ -9,6 +9,16 @@
  */
 import { own, type Role } from '@tether/protocol';
 import { addressBucket } from './address-bucket.js';
+import {
+  createBootstrap,
+  pruneBootstrap,
+  redeemBootstrap,
+  revokeBootstrap,
+  toBootstrapInfo,
+  type BootstrapInfo,
+  type BootstrapRefusal,
+  type CreateBootstrapOptions,
+} from './bootstrap.js';
 import { probeWritable } from './atomic-file.js';
 import { AuditLog } from './audit.js';
 import { decide, type EphemeralChange } from './decide.js';
@@ -31,6 +41,7 @@ import { isHeldInMemory } from './unknown-devices.js';
 import type {
   AdmissionDecision,
   AuditEntry,
+  BootstrapRecord,
   DeviceClaim,
   PairedDevice,
   PairingState,
@@ -240,6 +251,67 @@ export class PairingStore {
   verifyToken(deviceId: string, role: Role, token: string): boolean {
     const record = this.getPaired(deviceId)?.tokens[role];
     return record !== undefined && record.revokedAtMs === undefined && tokenMatches(token, record.hash);
+  }
+
+  /** Makes a setup code's bootstrap token: the token is returned once and stored only as a hash. */
+  async createBootstrap(options: CreateBootstrapOptions): Promise<{ token: string; record: BootstrapRecord }> {
+    return this.mutate((draft, now) => {
+      const { token, record, audit } = createBootstrap(draft, options, now);
+      return { result: { token, record }, audit: [audit] };
+    });
+  }
+
+  /** Every remembered code, newest first (finished ones are kept for a week after their expiry). */
+  listBootstrap(): BootstrapInfo[] {
+    const now = this.settings.now();
+    return Object.values(this.file.state.bootstrap ?? {})
+      .map((record) => toBootstrapInfo(record, now))
+      .sort((a, b) => b.createdAtMs - a.createdAtMs);
+  }
+
+  /** Revoking twice is not an error; revoking a redeemed code keeps the device paired (remove it to unpair). */
+  async revokeBootstrap(id: string, by: string): Promise<BootstrapRecord> {
+    return this.mutate((draft, now) => {
+      pruneBootstrap(draft, now);
+      const { record, audit } = revokeBootstrap(draft, id, by, now);
+      return { result: record, audit };
+    });
+  }
+
+  /**
+   * Redeems a bootstrap token for a verified claim. A first redemption pairs the device as a node with
+   * the code's commands and returns its new node token; the same key again (a reconnect before it
+   * stored that token) is admitted as the paired device it is; anything else is refused, and audited.
+   */
+  async redeemBootstrap(
+    claim: DeviceClaim,
+    token: string,
+  ): Promise<
+    | { kind: 'admitted'; decision: AdmissionDecision & { kind: 'admitted' }; record: BootstrapRecord; withheld: string[]; repeat: boolean }
+    | { kind: 'refused'; reason: BootstrapRefusal; record?: BootstrapInfo }
+    | { kind: 'other'; decision: AdmissionDecision }
+  > {
+    const outcome = await this.mutate((draft, now) => {
+      const { result, audit } = redeemBootstrap(draft, claim, token, now);
+      const onWritten = result.kind === 'redeemed' ? () => this.held.delete(this.held.idsOfDevice(claim.deviceId)) : undefined;
+      return { result, audit, onWritten };
+    });
+    if (outcome.kind === 'refused') {
+      return { kind: 'refused', reason: outcome.reason, ...(outcome.record && { record: toBootstrapInfo(outcome.record, this.settings.now()) }) };
+    }
+    if (outcome.kind === 'redeemed') {
+      return {
+        kind: 'admitted',
+        decision: { kind: 'admitted', device: outcome.device, issuedToken: outcome.issuedToken },
+        record: outcome.record,
+        withheld: outcome.withheld,
+        repeat: false,
+      };
+    }
+    // The same key again: it is a paired node now, admitted (and handed a fresh token) on its key proof.
+    const decision = await this.admit(claim, undefined, { autoApprove: false, issueIfMissing: true });
+    if (decision.kind !== 'admitted') return { kind: 'other', decision };
+    return { kind: 'admitted', decision, record: outcome.record, withheld: [], repeat: true };
   }
 
   /** In memory; written with the next batch (every 30 s, `flush()` or any other write). */

@@ -57,7 +57,8 @@ export interface TokenRecord {
   lastUsedAtMs?: number;
 }
 
-export type ApprovedVia = 'owner' | 'silent';
+/** `bootstrap`: a node that redeemed a setup code's bootstrap token (bootstrap.ts). */
+export type ApprovedVia = 'owner' | 'silent' | 'bootstrap';
 
 export interface PairedDevice extends DeviceMetadata {
   deviceId: string;
@@ -94,6 +95,28 @@ export interface PairingState {
    * silently, or a loopback node would be back the second after its removal. (Absent in older files.)
    */
   removed?: Record<string, { deviceId: string; atMs: number }>;
+  /** Setup codes' bootstrap tokens, by id (bootstrap.ts); hashes only. (Absent in older files.) */
+  bootstrap?: Record<string, BootstrapRecord>;
+}
+
+/** One setup code's bootstrap token. The token itself is shown once, when the code is made. */
+export interface BootstrapRecord {
+  /** Public handle for list and revoke (not the token). */
+  id: string;
+  /** hex(sha256(token)). */
+  hash: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+  /** The commands a node redeeming it is approved for (those it also declares); absent: all it declares. */
+  commands?: string[];
+  /** The name the paired node gets (else the one it reports). */
+  name?: string;
+  /** Who made it: an operator's device id, or "owner" (the shared token). */
+  createdBy: string;
+  revokedAtMs?: number;
+  redeemedAtMs?: number;
+  /** The first device that redeemed it; the token works for no other key afterwards. */
+  redeemedBy?: { deviceId: string; publicKey: string };
 }
 
 /** The outcome of a connect, decided by `PairingStore.admit`. */
@@ -142,7 +165,11 @@ export interface AuditEntry {
     | 'device.removed'
     | 'token.issued'
     | 'token.rotated'
-    | 'token.revoked';
+    | 'token.revoked'
+    | 'bootstrap.created'
+    | 'bootstrap.redeemed'
+    | 'bootstrap.refused'
+    | 'bootstrap.revoked';
   deviceId: string;
   requestId?: string;
   role?: Role;

@@ -68,6 +68,20 @@ export const DetailCode = {
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   /** The agent has as many runs going or queued as it takes; retry later. */
   AGENT_BUSY: 'AGENT_BUSY',
+  /** A setup code's bootstrap token this gateway does not know (mistyped, another gateway's, or forgotten). */
+  BOOTSTRAP_TOKEN_INVALID: 'BOOTSTRAP_TOKEN_INVALID',
+  /** A setup code past its expiry. */
+  BOOTSTRAP_TOKEN_EXPIRED: 'BOOTSTRAP_TOKEN_EXPIRED',
+  /** A setup code an operator revoked. */
+  BOOTSTRAP_TOKEN_REVOKED: 'BOOTSTRAP_TOKEN_REVOKED',
+  /** A setup code another device (key) redeemed already: single use. */
+  BOOTSTRAP_TOKEN_USED: 'BOOTSTRAP_TOKEN_USED',
+  /** A setup code presented by an operator connection: codes pair nodes only. */
+  BOOTSTRAP_ROLE_NOT_ALLOWED: 'BOOTSTRAP_ROLE_NOT_ALLOWED',
+  /** `device.setup.revoke` of an id the gateway does not know. */
+  UNKNOWN_SETUP_CODE: 'UNKNOWN_SETUP_CODE',
+  /** Too many live setup codes at once. */
+  TOO_MANY_SETUP_CODES: 'TOO_MANY_SETUP_CODES',
 } as const;
 export type DetailCode = (typeof DetailCode)[keyof typeof DetailCode];
 

@@ -7,6 +7,7 @@ import { withGateway } from '../gateway-target.js';
 import { CliError, printJson, printLines, usageError } from '../output.js';
 import { pairedWithSameName, sameNameRefusal } from '../pairing-guard.js';
 import { approvedView, devicesListView, type ApprovedDevice } from '../views/devices-view.js';
+import { setupCodeCommand } from './setup-code.js';
 
 async function listDevices(client: { request<T>(m: string, p?: unknown): Promise<T> }): Promise<DevicePairListResult> {
   return client.request<DevicePairListResult>('device.pair.list', {});
@@ -107,5 +108,6 @@ export function devicesCommand(): Command {
       }),
     );
   }
+  devices.addCommand(setupCodeCommand());
   return devices;
 }

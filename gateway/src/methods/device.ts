@@ -18,6 +18,7 @@ import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { ConnectionSession } from '../connection.js';
 import type { GatewayContext } from '../context.js';
 import { missingApproveScopes, requiredApproveScopes } from '../nodes/approval-scopes.js';
+import { deviceSetupMethods } from './device-setup.js';
 
 /** How each store error reaches the caller: the request was wrong, or the store could not act now. */
 const STORE_ERRORS: Record<string, { code: ErrorCode; detail: string; retryable?: boolean }> = {
@@ -186,4 +187,6 @@ export const deviceMethods: RegisteredMethod[] = [
       return { deviceId, role, revokedAtMs: record.revokedAtMs, disconnected: closed };
     },
   }),
+  // Setup codes (device.setup.*): registered with the rest of the pairing methods.
+  ...deviceSetupMethods,
 ];

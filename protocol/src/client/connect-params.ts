@@ -14,6 +14,8 @@ export function buildConnectParams(o: GatewayClientOptions, deviceToken: string 
   const auth: NonNullable<ConnectParams['auth']> = {};
   if (o.token) auth.token = o.token;
   if (deviceToken) auth.deviceToken = deviceToken;
+  // A setup code's token, only until the gateway issued a device token (then that one is sent instead).
+  if (o.bootstrapToken && !o.token && !deviceToken) auth.bootstrapToken = o.bootstrapToken;
   const params: ConnectParams = {
     minProtocol: o.minProtocol ?? SUPPORTED_PROTOCOLS[0],
     maxProtocol: o.maxProtocol ?? SUPPORTED_PROTOCOLS[SUPPORTED_PROTOCOLS.length - 1]!,
@@ -36,7 +38,7 @@ export function buildConnectParams(o: GatewayClientOptions, deviceToken: string 
       role,
       scopes,
       signedAtMs: signedAt,
-      token: auth.token ?? auth.deviceToken ?? '',
+      token: auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? '',
       nonce: challenge.nonce,
       platform: o.client.platform,
       deviceFamily: o.client.deviceFamily,

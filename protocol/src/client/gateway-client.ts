@@ -49,6 +49,8 @@ export interface GatewayClientOptions {
   token?: string;
   /** A device token this device received earlier in `hello-ok.auth.deviceToken`. */
   deviceToken?: string;
+  /** A setup code's bootstrap token (decodeSetupCode): sent as auth.bootstrapToken until a device token is issued. */
+  bootstrapToken?: string;
   identity?: DeviceSigner;
   minProtocol?: number;
   maxProtocol?: number;

@@ -15,6 +15,7 @@ import { PROTOCOL_VERSION } from '../constants.js';
 import * as frames from '../frames.js';
 import * as agentMethods from '../methods/agent.js';
 import * as deviceMethods from '../methods/device.js';
+import * as deviceSetupMethods from '../methods/device-setup.js';
 import * as execApprovalMethods from '../methods/exec-approval.js';
 import * as gatewayMethods from '../methods/gateway.js';
 import * as nodeMethods from '../methods/node.js';
@@ -26,6 +27,7 @@ const MODULES: readonly Record<string, unknown>[] = [
   gatewayMethods,
   nodeMethods,
   deviceMethods,
+  deviceSetupMethods,
   execApprovalMethods,
   agentMethods,
   systemCommands,
