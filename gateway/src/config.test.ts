@@ -62,6 +62,7 @@ describe('resolveGatewayConfig', () => {
       allowCommands: [],
       denyCommands: [],
       agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
+      discovery: { mdns: 'auto', mdnsSource: 'default' },
       configPath: join(dir, 'tether.json'),
     });
   });
@@ -99,6 +100,7 @@ describe('resolveGatewayConfig', () => {
       allowCommands: [],
       denyCommands: [],
       agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
+      discovery: { mdns: 'auto', mdnsSource: 'default' },
       configPath: join(dir, 'tether.json'),
     });
   });
@@ -249,5 +251,15 @@ describe('agent config', () => {
   it('names a misspelt agent key', () => {
     const error = configError(() => resolveGatewayConfig(stateDir('{ agent: { modle: "x" } }'), {}, {}));
     expect(error.message).toMatch(/unknown key "agent\.modle": did you mean "agent\.model"/);
+  });
+});
+
+describe('discovery config', () => {
+  it('flag beats TETHER_MDNS beats the file; a bad TETHER_MDNS is a config error naming it', () => {
+    const dir = stateDir('{ discovery: { mdns: "on", name: "Kitchen Pi" } }');
+    expect(resolveGatewayConfig(dir, {}, {}).discovery).toMatchObject({ mdns: 'on', mdnsSource: 'config', name: 'Kitchen Pi' });
+    expect(resolveGatewayConfig(dir, {}, { TETHER_MDNS: 'off' }).discovery).toMatchObject({ mdns: 'off', mdnsSource: 'env' });
+    expect(resolveGatewayConfig(dir, { mdns: 'auto' }, { TETHER_MDNS: 'off' }).discovery).toMatchObject({ mdns: 'auto', mdnsSource: 'flag' });
+    expect(configError(() => resolveGatewayConfig(dir, {}, { TETHER_MDNS: 'loud' })).message).toMatch(/TETHER_MDNS/);
   });
 });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
 import { unknownCommandNames } from './nodes/command-policy.js';
 import { AGENT_CONFIG_KEYS, AgentFileSchema, resolveAgentConfig, type AgentConfig } from './agent/agent-config.js';
+import { DiscoveryFileSchema, MdnsFlagError, resolveDiscoveryConfig, type DiscoveryConfig, type MdnsMode } from './discovery/discovery-config.js';
 
 export const CONFIG_FILE_NAME = 'tether.json';
 
@@ -46,6 +47,7 @@ const GatewayFileSchema = z
       .strict()
       .optional(),
     agent: AgentFileSchema.optional(),
+    discovery: DiscoveryFileSchema.optional(),
   })
   .strict();
 
@@ -74,6 +76,7 @@ export interface GatewayConfig {
   allowCommands: string[];
   denyCommands: string[];
   agent: AgentConfig;
+  discovery: DiscoveryConfig;
   configPath: string;
 }
 
@@ -82,6 +85,7 @@ export interface GatewayOverrides {
   port?: number;
   token?: string;
   autoApproveLoopback?: boolean;
+  mdns?: MdnsMode;
 }
 
 export function readConfigFile(stateDir: string): GatewayConfigFile {
@@ -105,7 +109,8 @@ export function readConfigFile(stateDir: string): GatewayConfigFile {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['gateway', 'pairing', 'nodes', 'agent'],
+  '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery'],
+  discovery: ['mdns', 'name', 'interface'],
   gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins'],
   'gateway.auth': ['mode', 'token'],
   pairing: ['autoApproveLoopback'],
@@ -190,6 +195,15 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
+function discoveryConfig(file: GatewayConfigFile, overrides: GatewayOverrides, env: NodeJS.ProcessEnv): DiscoveryConfig {
+  try {
+    return resolveDiscoveryConfig(file.discovery, overrides.mdns, env);
+  } catch (error) {
+    if (error instanceof MdnsFlagError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 /** Merges file, environment and flags into the effective configuration, and checks the combination. */
 export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrides = {}, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const file = readConfigFile(stateDir);
@@ -206,6 +220,7 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     allowCommands: file.nodes?.allowCommands ?? [],
     denyCommands: file.nodes?.denyCommands ?? [],
     agent: resolveAgentConfig(file.agent, join(stateDir, 'agents', 'main'), env),
+    discovery: discoveryConfig(file, overrides, env),
     configPath: join(stateDir, CONFIG_FILE_NAME),
   };
   const unknown = unknownCommandNames([...config.allowCommands, ...config.denyCommands]);

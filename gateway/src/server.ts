@@ -11,6 +11,7 @@ import { loadOrCreateIdentity, PairingStore } from '@tether/pairing';
 import { Broadcaster } from './broadcast.js';
 import { isLoopbackHost, normalizeOrigin, resolveGatewayConfig, type GatewayOverrides } from './config.js';
 import { closeMcpHttp } from './mcp/mcp-http.js';
+import { startDiscovery } from './discovery/advertiser.js';
 import { isSharedToken } from './secrets.js';
 import type { GatewayContext } from './context.js';
 import { handleHttp } from './http/router.js';
@@ -161,6 +162,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const url = `ws://${urlHost}:${port}`;
     await writeRuntimeInfo(config.stateDir, { pid: process.pid, url, host: config.host, port, startedAtMs: context.startedAtMs, version: TETHER_VERSION });
     if (!isLoopbackHost(config.host)) log.warn(`listening beyond loopback on ${config.host}; clients need the token or a paired device`);
+    // Supervised: it never throws, and its failures show in health and status, not as a crash.
+    context.discovery = startDiscovery({
+      port,
+      host: config.host,
+      mode: config.discovery.mdns,
+      ...(config.discovery.name ? { name: config.discovery.name } : {}),
+      ...(config.discovery.interface ? { interface: config.discovery.interface } : {}),
+      log,
+    });
 
     const tick = setInterval(() => {
       broadcaster.broadcast('tick', { ts: Date.now() }, 'all', { dropIfSlow: true });
@@ -181,6 +191,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         clearInterval(tick);
         clearInterval(refreshWaiting);
         clearInterval(sweepMedia);
+        // Goodbyes first, so the LAN forgets this gateway before its sockets close.
+        await context.discovery?.close();
         // Runs end first (their transcripts say so), while their nodes can still answer.
         await agent.close();
         agentEvents.close();

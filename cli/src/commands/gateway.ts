@@ -1,6 +1,7 @@
 /** `tether gateway run|status` and `tether health`. */
 import { Command } from 'commander';
 import type { HealthResult, StatusResult } from '@tether/protocol';
+import { MdnsFlagError, parseMdnsFlag, type MdnsMode } from '@tether/gateway';
 import { browseGateways, explainNoneFound, type BrowseResult, type DiscoveredGateway } from '@tether/node-agent';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
@@ -76,6 +77,7 @@ export function gatewayCommand(): Command {
     .option('--token <token>', 'shared token (default: TETHER_GATEWAY_TOKEN, config, or generated into the state dir)')
     .option('--state-dir <dir>', 'state directory (default: TETHER_STATE_DIR or ~/.tether)')
     .option('--no-local-auto-approve', 'ask for approval even for nodes on this machine')
+    .option('--mdns <on|off|auto>', 'advertise on the LAN over mDNS (default: discovery.mdns, auto = on except in containers, WSL and CI)')
     .action(
       action(async (flags) =>
         runGatewayUntilSignal({
@@ -85,6 +87,7 @@ export function gatewayCommand(): Command {
             host: flags.host as string | undefined,
             token: flags.token,
             ...(flags.localAutoApprove === false ? { autoApproveLoopback: false } : {}),
+            ...mdnsOverride(flags.mdns),
           },
         }),
       ),
@@ -128,4 +131,14 @@ export function healthCommand(): Command {
       printLines([`ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending`]);
     }),
   );
+}
+
+function mdnsOverride(value: unknown): { mdns?: MdnsMode } {
+  try {
+    const mdns = parseMdnsFlag(value);
+    return mdns ? { mdns } : {};
+  } catch (error) {
+    if (error instanceof MdnsFlagError) throw usageError(error.message);
+    throw error;
+  }
 }
