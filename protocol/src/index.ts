@@ -15,6 +15,8 @@ export * from './methods/agent.js';
 export * from './commands/system.js';
 export * from './client/gateway-client.js';
 export * from './client/backoff.js';
+export * from './client/tls-pin.js';
+export * from './client/transport.js';
 export * from './commands/camera.js';
 export * from './commands/screen.js';
 export * from './commands/location.js';
