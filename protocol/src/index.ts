@@ -17,6 +17,7 @@ export * from './client/gateway-client.js';
 export * from './client/backoff.js';
 export * from './client/tls-pin.js';
 export * from './client/transport.js';
+export * from './client/tls-trust.js';
 export * from './commands/camera.js';
 export * from './commands/screen.js';
 export * from './commands/location.js';
