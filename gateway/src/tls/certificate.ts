@@ -101,7 +101,9 @@ export function certificateHosts(boundHost: string): string[] {
  */
 async function loadX509(): Promise<typeof X509> {
   await import('reflect-metadata');
-  return import('@peculiar/x509');
+  const loaded = (await import('@peculiar/x509')) as typeof X509 & { default?: typeof X509 };
+  // Bundled, the CommonJS build may arrive as the namespace's default export.
+  return loaded.cryptoProvider ? loaded : (loaded.default ?? loaded);
 }
 
 async function generateSelfSigned(hosts: string[]): Promise<{ certPem: string; keyPem: string }> {
