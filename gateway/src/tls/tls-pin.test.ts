@@ -106,7 +106,7 @@ describe('wss pinning (hostile)', () => {
     try {
       const ws = new WebSocket(`wss://127.0.0.1:${impostor.port}/`, {
         rejectUnauthorized: false,
-        checkServerIdentity: () => new Error('never called for a self-signed certificate'),
+        checkServerIdentity: (() => new Error('never called for a self-signed certificate')) as unknown as () => boolean,
         headers: { authorization: 'Bearer SECRET' },
         handshakeTimeout: 1_000,
       });
