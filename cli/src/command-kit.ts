@@ -15,7 +15,9 @@ export function withConnectionOptions(command: Command): Command {
     .option('--url <url>', 'gateway WebSocket URL (default: the local gateway)')
     .option('--token <token>', 'gateway token (default: TETHER_GATEWAY_TOKEN, or the local state dir)')
     .option('--timeout <ms>', 'how long to wait for the gateway, in milliseconds')
-    .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)');
+    .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .option('--trust-fingerprint <sha256>', "pin a remote wss:// gateway's TLS certificate (SHA-256, as it prints at start)")
+    .option('--insecure', 'allow plaintext ws:// to an address beyond loopback');
 }
 
 /** Wraps an action: the last argument commander passes is the Command, whose opts() hold the flags. */

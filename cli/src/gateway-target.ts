@@ -2,7 +2,20 @@
  * Where the CLI's requests go. On the gateway's own host the URL and token come from the state dir,
  * so no flags are needed; `--url`/`--token` and TETHER_GATEWAY_URL/TETHER_GATEWAY_TOKEN override.
  */
-import { DEFAULT_GATEWAY_PORT, GatewayClient, GatewayError, type GatewayClientOptions, type OperatorScope } from '@tether/protocol';
+import { join } from 'node:path';
+import {
+  checkPlaintextAllowed,
+  DEFAULT_GATEWAY_PORT,
+  GatewayClient,
+  GatewayError,
+  resolveTlsPin,
+  terminalConfirm,
+  TlsTrustError,
+  type GatewayClientOptions,
+  type OperatorScope,
+  type TlsPin,
+} from '@tether/protocol';
+import { TlsPinStore } from '@tether/pairing';
 import { readRuntimeInfo, readSharedToken, resolveStateDir } from '@tether/gateway/state-dir';
 import { CliError, usageError } from './output.js';
 
@@ -12,13 +25,22 @@ export interface ConnectionFlags {
   timeout?: string;
   stateDir?: string;
   json?: boolean;
+  /** Allow plaintext ws:// beyond loopback. */
+  insecure?: boolean;
+  /** Pin this certificate (SHA-256 hex) for a wss:// gateway on first contact. */
+  trustFingerprint?: string;
 }
 
 export interface GatewayTarget {
   url: string;
   token?: string;
   timeoutMs: number;
+  /** wss://: the certificate this state dir's running gateway serves, when it is the target. */
+  localTls?: TlsPin;
 }
+
+/** The CLI's own pins (operator commands against remote gateways), next to its state. */
+export const CLI_TLS_PINS_FILE = 'cli-tls-pins.json';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -45,7 +67,42 @@ export function resolveTarget(flags: ConnectionFlags, env: NodeJS.ProcessEnv = p
   // the gateway is down (any local process could bind it and collect the owner token).
   const isLocal = local !== undefined && url === local.url;
   const token = flags.token ?? (env.TETHER_GATEWAY_TOKEN || undefined) ?? (isLocal ? readSharedToken(stateDir) : undefined);
-  return { url, token, timeoutMs: parseTimeout(flags.timeout) };
+  const localTls = isLocal && local.tlsFingerprint && local.tlsCertPem ? { fingerprint: local.tlsFingerprint, certPem: local.tlsCertPem } : undefined;
+  return { url, token, timeoutMs: parseTimeout(flags.timeout), ...(localTls ? { localTls } : {}) };
+}
+
+/**
+ * Decides, before any byte to the gateway, whether this connection may happen and with which pin:
+ * ws:// beyond loopback only with --insecure; wss:// with the local gateway's own certificate, a stored
+ * pin, --trust-fingerprint, or a confirmation on the terminal.
+ */
+export async function resolveTargetTls(flags: ConnectionFlags, target: GatewayTarget, env: NodeJS.ProcessEnv = process.env): Promise<TlsPin | undefined> {
+  try {
+    checkPlaintextAllowed(target.url, flags.insecure === true, 'the command');
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  if (!target.url.startsWith('wss:')) return undefined;
+  if (target.localTls && flags.trustFingerprint === undefined) return target.localTls;
+  const stateDir = resolveStateDir(flags.stateDir, env);
+  const urlFlag = `--url ${target.url}`;
+  try {
+    return await resolveTlsPin({
+      url: target.url,
+      store: new TlsPinStore(join(stateDir, CLI_TLS_PINS_FILE)),
+      trustFingerprint: flags.trustFingerprint,
+      confirm: terminalConfirm(),
+      say: (line) => process.stderr.write(`${line}\n`),
+      pinCommand: `tether gateway status ${urlFlag}`,
+      resetCommand: `tether gateway trust --reset ${urlFlag}`,
+    });
+  } catch (error) {
+    if (error instanceof TlsTrustError) {
+      if (error.code === 'USAGE') throw usageError(error.message);
+      throw new CliError(error.message);
+    }
+    throw error;
+  }
 }
 
 /** What a command may add to its connection: client caps (e.g. `tool-events`) and listeners (events, reconnects). */
@@ -59,8 +116,10 @@ export async function withGateway<T>(
   extras: ConnectionExtras = {},
 ): Promise<T> {
   const target = resolveTarget(flags);
+  const tlsPin = await resolveTargetTls(flags, target);
   const client = new GatewayClient({
     url: target.url,
+    tlsPin,
     token: target.token,
     role: 'operator',
     scopes,

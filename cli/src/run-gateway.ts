@@ -1,6 +1,6 @@
 /** Runs a gateway in the foreground until SIGINT/SIGTERM, then shuts it down in order and returns 0. */
 import type { Gateway, GatewayOverrides } from '@tether/gateway';
-import { safeText } from '@tether/protocol';
+import { formatFingerprint, safeText } from '@tether/protocol';
 
 export interface RunGatewayOptions {
   stateDir?: string;
@@ -27,8 +27,15 @@ export function waitForStopSignal(): Promise<string> {
 export async function runGatewayUntilSignal(options: RunGatewayOptions): Promise<number> {
   const gateway = await startLocalGateway(options);
   process.stderr.write(`[gateway] listening on ${safeText(gateway.url)} (state in ${safeText(gateway.stateDir)})\n`);
+  if (gateway.tlsFingerprint) {
+    // What a person compares with the fingerprint a node shows on its first connection.
+    process.stderr.write(`[gateway] TLS certificate SHA-256: ${formatFingerprint(gateway.tlsFingerprint)}\n`);
+    process.stderr.write(`[gateway] pin it on a node with: tether node run --url ${safeText(gateway.url)} --trust-fingerprint ${gateway.tlsFingerprint}\n`);
+  }
   // Machine-readable line for scripts and tests that start the gateway on port 0.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port, pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port, pid: process.pid, ...(gateway.tlsFingerprint ? { tlsFingerprint: gateway.tlsFingerprint } : {}) })}\n`,
+  );
   const signal = await waitForStopSignal();
   process.stderr.write(`[gateway] ${signal}: shutting down\n`);
   await gateway.close('gateway stopping');

@@ -64,7 +64,22 @@ describe('resolveGatewayConfig', () => {
       agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
       discovery: { mdns: 'auto', mdnsSource: 'default' },
       configPath: join(dir, 'tether.json'),
+      tls: { enabled: false },
     });
+  });
+
+  it('TLS is on beyond loopback and off on loopback by default; forced either way by config or flag', () => {
+    expect(resolveGatewayConfig(stateDir(), { host: '0.0.0.0' }, {}).tls).toEqual({ enabled: true });
+    expect(resolveGatewayConfig(stateDir(), { host: '192.168.1.10' }, {}).tls.enabled).toBe(true);
+    expect(resolveGatewayConfig(stateDir(), {}, {}).tls.enabled).toBe(false);
+    expect(resolveGatewayConfig(stateDir('{ gateway: { tls: { enabled: true } } }'), {}, {}).tls.enabled).toBe(true);
+    expect(resolveGatewayConfig(stateDir('{ gateway: { tls: { enabled: false } } }'), { host: '0.0.0.0' }, {}).tls.enabled).toBe(false);
+    expect(resolveGatewayConfig(stateDir('{ gateway: { tls: { enabled: false } } }'), { tls: true }, {}).tls.enabled).toBe(true);
+    const dir = stateDir('{ gateway: { tls: { certPath: "c.pem", keyPath: "/k.pem" } } }');
+    expect(resolveGatewayConfig(dir, {}, {}).tls).toEqual({ enabled: false, certPath: join(dir, 'c.pem'), keyPath: '/k.pem' });
+    expect(configError(() => resolveGatewayConfig(stateDir('{ gateway: { tls: { certPath: "c.pem" } } }'), {}, {})).message).toMatch(/both certPath and keyPath/);
+    expect(configError(() => resolveGatewayConfig(stateDir('{ gateway: { tls: { enabled: "yes" } } }'), {}, {})).message).toMatch(/gateway\.tls\.enabled/);
+    expect(configError(() => resolveGatewayConfig(stateDir('{ gateway: { tls: { enable: true } } }'), {}, {})).message).toMatch(/did you mean "gateway\.tls\.enabled"/);
   });
 
   it('reads allowed browser origins in the form browsers send them, and rejects anything that is not an origin', () => {
@@ -102,6 +117,7 @@ describe('resolveGatewayConfig', () => {
       agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
       discovery: { mdns: 'auto', mdnsSource: 'default' },
       configPath: join(dir, 'tether.json'),
+      tls: { enabled: false },
     });
   });
 

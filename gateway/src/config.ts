@@ -4,7 +4,7 @@
  * A bad key is reported with its dotted path and the fix.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import JSON5 from 'json5';
 import { z } from 'zod';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
@@ -29,6 +29,14 @@ const GatewayFileSchema = z
           .optional(),
         tickIntervalMs: z.number().int().min(100).max(300_000).optional(),
         allowedOrigins: z.array(z.string().refine(isOrigin, 'must be an origin such as "https://host.example" or "http://127.0.0.1:18789" (scheme, host and port only)')).optional(),
+        tls: z
+          .object({
+            enabled: z.union([z.boolean(), z.literal('auto')], { message: 'must be true, false or "auto" (TLS beyond loopback)' }).optional(),
+            certPath: z.string().min(1).optional(),
+            keyPath: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -78,6 +86,8 @@ export interface GatewayConfig {
   agent: AgentConfig;
   discovery: DiscoveryConfig;
   configPath: string;
+  /** Serve https/wss. Off only on loopback unless forced on; beyond loopback it is on unless turned off. */
+  tls: { enabled: boolean; certPath?: string; keyPath?: string };
 }
 
 export interface GatewayOverrides {
@@ -86,6 +96,8 @@ export interface GatewayOverrides {
   token?: string;
   autoApproveLoopback?: boolean;
   mdns?: MdnsMode;
+  /** `--tls on|off|auto` */
+  tls?: boolean | 'auto';
 }
 
 export function readConfigFile(stateDir: string): GatewayConfigFile {
@@ -111,8 +123,9 @@ export function readConfigFile(stateDir: string): GatewayConfigFile {
 const KNOWN_KEYS: Record<string, string[]> = {
   '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery'],
   discovery: ['mdns', 'name', 'interface'],
-  gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins'],
+  gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins', 'tls'],
   'gateway.auth': ['mode', 'token'],
+  'gateway.tls': ['enabled', 'certPath', 'keyPath'],
   pairing: ['autoApproveLoopback'],
   nodes: ['invokeTimeoutMs', 'allowCommands', 'denyCommands'],
   agent: AGENT_CONFIG_KEYS,
@@ -222,7 +235,18 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     agent: resolveAgentConfig(file.agent, join(stateDir, 'agents', 'main'), env),
     discovery: discoveryConfig(file, overrides, env),
     configPath: join(stateDir, CONFIG_FILE_NAME),
+    tls: { enabled: false },
   };
+  const tlsFile = file.gateway?.tls;
+  const tlsSetting = overrides.tls ?? tlsFile?.enabled ?? 'auto';
+  config.tls = {
+    enabled: tlsSetting === 'auto' ? !isLoopbackHost(config.host) : tlsSetting,
+    ...(tlsFile?.certPath ? { certPath: resolve(stateDir, tlsFile.certPath) } : {}),
+    ...(tlsFile?.keyPath ? { keyPath: resolve(stateDir, tlsFile.keyPath) } : {}),
+  };
+  if (Boolean(tlsFile?.certPath) !== Boolean(tlsFile?.keyPath)) {
+    throw new ConfigError(`gateway.tls in ${join(stateDir, CONFIG_FILE_NAME)} needs both certPath and keyPath, or neither to use the generated certificate`);
+  }
   const unknown = unknownCommandNames([...config.allowCommands, ...config.denyCommands]);
   if (unknown.length > 0) {
     throw new ConfigError(

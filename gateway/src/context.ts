@@ -25,6 +25,8 @@ export interface GatewayContext {
   startedAtMs: number;
   sharedToken: string | undefined;
   listen: { host: string; port: number };
+  /** SHA-256 (64 lowercase hex) of the TLS certificate's DER when the gateway serves wss; undefined on plain ws. */
+  tlsFingerprint: string | undefined;
   store: PairingStore;
   registry: NodeRegistry;
   execApprovals: ExecApprovalRegistry;

@@ -3,6 +3,7 @@
  * registry, ticks, and an orderly `close()` (shutdown event, 1012, pending invokes failed, state flushed).
  */
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
@@ -24,6 +25,8 @@ import { MediaStore } from './media/media-store.js';
 import { PresenceAnnouncer } from './presence.js';
 import { PublicKeyCache } from './key-cache.js';
 import { createLogger, type Logger } from './log.js';
+import { certificateHosts, loadOrCreateCertificate, type GatewayCertificate } from './tls/certificate.js';
+import { formatFingerprint } from '@tether/protocol';
 import { MethodRegistry } from './method-registry.js';
 import { deviceMethods } from './methods/device.js';
 import { execApprovalMethods } from './methods/exec-approvals.js';
@@ -56,6 +59,8 @@ export interface Gateway {
   readonly host: string;
   readonly port: number;
   readonly stateDir: string;
+  /** SHA-256 of the TLS certificate DER (64 lowercase hex) when serving wss. */
+  readonly tlsFingerprint: string | undefined;
   readonly context: GatewayContext;
   close(reason?: string): Promise<void>;
 }
@@ -68,6 +73,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   try {
     const sharedToken = config.authMode === 'token' ? (config.token ?? loadOrCreateSharedToken(config.stateDir)) : undefined;
     const identity = loadOrCreateIdentity({ dir: join(config.stateDir, 'identity') });
+    const certificate: GatewayCertificate | undefined = config.tls.enabled
+      ? await loadOrCreateCertificate({ stateDir: config.stateDir, certPath: config.tls.certPath, keyPath: config.tls.keyPath, hosts: certificateHosts(config.host) })
+      : undefined;
     store = await PairingStore.open({ stateDir: config.stateDir });
     // Media is a hand-off between a node and an operator, not storage: start and end empty.
     const media = new MediaStore({ dir: join(config.stateDir, 'media') });
@@ -87,6 +95,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       startedAtMs: Date.now(),
       sharedToken,
       listen: { host: config.host, port: config.port },
+      tlsFingerprint: certificate?.fingerprint,
       store,
       registry: new NodeRegistry(),
       execApprovals: new ExecApprovalRegistry({ broadcaster, log }),
@@ -129,7 +138,11 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
 
     // The router answers a request without Host itself (nothing here depends on it), so every error a
     // client can cause has the one JSON shape; so does an Expect the gateway does not support.
-    const server = createServer({ requireHostHeader: false }, (request, response) => handleHttp(context, request, response));
+    const onRequest = (request: Parameters<typeof handleHttp>[1], response: Parameters<typeof handleHttp>[2]) => handleHttp(context, request, response);
+    // One port either way: with TLS the same router and upgrade handler sit behind https.
+    const server = certificate
+      ? createTlsServer({ requireHostHeader: false, cert: certificate.certPem, key: certificate.keyPem, minVersion: 'TLSv1.2' }, onRequest)
+      : createServer({ requireHostHeader: false }, onRequest);
     server.on('checkExpectation', (request, response) => {
       request.resume();
       fail(response, 417, 'EXPECTATION_FAILED', 'the only Expect this gateway honours is 100-continue; send the request without it');
@@ -159,8 +172,21 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     await context.readiness.refresh();
     context.listen = { host: config.host, port };
     const urlHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const url = `ws://${urlHost}:${port}`;
-    await writeRuntimeInfo(config.stateDir, { pid: process.pid, url, host: config.host, port, startedAtMs: context.startedAtMs, version: TETHER_VERSION });
+    const url = `${certificate ? 'wss' : 'ws'}://${urlHost}:${port}`;
+    await writeRuntimeInfo(config.stateDir, {
+      pid: process.pid,
+      url,
+      host: config.host,
+      port,
+      startedAtMs: context.startedAtMs,
+      version: TETHER_VERSION,
+      ...(certificate ? { tlsFingerprint: certificate.fingerprint, tlsCertPem: certificate.certPem } : {}),
+    });
+    if (certificate) {
+      log.info(`TLS certificate ${certificate.created ? 'created' : 'loaded'} (${certificate.certPath}); SHA-256 fingerprint: ${formatFingerprint(certificate.fingerprint)}`);
+    } else if (!isLoopbackHost(config.host)) {
+      log.warn(`serving plain ws:// beyond loopback on ${config.host} (gateway.tls.enabled is false): anyone on the network can read and change the traffic`);
+    }
     if (!isLoopbackHost(config.host)) log.warn(`listening beyond loopback on ${config.host}; clients need the token or a paired device`);
     // Supervised: it never throws, and its failures show in health and status, not as a crash.
     context.discovery = startDiscovery({
@@ -169,6 +195,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       mode: config.discovery.mdns,
       ...(config.discovery.name ? { name: config.discovery.name } : {}),
       ...(config.discovery.interface ? { interface: config.discovery.interface } : {}),
+      ...(certificate ? { tls: { fingerprint: certificate.fingerprint } } : {}),
       log,
     });
 
@@ -221,7 +248,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       return closing;
     };
 
-    return { url, host: config.host, port, stateDir: config.stateDir, context, close };
+    return { url, host: config.host, port, stateDir: config.stateDir, tlsFingerprint: certificate?.fingerprint, context, close };
   } catch (error) {
     await store?.close().catch(() => undefined);
     releaseLock();

@@ -87,6 +87,9 @@ export interface GatewayRuntimeInfo {
   port: number;
   startedAtMs: number;
   version: string;
+  /** When the gateway serves TLS: its certificate (PEM) and SHA-256 fingerprint, so local CLIs pin it without asking. */
+  tlsFingerprint?: string;
+  tlsCertPem?: string;
 }
 
 export async function writeRuntimeInfo(stateDir: string, info: GatewayRuntimeInfo): Promise<void> {

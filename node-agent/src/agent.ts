@@ -3,7 +3,7 @@
  * reconnect after gateway restarts and network loss without restarting itself.
  */
 import { join } from 'node:path';
-import { GatewayClient, safeText, type ClientStatus, type GatewayError } from '@tether/protocol';
+import { GatewayClient, safeText, type ClientStatus, type GatewayError, type TlsPin } from '@tether/protocol';
 import { loadOrCreateIdentity, verificationCode, type DeviceIdentity } from '@tether/pairing';
 import { InvokeHandler } from './invoke-handler.js';
 import { wirePlatform } from './platform.js';
@@ -20,6 +20,8 @@ export interface NodeAgentOptions {
   displayName?: string;
   /** Optional shared gateway token; pairing works without it. */
   token?: string;
+  /** Required for `wss://`: the pinned certificate (see `resolveTlsPin`); nothing is sent to any other. */
+  tlsPin?: TlsPin;
   log?: (message: string) => void;
 }
 
@@ -39,6 +41,9 @@ export function identityDir(stateDir: string): string {
 export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
   // Log lines carry the gateway's and callers' words (request ids, errors, command names): each line is
   // made terminal-safe here, once, so no message can draw on the owner's terminal.
+  if (options.url.startsWith('wss:') && !options.tlsPin) {
+    throw new Error(`no pinned certificate for ${options.url}: establish one first (tether node run does, with --trust-fingerprint or a confirmation)`);
+  }
   const log = options.log ?? ((message: string) => process.stderr.write(`${message.split('\n').map((line) => `[node] ${safeText(line)}`).join('\n')}\n`));
   const identity = loadOrCreateIdentity({ dir: identityDir(options.stateDir), resetHint: 'tether node identity --reset' });
   const record = await loadOrCreateNodeRecord(options.stateDir, options.displayName);
@@ -71,6 +76,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     token: options.token,
     deviceToken,
     identity,
+    tlsPin: options.tlsPin,
     onEvent: (event, payload) => invokes.onEvent(event, payload),
     onDeviceToken: (token, hello) => {
       deviceToken = token;
@@ -84,7 +90,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       announcedRequest = requestId;
       // Only a Tether gateway sends its key in the challenge; without it this is an OpenClaw gateway.
       const isTether = typeof challenge?.gatewayPublicKey === 'string';
-      const code = isTether ? safeCode(challenge.gatewayPublicKey!, identity.publicKey) : undefined;
+      const code = isTether ? safeCode(challenge.gatewayPublicKey!, identity.publicKey, options.tlsPin?.fingerprint) : undefined;
       log(
         [
           `waiting for approval on the gateway (${options.url})`,
@@ -109,7 +115,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       offloadLargeMedia(
         payload,
         inlineMaxBytes,
-        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken, invokeId } : undefined,
+        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken, invokeId, tlsPin: options.tlsPin } : undefined,
         signal,
       ),
   });
@@ -140,9 +146,10 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   };
 }
 
-function safeCode(gatewayKey: string, deviceKey: string): string | undefined {
+/** Over TLS the code covers the pinned certificate too (the handshake enforced it, so it is the one this socket saw). */
+function safeCode(gatewayKey: string, deviceKey: string, tlsFingerprint?: string): string | undefined {
   try {
-    return verificationCode(gatewayKey, deviceKey);
+    return verificationCode(gatewayKey, deviceKey, tlsFingerprint);
   } catch {
     return undefined;
   }

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { runNodeUntilSignal, UsageError } from './run.js';
 
-const USAGE = `usage: tether-node [--url ws://HOST:PORT] [--state-dir DIR] [--display-name NAME]
+const USAGE = `usage: tether-node [--url wss://HOST:PORT] [--state-dir DIR] [--display-name NAME]
+                   [--trust-fingerprint SHA256] [--insecure]
 
 Connects this machine to a Tether gateway as a node and serves its commands.
 On first start it prints a request id; approve it on the gateway host with
@@ -17,6 +18,8 @@ export async function runNodeAgentCli(argv: string[]): Promise<number> {
         url: { type: 'string' },
         'state-dir': { type: 'string' },
         'display-name': { type: 'string' },
+        'trust-fingerprint': { type: 'string' },
+        insecure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -30,7 +33,13 @@ export async function runNodeAgentCli(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await runNodeUntilSignal({ url: values.url, stateDir: values['state-dir'], displayName: values['display-name'] });
+    return await runNodeUntilSignal({
+      url: values.url,
+      stateDir: values['state-dir'],
+      displayName: values['display-name'],
+      trustFingerprint: values['trust-fingerprint'],
+      insecure: values.insecure === true,
+    });
   } catch (error) {
     process.stderr.write(`tether-node: ${(error as Error).message}\n`);
     return error instanceof UsageError ? 2 : 1;

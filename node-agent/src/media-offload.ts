@@ -4,7 +4,8 @@
  * OpenClaw clients keep working for snapshots.
  */
 import { createHash } from 'node:crypto';
-import { isRecord } from '@tether/protocol';
+import { request as httpsRequest } from 'node:https';
+import { isRecord, pinnedTlsOptions, type TlsPin } from '@tether/protocol';
 
 export interface MediaReference {
   mediaId: string;
@@ -20,6 +21,8 @@ export interface OffloadTarget {
   deviceToken: string;
   /** The invoke this media answers: the gateway accepts uploads only for an invoke in flight. */
   invokeId: string;
+  /** For an https origin: the pinned certificate, the only one the upload is sent to. */
+  tlsPin?: TlsPin;
 }
 
 export function httpOriginOf(wsUrl: string): string {
@@ -29,12 +32,10 @@ export function httpOriginOf(wsUrl: string): string {
 }
 
 export async function uploadMedia(target: OffloadTarget, bytes: Buffer, format: string, signal?: AbortSignal): Promise<MediaReference> {
-  const response = await fetch(`${target.origin}/media?format=${encodeURIComponent(format)}&invokeId=${encodeURIComponent(target.invokeId)}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${target.deviceToken}`, 'x-tether-device-id': target.deviceId, 'content-type': 'application/octet-stream' },
-    body: bytes,
-    signal,
-  });
+  const url = `${target.origin}/media?format=${encodeURIComponent(format)}&invokeId=${encodeURIComponent(target.invokeId)}`;
+  const headers = { authorization: `Bearer ${target.deviceToken}`, 'x-tether-device-id': target.deviceId, 'content-type': 'application/octet-stream' };
+  // fetch cannot take a trust anchor without undici's Agent, so a pinned upload uses node:https.
+  const response = target.tlsPin && url.startsWith('https:') ? await pinnedPost(url, headers, bytes, target.tlsPin, signal) : await fetch(url, { method: 'POST', headers, body: bytes, signal });
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (response.status !== 201) {
     const error = isRecord(body.error) ? String(body.error.message) : `HTTP ${response.status}`;
@@ -60,4 +61,17 @@ export async function offloadLargeMedia(
   const reference = await uploadMedia(target, bytes, payload.format, signal);
   const { base64: _inline, ...rest } = payload;
   return { ...rest, ...reference };
+}
+
+function pinnedPost(url: string, headers: Record<string, string>, body: Buffer, pin: TlsPin, signal?: AbortSignal): Promise<{ status: number; json(): Promise<unknown> }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, signal, ...pinnedTlsOptions(pin) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, json: async () => JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -1,5 +1,7 @@
 /** Runs the node-agent in the foreground until SIGINT/SIGTERM. Shared by `tether-node` and `tether node run`. */
-import { DEFAULT_GATEWAY_PORT } from '@tether/protocol';
+import { join } from 'node:path';
+import { checkPlaintextAllowed, DEFAULT_GATEWAY_PORT, resolveTlsPin, terminalConfirm, TlsTrustError, type TlsPin } from '@tether/protocol';
+import { TlsPinStore } from '@tether/pairing';
 import { startNodeAgent } from './agent.js';
 import { resolveNodeStateDir } from './state.js';
 
@@ -8,6 +10,47 @@ export interface RunNodeOptions {
   stateDir?: string;
   displayName?: string;
   token?: string;
+  /** Allow plaintext ws:// to a non-loopback address. */
+  insecure?: boolean;
+  /** Pin this certificate fingerprint (SHA-256 hex) for the gateway, if it presents it. */
+  trustFingerprint?: string;
+}
+
+export const TLS_PINS_FILE = 'tls-pins.json';
+
+export function nodeTlsPinStore(stateDir: string): TlsPinStore {
+  return new TlsPinStore(join(stateDir, TLS_PINS_FILE));
+}
+
+/**
+ * Everything decided before the first byte to the gateway: plaintext allowed or not, and for wss the
+ * pinned certificate (stored, given, or confirmed by a person). Nothing secret is sent before this returns.
+ */
+export async function establishGatewayTrust(options: { url: string; stateDir: string; insecure?: boolean; trustFingerprint?: string; stateDirFlag?: string }): Promise<TlsPin | undefined> {
+  const command = `tether node run --url ${options.url}${options.stateDirFlag ? ` --state-dir ${options.stateDirFlag}` : ''}`;
+  try {
+    checkPlaintextAllowed(options.url, options.insecure === true, 'tether node run');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (!options.url.startsWith('wss:')) {
+    if (options.trustFingerprint !== undefined) throw new UsageError(`--trust-fingerprint needs a wss:// URL, got ${options.url}`);
+    return undefined;
+  }
+  try {
+    return await resolveTlsPin({
+      url: options.url,
+      store: nodeTlsPinStore(options.stateDir),
+      trustFingerprint: options.trustFingerprint,
+      confirm: terminalConfirm(),
+      say: (line) => process.stderr.write(`[node] ${line}\n`),
+      pinCommand: command,
+      resetCommand: `tether node trust --reset --url ${options.url}${options.stateDirFlag ? ` --state-dir ${options.stateDirFlag}` : ''}`,
+    });
+  } catch (error) {
+    if (error instanceof TlsTrustError && error.code === 'USAGE') throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 export class UsageError extends Error {
@@ -34,7 +77,8 @@ export async function runNodeUntilSignal(options: RunNodeOptions): Promise<numbe
   const token = options.token ?? (process.env.TETHER_GATEWAY_TOKEN || undefined);
   // Programs that system.run starts inherit this process's environment: they must not see the owner token.
   delete process.env.TETHER_GATEWAY_TOKEN;
-  const agent = await startNodeAgent({ url, stateDir, displayName: options.displayName, token });
+  const tlsPin = await establishGatewayTrust({ url, stateDir, insecure: options.insecure, trustFingerprint: options.trustFingerprint, stateDirFlag: options.stateDir });
+  const agent = await startNodeAgent({ url, stateDir, displayName: options.displayName, token, tlsPin });
   process.stderr.write(`[node] device ${agent.identity.deviceId} (state in ${stateDir})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

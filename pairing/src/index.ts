@@ -15,3 +15,4 @@ export * from './unknown-devices.js';
 export * from './address-bucket.js';
 export * from './wire.js';
 export * from './device-prefix.js';
+export * from './tls-pins.js';

@@ -57,4 +57,17 @@ describe('verificationCode', () => {
     expect(() => verificationCode('', KEY_B)).toThrow(/gateway public key/);
     expect(() => verificationCode(KEY_A, Buffer.alloc(31).toString('base64url'))).toThrow(TypeError);
   });
+
+  it('over TLS covers the certificate fingerprint: another certificate (a man in the middle) gives another code', () => {
+    const certA = 'a'.repeat(64);
+    const certB = 'b'.repeat(64);
+    const plain = verificationCode(KEY_A, KEY_B);
+    const overA = verificationCode(KEY_A, KEY_B, certA);
+    expect(plain).toBe('KY34JKQK');
+    expect(overA).toMatch(/^[0-9A-HJKMNP-TV-Z]{8}$/);
+    expect(overA).not.toBe(plain);
+    expect(verificationCode(KEY_A, KEY_B, certB)).not.toBe(overA);
+    expect(verificationCode(KEY_B, KEY_A, certA)).toBe(overA);
+    expect(() => verificationCode(KEY_A, KEY_B, 'AB:CD')).toThrow(TypeError);
+  });
 });

@@ -9,12 +9,24 @@ import { rawPublicKeyFrom } from '@tether/protocol';
 /** Crockford base32: no I, L, O or U, so the code survives being read aloud or retyped. */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const DOMAIN = Buffer.from('tether-verify-v1\0', 'utf8');
+/** Over TLS the code also covers the certificate each side sees, so a man in the middle shows two codes. */
+const TLS_DOMAIN = Buffer.from('tether-verify-tls-v1\0', 'utf8');
 
-export function verificationCode(gatewayPublicKey: string, devicePublicKey: string): string {
+/**
+ * `tlsFingerprint`: the SHA-256 (hex) of the gateway's TLS certificate, as the gateway serves it and as
+ * the node saw it in its handshake; omitted on plain ws, which keeps the original code.
+ */
+export function verificationCode(gatewayPublicKey: string, devicePublicKey: string, tlsFingerprint?: string): string {
   const a = requireRawKey(gatewayPublicKey, 'gateway');
   const b = requireRawKey(devicePublicKey, 'device');
   const [first, second] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
-  const digest = createHash('sha256').update(DOMAIN).update(first).update(second).digest();
+  const hash = createHash('sha256');
+  if (tlsFingerprint === undefined) hash.update(DOMAIN).update(first).update(second);
+  else {
+    if (!/^[0-9a-f]{64}$/.test(tlsFingerprint)) throw new TypeError('the TLS fingerprint must be 64 lowercase hex characters (SHA-256 of the certificate DER)');
+    hash.update(TLS_DOMAIN).update(first).update(second).update(Buffer.from(tlsFingerprint, 'hex'));
+  }
+  const digest = hash.digest();
   // 40 bits = 8 base32 characters of 5 bits each.
   let bits = digest.readUIntBE(0, 5);
   let code = '';

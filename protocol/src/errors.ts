@@ -47,6 +47,8 @@ export const DetailCode = {
   COMMAND_FAILED: 'COMMAND_FAILED',
   CONNECTION_CLOSED: 'CONNECTION_CLOSED',
   CONNECT_FAILED: 'CONNECT_FAILED',
+  /** The gateway's TLS certificate is not the pinned one; nothing was sent. */
+  PIN_MISMATCH: 'PIN_MISMATCH',
   INTERNAL: 'INTERNAL',
   /** A browser page (an upgrade with an Origin header) that gateway.allowedOrigins does not list. */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',

@@ -78,6 +78,7 @@ export function gatewayCommand(): Command {
     .option('--state-dir <dir>', 'state directory (default: TETHER_STATE_DIR or ~/.tether)')
     .option('--no-local-auto-approve', 'ask for approval even for nodes on this machine')
     .option('--mdns <on|off|auto>', 'advertise on the LAN over mDNS (default: discovery.mdns, auto = on except in containers, WSL and CI)')
+    .option('--tls <mode>', 'serve https/wss: on, off or auto (default: gateway.tls.enabled, else auto = on beyond loopback)')
     .action(
       action(async (flags) =>
         runGatewayUntilSignal({
@@ -88,6 +89,7 @@ export function gatewayCommand(): Command {
             token: flags.token,
             ...(flags.localAutoApprove === false ? { autoApproveLoopback: false } : {}),
             ...mdnsOverride(flags.mdns),
+            ...(flags.tls !== undefined ? { tls: parseTlsMode(flags.tls as string) } : {}),
           },
         }),
       ),
@@ -100,6 +102,36 @@ export function gatewayCommand(): Command {
     .option('--interface <name|ip>', 'ask on this interface only (default: every IPv4 interface)')
     .option('--json', 'print machine-readable JSON')
     .action(action(async (flags) => runDiscover(flags)));
+
+  gateway
+    .command('trust')
+    .description("the remote gateways' TLS certificates this CLI has pinned")
+    .option('--reset', 'forget the pin (for --url, or every pin) so the next command asks again')
+    .option('--url <url>', 'the gateway whose pin to show or reset')
+    .option('--state-dir <dir>', 'state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (flags) => {
+        const [{ TlsPinStore }, { formatFingerprint }, { resolveStateDir }, { join }, { CLI_TLS_PINS_FILE }] = await Promise.all([
+          import('@tether/pairing'),
+          import('@tether/protocol'),
+          import('@tether/gateway/state-dir'),
+          import('node:path'),
+          import('../gateway-target.js'),
+        ]);
+        const store = new TlsPinStore(join(resolveStateDir(flags.stateDir), CLI_TLS_PINS_FILE));
+        if (flags.reset) {
+          const removed = await store.reset(flags.url);
+          if (flags.json) return printJson({ removed });
+          process.stdout.write(removed > 0 ? `Removed ${removed} pin(s).\n` : `No pin to remove${flags.url ? ` for ${flags.url}` : ''}.\n`);
+          return;
+        }
+        const pins = store.list().filter((pin) => flags.url === undefined || pin.url === flags.url);
+        if (flags.json) return printJson(pins.map(({ url, fingerprint, pinnedAtMs }) => ({ url, fingerprint, pinnedAtMs })));
+        if (pins.length === 0) process.stdout.write('No gateway certificate pinned yet.\n');
+        for (const pin of pins) process.stdout.write(`${pin.url}\n  SHA-256 ${formatFingerprint(pin.fingerprint)}\n`);
+      }),
+    );
 
   withConnectionOptions(gateway.command('status').description('what the running gateway is doing')).action(
     action(async (flags) => {
@@ -141,4 +173,11 @@ function mdnsOverride(value: unknown): { mdns?: MdnsMode } {
     if (error instanceof MdnsFlagError) throw usageError(error.message);
     throw error;
   }
+}
+
+function parseTlsMode(value: string): boolean | 'auto' {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  if (value === 'auto') return 'auto';
+  throw usageError(`--tls takes on, off or auto, got "${value}"`);
 }

@@ -20,11 +20,19 @@ export function nodeCommand(): Command {
     .option('--url <url>', 'gateway URL (default: TETHER_GATEWAY_URL or ws://127.0.0.1:18789)')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--display-name <name>', 'how this node appears in `tether nodes list`')
+    .option('--trust-fingerprint <sha256>', "pin the gateway's TLS certificate (SHA-256, as the gateway prints it at start) on the first connection")
+    .option('--insecure', 'allow plaintext ws:// to an address beyond loopback (anyone on the network can read and change it)')
     .action(
       action(async (flags) => {
         const { runNodeUntilSignal, UsageError } = await nodeAgent();
         try {
-          return await runNodeUntilSignal({ url: flags.url, stateDir: flags.stateDir, displayName: flags.displayName as string | undefined });
+          return await runNodeUntilSignal({
+            url: flags.url,
+            stateDir: flags.stateDir,
+            displayName: flags.displayName as string | undefined,
+            insecure: flags.insecure === true,
+            trustFingerprint: flags.trustFingerprint as string | undefined,
+          });
         } catch (error) {
           throw error instanceof UsageError ? usageError(error.message) : error;
         }
@@ -32,6 +40,42 @@ export function nodeCommand(): Command {
     );
 
   registerExecPolicyCommands(node, STATE_DIR_HELP);
+
+  node
+    .command('trust')
+    .description('the gateway certificates this node has pinned (wss://)')
+    .option('--reset', 'forget the pin (for --url, or every pin) so the next connection asks again')
+    .option('--url <url>', 'the gateway whose pin to show or reset')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (flags) => {
+        const { nodeTlsPinStore, resolveNodeStateDir } = await nodeAgent();
+        const { formatFingerprint } = await import('@tether/protocol');
+        const store = nodeTlsPinStore(resolveNodeStateDir(flags.stateDir));
+        if (flags.url !== undefined) {
+          try {
+            new URL(flags.url);
+          } catch {
+            throw usageError(`--url must be a gateway URL such as wss://192.168.1.10:18789, got "${flags.url}"`);
+          }
+        }
+        if (flags.reset) {
+          const removed = await store.reset(flags.url);
+          if (flags.json) return printJson({ removed });
+          process.stdout.write(
+            removed > 0
+              ? `Removed ${removed} pin(s). The next \`tether node run\` shows the gateway's fingerprint and asks again (or pass --trust-fingerprint).\n`
+              : `No pin to remove${flags.url ? ` for ${flags.url}` : ''}.\n`,
+          );
+          return;
+        }
+        const pins = store.list().filter((pin) => flags.url === undefined || pin.url === flags.url);
+        if (flags.json) return printJson(pins.map(({ url, fingerprint, pinnedAtMs }) => ({ url, fingerprint, pinnedAtMs })));
+        if (pins.length === 0) process.stdout.write('No gateway certificate pinned yet.\n');
+        for (const pin of pins) process.stdout.write(`${pin.url}\n  SHA-256 ${formatFingerprint(pin.fingerprint)}\n  pinned ${new Date(pin.pinnedAtMs).toISOString()}\n`);
+      }),
+    );
 
   node
     .command('doctor')

@@ -28,18 +28,9 @@ import type { GatewayContext } from '../context.js';
 import { isAdminApprovalCommand, missingApproveScopes } from '../nodes/approval-scopes.js';
 import { callStore } from './device.js';
 
-/**
- * The gateway's certificate fingerprint, once it serves TLS. TODO(tls): the TLS work adds
- * `tlsFingerprint` to the gateway context; read it defensively until then.
- */
+/** The gateway's certificate fingerprint when it serves TLS, normalised as setup codes carry it. */
 export function gatewayTlsFingerprint(gateway: GatewayContext): string | undefined {
-  const value = (gateway as { tlsFingerprint?: unknown }).tlsFingerprint;
-  if (typeof value !== 'string' || value === '') return undefined;
-  try {
-    return normalizeTlsFingerprint(value);
-  } catch {
-    return undefined;
-  }
+  return gateway.tlsFingerprint ? normalizeTlsFingerprint(gateway.tlsFingerprint) : undefined;
 }
 
 /**

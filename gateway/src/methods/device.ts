@@ -45,7 +45,7 @@ export async function callStore<T>(action: () => Promise<T>): Promise<T> {
 }
 
 export function pendingInfo(gateway: GatewayContext, request: PendingRequest) {
-  return { ...toPendingInfo(request, verificationCode(gateway.identity.publicKey, request.publicKey)), requiredApproveScopes: requiredApproveScopes(request) };
+  return { ...toPendingInfo(request, verificationCode(gateway.identity.publicKey, request.publicKey, gateway.tlsFingerprint)), requiredApproveScopes: requiredApproveScopes(request) };
 }
 
 /** Refuses an approval that would grant a scope the approver does not hold. */

@@ -12,7 +12,8 @@ import type { EventFrame, ResponseFrame } from '../frames.js';
 import { parseGatewayFrame } from '../frame-guards.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { buildConnectParams } from './connect-params.js';
-import { webSocketTransport, type Transport, type TransportFactory } from './transport.js';
+import { PinMismatchError, type TlsPin } from './tls-pin.js';
+import { createWebSocketTransport, webSocketTransport, type Transport, type TransportFactory } from './transport.js';
 
 export interface ClientIdentity {
   id: string;
@@ -58,6 +59,8 @@ export interface GatewayClientOptions {
   connectTimeoutMs?: number;
   backoff?: BackoffOptions;
   transport?: TransportFactory;
+  /** For `wss://`: connect only to a gateway presenting this certificate (checked in the TLS handshake). */
+  tlsPin?: TlsPin;
   onEvent?: (event: string, payload: unknown) => void;
   onHello?: (hello: HelloOk) => void;
   onStatus?: (status: ClientStatus) => void;
@@ -230,7 +233,7 @@ export class GatewayClient {
   }
 
   private openOnce(): Promise<HelloOk> {
-    const factory = this.options.transport ?? webSocketTransport;
+    const factory = this.options.transport ?? (this.options.tlsPin ? createWebSocketTransport({ tlsPin: this.options.tlsPin }) : webSocketTransport);
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 15_000;
     return new Promise<HelloOk>((resolve, reject) => {
       let settled = false;
@@ -255,7 +258,13 @@ export class GatewayClient {
         () => fail(connectFailed(`no hello from the gateway at ${this.options.url} within ${connectTimeoutMs} ms`, DetailCode.TIMEOUT)),
         connectTimeoutMs,
       );
-      transport.onError((error) => fail(connectFailed(`cannot reach the gateway at ${this.options.url}: ${error.message}`)));
+      transport.onError((error) =>
+        fail(
+          error instanceof PinMismatchError
+            ? new GatewayError({ code: ErrorCode.UNAVAILABLE, message: error.message, details: { code: DetailCode.PIN_MISMATCH, expected: error.expected, presented: error.presented }, retryable: false })
+            : connectFailed(`cannot reach the gateway at ${this.options.url}: ${error.message}`),
+        ),
+      );
       transport.onClose((code, reason) => {
         if (!settled) {
           fail(connectFailed(`the gateway closed the connection (${code}${reason ? `: ${reason}` : ''})`));
