@@ -9,6 +9,7 @@ import {
   GatewayClient,
   GatewayError,
   resolveTlsPin,
+  safeText,
   terminalConfirm,
   TlsTrustError,
   type GatewayClientOptions,
@@ -92,7 +93,7 @@ export async function resolveTargetTls(flags: ConnectionFlags, target: GatewayTa
       store: new TlsPinStore(join(stateDir, CLI_TLS_PINS_FILE)),
       trustFingerprint: flags.trustFingerprint,
       confirm: terminalConfirm(),
-      say: (line) => process.stderr.write(`${line}\n`),
+      say: (line) => process.stderr.write(`${safeText(line)}\n`),
       pinCommand: `tether gateway status ${urlFlag}`,
       resetCommand: `tether gateway trust --reset ${urlFlag}`,
     });

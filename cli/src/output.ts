@@ -85,6 +85,14 @@ export function writeStream(text: string): void {
   if (text !== '') process.stdout.write(safeStreamText(text));
 }
 
+/**
+ * Terminal art this CLI rendered itself from its own data (a setup code's QR code): printed as is,
+ * escape sequences and all. Never pass text that came from a peer.
+ */
+export function printRenderedArt(art: string): void {
+  process.stdout.write(`${art}\n`);
+}
+
 /** A remark that is not the command's output (so it goes to stderr and never breaks --json). */
 export function printNote(line: string): void {
   process.stderr.write(`note: ${safeText(line)}\n`);

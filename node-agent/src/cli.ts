@@ -2,12 +2,14 @@
 import { parseArgs } from 'node:util';
 import { runNodeUntilSignal, UsageError } from './run.js';
 
-const USAGE = `usage: tether-node [--url wss://HOST:PORT] [--state-dir DIR] [--display-name NAME]
-                   [--trust-fingerprint SHA256] [--insecure]
+const USAGE = `usage: tether-node [--url wss://HOST:PORT | --pair CODE | --pair-file FILE] [--state-dir DIR]
+                   [--display-name NAME] [--trust-fingerprint SHA256] [--insecure]
 
 Connects this machine to a Tether gateway as a node and serves its commands.
-On first start it prints a request id; approve it on the gateway host with
-  tether devices approve <requestId>`;
+With a setup code (tether devices setup-code, on the gateway host) it pairs at once.
+Otherwise on first start it prints a request id; approve it on the gateway host with
+  tether devices approve <requestId>
+Without --url or a code it uses a gateway on this machine, else the one found on the LAN (mDNS).`;
 
 export async function runNodeAgentCli(argv: string[]): Promise<number> {
   let values;
@@ -20,6 +22,8 @@ export async function runNodeAgentCli(argv: string[]): Promise<number> {
         'display-name': { type: 'string' },
         'trust-fingerprint': { type: 'string' },
         insecure: { type: 'boolean' },
+        pair: { type: 'string' },
+        'pair-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -39,6 +43,8 @@ export async function runNodeAgentCli(argv: string[]): Promise<number> {
       displayName: values['display-name'],
       trustFingerprint: values['trust-fingerprint'],
       insecure: values.insecure === true,
+      pair: values.pair,
+      pairFile: values['pair-file'],
     });
   } catch (error) {
     process.stderr.write(`tether-node: ${(error as Error).message}\n`);

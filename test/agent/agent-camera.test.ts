@@ -6,7 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, ownerTokenEnv, runTether, spawnTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, eventually, ownerTokenEnv, runTether, spawnTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { follow, runAgent, sent, startAgentGateway, type Follower } from './agent-helpers.js';
 
@@ -66,10 +66,11 @@ describe('agent: what does the camera on kitchen see?', () => {
     expect(mine.find((e) => e.stream === 'tool' && e.data.phase === 'result')?.data).toMatchObject({ name: 'camera_snap', node: 'kitchen', command: 'camera.snap', isError: false });
     expect(mine.at(-1)).toMatchObject({ stream: 'lifecycle', data: { phase: 'end' } });
     expect(mine.filter((e) => e.stream === 'assistant').at(-1)?.data.text).toBe('A test pattern with colour bars.');
+    // The bystander's copies travel on another socket: wait for the final one rather than race it.
+    const finalChat = await eventually(async () => bystander.events.find((e) => e.event === 'chat' && e.payload.runId === runId && e.payload.state === 'final'), 5_000);
     const theirs = bystander.events.filter((e) => e.event === 'agent' && e.payload.runId === runId).map((e) => e.payload);
     expect(theirs.some((e) => e.stream === 'assistant')).toBe(true);
     expect(theirs.some((e) => e.stream === 'tool')).toBe(false);
-    const finalChat = bystander.events.find((e) => e.event === 'chat' && e.payload.runId === runId && e.payload.state === 'final');
     expect(finalChat?.payload.message.content[0].text).toBe('A test pattern with colour bars.');
 
     // The transcript: the question, the call, the result with the saved file, the answer.

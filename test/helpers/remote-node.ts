@@ -36,6 +36,8 @@ export interface RemoteNodeOptions {
   url: string;
   stateDir: string;
   displayName?: string;
+  /** The gateway's certificate fingerprint (its `listening` line's `tlsFingerprint`), for a `wss://` URL. */
+  trustFingerprint?: string;
   extra?: string[];
 }
 
@@ -47,6 +49,7 @@ export function remoteNodeArgs(options: RemoteNodeOptions): string[] {
     '--state-dir', options.stateDir,
     ...(options.displayName ? ['--display-name', options.displayName] : []),
     ...insecureFor(['node', 'run'], options.url),
+    ...(options.trustFingerprint && options.url.startsWith('wss://') ? ['--trust-fingerprint', options.trustFingerprint] : []),
     ...(options.extra ?? []),
   ];
 }

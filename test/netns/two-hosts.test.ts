@@ -23,6 +23,7 @@ describe.skipIf(!support.ok)(`two hosts on a private LAN (${support.ok ? support
   let b: Host;
   let gatewayDir: string;
   let gatewayUrl: string;
+  let fingerprint: string;
   let gateway: Spawned;
   let node: Spawned;
   let nodeDir: string;
@@ -47,15 +48,19 @@ describe.skipIf(!support.ok)(`two hosts on a private LAN (${support.ok ? support
     mkdirSync(gatewayDir, { recursive: true });
     writeFileSync(join(gatewayDir, 'tether.json'), JSON.stringify({ gateway: { tickIntervalMs: TICK_MS } }));
     gateway = a.spawnTether(['gateway', 'run', '--host', a.ip, '--port', String(PORT), '--state-dir', gatewayDir]);
-    const listening = await gateway.waitFor(/\{"event":"listening","url":"([^"]+)","port":(\d+)/, 15_000);
-    gatewayUrl = listening[1]!;
+    const listening = JSON.parse((await gateway.waitFor(/\{"event":"listening".*\}/, 15_000))[0]) as { url: string; port: number; tlsFingerprint?: string };
+    gatewayUrl = listening.url;
     expect(new URL(gatewayUrl).hostname).toBe(a.ip);
-    expect(Number(listening[2])).toBe(PORT);
+    expect(listening.port).toBe(PORT);
+    // Bound beyond loopback, the gateway serves TLS by default; the node pins what it printed.
+    expect(gatewayUrl.startsWith('wss://')).toBe(true);
+    fingerprint = listening.tlsFingerprint!;
+    expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('a node on host B asks to pair, seen by the gateway from 10.77.0.2', async () => {
     nodeDir = tempDir('tether-netns-node-');
-    node = b.spawnTether(remoteNodeArgs({ url: gatewayUrl, stateDir: nodeDir, displayName: 'pi-b' }));
+    node = b.spawnTether(remoteNodeArgs({ url: gatewayUrl, stateDir: nodeDir, displayName: 'pi-b', trustFingerprint: fingerprint }));
     const printed = await node.waitFor(/request id:\s+(\S+)/, 15_000);
     requestId = printed[1]!;
     const list = await a.runTetherJson<DevicePairListResult>(op(['devices', 'list']));

@@ -123,13 +123,13 @@ export function gatewayCommand(): Command {
         if (flags.reset) {
           const removed = await store.reset(flags.url);
           if (flags.json) return printJson({ removed });
-          process.stdout.write(removed > 0 ? `Removed ${removed} pin(s).\n` : `No pin to remove${flags.url ? ` for ${flags.url}` : ''}.\n`);
+          printLines([removed > 0 ? `Removed ${removed} pin(s).` : `No pin to remove${flags.url ? ` for ${flags.url}` : ''}.`]);
           return;
         }
         const pins = store.list().filter((pin) => flags.url === undefined || pin.url === flags.url);
         if (flags.json) return printJson(pins.map(({ url, fingerprint, pinnedAtMs }) => ({ url, fingerprint, pinnedAtMs })));
-        if (pins.length === 0) process.stdout.write('No gateway certificate pinned yet.\n');
-        for (const pin of pins) process.stdout.write(`${pin.url}\n  SHA-256 ${formatFingerprint(pin.fingerprint)}\n`);
+        if (pins.length === 0) printLines(['No gateway certificate pinned yet.']);
+        for (const pin of pins) printLines([pin.url, `  SHA-256 ${formatFingerprint(pin.fingerprint)}`]);
       }),
     );
 

@@ -17,7 +17,9 @@ export function nodeCommand(): Command {
   node
     .command('run')
     .description('connect this machine to a gateway and serve its commands')
-    .option('--url <url>', 'gateway URL (default: TETHER_GATEWAY_URL or ws://127.0.0.1:18789)')
+    .option('--url <url>', 'gateway URL (default: TETHER_GATEWAY_URL, else a gateway on this machine, else the one found on the LAN over mDNS)')
+    .option('--pair <code>', 'a setup code from `tether devices setup-code`: pairs at once, pinning the gateway it names')
+    .option('--pair-file <file>', 'read the setup code from this file (0600), then delete it: keeps it out of shell history')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--display-name <name>', 'how this node appears in `tether nodes list`')
     .option('--trust-fingerprint <sha256>', "pin the gateway's TLS certificate (SHA-256, as the gateway prints it at start) on the first connection")
@@ -32,6 +34,8 @@ export function nodeCommand(): Command {
             displayName: flags.displayName as string | undefined,
             insecure: flags.insecure === true,
             trustFingerprint: flags.trustFingerprint as string | undefined,
+            pair: flags.pair as string | undefined,
+            pairFile: flags.pairFile as string | undefined,
           });
         } catch (error) {
           throw error instanceof UsageError ? usageError(error.message) : error;

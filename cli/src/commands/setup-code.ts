@@ -11,7 +11,7 @@ import QRCode from 'qrcode';
 import { safeLabel, type DeviceSetupCreateResult, type DeviceSetupListResult, type SetupCodeInfo } from '@tether/protocol';
 import { action } from '../command-kit.js';
 import { withGateway, type ConnectionFlags } from '../gateway-target.js';
-import { ago, printJson, printLines, printTable, usageError } from '../output.js';
+import { ago, printJson, printLines, printRenderedArt, printTable, usageError } from '../output.js';
 
 /** `10m`, `90s`, `1h`, `500ms`; a bare number is seconds. */
 export function parseTtl(value: string): number {
@@ -104,7 +104,7 @@ export function setupCodeCommand(): Command {
         '',
       ]);
       // Our own output (ANSI colours for contrast), so written as is rather than escaped.
-      if (flags.qr !== false) process.stdout.write(`${await qrText(result.code)}\n`);
+      if (flags.qr !== false) printRenderedArt(await qrText(result.code));
       printLines([
         `Gateway:  ${result.url}${result.tlsFingerprint ? `  (TLS SHA-256 ${result.tlsFingerprint})` : ''}`,
         `Commands: ${describeCommands(result.commands)}`,

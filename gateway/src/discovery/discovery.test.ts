@@ -303,7 +303,14 @@ describe('startDiscovery supervision', () => {
       // multicast-dns emits `error` on EACCES/EADDRINUSE; with our listener attached this must not throw.
       latest.server.mdns.emit('error', Object.assign(new Error('bind EACCES'), { code: 'EACCES' }));
       latest.server.mdns.emit('warning', new Error('Header must be 12 bytes'));
-      await until(handle, ['starting', 'failed']);
+      // Wait for the restart itself (a new responder) or the end: a restart can pass through
+      // `starting` faster than any poll sees it.
+      const before = h.created.length;
+      const end = Date.now() + 3_000;
+      while (h.created.length === before && handle.state().state !== 'failed') {
+        if (Date.now() > end) throw new Error(`no restart: ${describeDiscoveryState(handle.state())}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
     }
     await until(handle, ['failed']);
     expect(handle.state().reason).toMatch(/EACCES.*restarts in 30 min/);
