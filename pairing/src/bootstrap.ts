@@ -41,19 +41,8 @@ export interface CreateBootstrapOptions {
   createdBy: string;
 }
 
-/** A record as shown to operators: no hash. */
-export interface BootstrapInfo {
-  id: string;
-  status: BootstrapStatus;
-  createdAtMs: number;
-  expiresAtMs: number;
-  commands?: string[];
-  name?: string;
-  createdBy: string;
-  revokedAtMs?: number;
-  redeemedAtMs?: number;
-  redeemedBy?: string;
-}
+/** A record as shown to operators: no hash, and only the id of the device that redeemed it. */
+export type BootstrapInfo = Omit<BootstrapRecord, 'hash' | 'redeemedBy'> & { status: BootstrapStatus; redeemedBy?: string };
 
 export function bootstrapStatus(record: BootstrapRecord, now: number): BootstrapStatus {
   if (record.revokedAtMs !== undefined) return 'revoked';
