@@ -57,6 +57,13 @@ describe('gateway TLS', () => {
     const list = await runTetherJson<DevicePairListResult>(['devices', 'list', '--state-dir', gateway.stateDir]);
     expect(list.pending).toEqual([]);
   });
+
+  it('`tether gateway status` shows the certificate fingerprint a node should have pinned', async () => {
+    const status = await runTetherJson<{ tls?: { enabled: boolean; fingerprint?: string } }>(['gateway', 'status', '--state-dir', gateway.stateDir]);
+    expect(status.tls).toEqual({ enabled: true, fingerprint });
+    const text = await runTether(['gateway', 'status', '--state-dir', gateway.stateDir]);
+    expect(text.stdout).toMatch(new RegExp(`TLS: +on, certificate SHA-256 ${fingerprint.slice(0, 4)} ${fingerprint.slice(4, 8)}`));
+  });
 });
 
 describe('node trust (hostile first)', () => {

@@ -1,6 +1,6 @@
 /** `tether gateway run|status` and `tether health`. */
 import { Command } from 'commander';
-import type { HealthResult, StatusResult } from '@tether/protocol';
+import { formatFingerprint, type HealthResult, type StatusResult } from '@tether/protocol';
 import { MdnsFlagError, parseMdnsFlag, type MdnsMode } from '@tether/gateway';
 import { browseGateways, explainNoneFound, type BrowseResult, type DiscoveredGateway } from '@tether/node-agent';
 import { action, withConnectionOptions } from '../command-kit.js';
@@ -112,9 +112,8 @@ export function gatewayCommand(): Command {
     .option('--json', 'print JSON')
     .action(
       action(async (flags) => {
-        const [{ TlsPinStore }, { formatFingerprint }, { resolveStateDir }, { join }, { CLI_TLS_PINS_FILE }] = await Promise.all([
+        const [{ TlsPinStore }, { resolveStateDir }, { join }, { CLI_TLS_PINS_FILE }] = await Promise.all([
           import('@tether/pairing'),
-          import('@tether/protocol'),
           import('@tether/gateway/state-dir'),
           import('node:path'),
           import('../gateway-target.js'),
@@ -147,6 +146,7 @@ export function gatewayCommand(): Command {
           `Pending:     ${status.pendingPairings} pairing request(s)${status.pendingPairings > 0 ? ' — see `tether devices list`' : ''}`,
           `In flight:   ${status.invokesInFlight} invoke(s)`,
           `Loopback nodes are ${status.autoApproveLoopback ? 'approved silently' : 'approved by hand'}`,
+          `TLS:         ${status.tls === undefined ? 'not reported by this gateway' : status.tls.fingerprint ? `on, certificate SHA-256 ${formatFingerprint(status.tls.fingerprint)}` : 'off (plain ws://; loopback only by default)'}`,
           `Discovery:   ${status.discovery ? `mDNS ${status.discovery.summary}` : 'not reported by this gateway'}`,
         ],
       );

@@ -80,6 +80,7 @@ export const gatewayMethods: RegisteredMethod[] = [
         invokesInFlight: gateway.registry.inFlightCount,
         autoApproveLoopback: gateway.config.autoApproveLoopback,
         discovery: discoverySummary(gateway),
+        tls: gateway.tlsFingerprint ? { enabled: true, fingerprint: gateway.tlsFingerprint } : { enabled: false },
       };
     },
   }),

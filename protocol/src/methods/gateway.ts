@@ -46,6 +46,8 @@ export const StatusResultSchema = Type.Object(
     invokesInFlight: Type.Integer(),
     autoApproveLoopback: Type.Boolean(),
     discovery: Type.Optional(DiscoveryStatusSchema),
+    /** Whether the port serves TLS, and the certificate's SHA-256 (64 hex) to compare with a node's pin. */
+    tls: Type.Optional(Type.Object({ enabled: Type.Boolean(), fingerprint: Type.Optional(Type.String()) }, { additionalProperties: false })),
   },
   { additionalProperties: true, $id: 'StatusResult' },
 );
