@@ -8,6 +8,7 @@
  * replace a pinned fingerprint (`fingerprintToTrust(pinned, gateway.fingerprint)`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
 import { browseGateways, type BrowseOptions, type BrowseResult, type DiscoveredGateway } from './discovery/browse.js';
 
@@ -73,15 +74,46 @@ export function explainNoneFound(result: BrowseResult, timeoutMs: number, localH
   return lines.join('\n');
 }
 
+/** What may be connected to: gateways with an address, a conflicting one split into its variants. */
+export function candidates(gateways: readonly DiscoveredGateway[]): DiscoveredGateway[] {
+  const list: DiscoveredGateway[] = [];
+  for (const g of gateways) {
+    if (!g.conflicting || !g.variants || g.variants.length === 0) {
+      if (g.addresses.length > 0) list.push(g);
+      continue;
+    }
+    for (const v of g.variants) {
+      if (v.addresses.length === 0) continue;
+      const address = v.addresses[0]!;
+      const tls = g.tls || v.fingerprint !== undefined;
+      const { variants: _variants, fingerprint: _fingerprint, from: _from, ...rest } = g;
+      list.push({
+        ...rest,
+        host: v.host,
+        port: v.port,
+        addresses: v.addresses,
+        ...(v.fingerprint ? { fingerprint: v.fingerprint } : {}),
+        ...(v.from ? { from: v.from } : {}),
+        tls,
+        url: `${tls ? 'wss' : 'ws'}://${isIP(address) === 6 ? `[${address}]` : address}:${v.port}`,
+        conflicting: true,
+      });
+    }
+  }
+  return list;
+}
+
 export async function discoverGateway(options: DiscoverGatewayOptions = {}): Promise<DiscoveredGateway> {
   const timeoutMs = options.timeoutMs ?? 3000;
   const browse = options.browse ?? browseGateways;
   const result = await browse({ ...options, timeoutMs });
-  const usable = result.gateways.filter((g) => g.addresses.length > 0);
+  // A conflicting entry (different answers for one name: a forged answer, or two gateways fighting over
+  // it) is never picked on its own: each variant becomes a candidate, and a person must choose.
+  const usable = candidates(result.gateways);
   if (usable.length === 0) {
     throw new GatewayDiscoveryError('NO_GATEWAY_FOUND', explainNoneFound(result, timeoutMs, (options.localHints ?? defaultLocalHints)()), result.gateways, result.problems);
   }
-  if (usable.length === 1) return usable[0]!;
+  if (usable.length === 1 && !usable[0]!.conflicting) return usable[0]!;
 
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stderr;
@@ -89,7 +121,7 @@ export async function discoverGateway(options: DiscoverGatewayOptions = {}): Pro
   if (input.isTTY !== true) {
     throw new GatewayDiscoveryError(
       'SEVERAL_GATEWAYS',
-      `${usable.length} gateways answered; pick one with --url:\n${usable.map((g) => `  ${g.url}   ${describeGateway(g)}`).join('\n')}`,
+      `${usable.length} ${usable.some((g) => g.conflicting) ? 'candidates (conflicting answers for one name: a forged answer?)' : 'gateways answered'}; pick one with --url:\n${usable.map((g) => `  ${g.url}   ${describeGateway(g)}`).join('\n')}`,
       usable,
       result.problems,
     );

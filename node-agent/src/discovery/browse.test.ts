@@ -203,6 +203,35 @@ describe('discoverGateway (for node run without --url)', () => {
     await expect(picked).resolves.toMatchObject({ name: 'b' });
     expect(shown).toMatch(/1\) a[\s\S]*2\) b[\s\S]*from 1 to 2/);
   });
+  // One name, two answers (the real one, then a forger's): never picked on its own, every variant listed.
+  const forged = () =>
+    summarize([
+      observe(raw({ fqdn: 'pi._tether-gw._tcp.local', host: 'pi.local', addresses: ['10.0.0.5'], referer: { address: '10.0.0.5' } }), 'tether-gw')!,
+      observe(
+        raw({ fqdn: 'pi._tether-gw._tcp.local', host: 'evil.local', port: 6666, addresses: ['10.0.0.66'], referer: { address: '10.0.0.66' } }, { role: 'gateway', gatewayTls: '1', gatewayTlsSha256: EVIL }),
+        'tether-gw',
+      )!,
+    ]);
+  it('refuses a single conflicting entry without a TTY, listing every variant', async () => {
+    expect(forged()).toHaveLength(1);
+    const input = Object.assign(new PassThrough(), { isTTY: false });
+    const error = await discoverGateway({ browse: result(forged()), input }).catch((e) => e);
+    expect(error).toBeInstanceOf(GatewayDiscoveryError);
+    expect(error.code).toBe('SEVERAL_GATEWAYS');
+    expect(error.message).toMatch(/conflicting/);
+    expect(error.message).toContain('wss://10.0.0.5:18789');
+    expect(error.message).toContain('wss://10.0.0.66:6666');
+  });
+  it('asks on a TTY which variant of a conflicting entry, with its own address and fingerprint', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true });
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (d) => (shown += String(d)));
+    const picked = discoverGateway({ browse: result(forged()), input, output });
+    setTimeout(() => input.write('1\n'), 20);
+    await expect(picked).resolves.toMatchObject({ url: 'wss://10.0.0.5:18789', fingerprint: FP, conflicting: true });
+    expect(shown).toMatch(/WARNING: conflicting/);
+  });
   it('says none was found and why', async () => {
     const error = await discoverGateway({ browse: result([]), localHints: () => [] }).catch((e) => e);
     expect(error.code).toBe('NO_GATEWAY_FOUND');
