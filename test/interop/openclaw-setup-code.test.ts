@@ -36,6 +36,17 @@ describe(`openclaw@${CURRENT} node host → tether gateway by setup code`, () =>
     expect(setup.url).toBe(gateway.url);
     expect(setup.tlsFingerprint).toMatch(/^[0-9a-f]{64}$/);
 
+    // The pin is checked: the same code with another fingerprint reaches no handshake and spends nothing.
+    const forged = JSON.parse(Buffer.from(setup.code, 'base64url').toString('utf8')) as Record<string, unknown>;
+    expect(forged).toMatchObject({ url: setup.url, tlsFingerprint: setup.tlsFingerprint });
+    forged.tlsFingerprint = 'ab'.repeat(32);
+    const wrongPin = startOpenclawNodeHostWith(CURRENT, ['--pair', `oc-pair://${Buffer.from(JSON.stringify(forged)).toString('base64url')}`], 'oc-wrong-pin');
+    await wrongPin.waitFor(/gateway tls fingerprint mismatch/, 60_000);
+    process.kill(-wrongPin.child.pid!, 'SIGKILL');
+    const afterWrongPin = await runTetherJson<NodeListResult>(['nodes', 'list', '--json', ...gw]);
+    expect(afterWrongPin.nodes.filter((n) => n.displayName === 'oc-wrong-pin')).toEqual([]);
+    expect(gateway.output()).not.toContain('oc-wrong-pin');
+
     const name = 'oc-setup-code';
     // Only the code: no --host/--port/--tls flags, so host, port, TLS and the pin all come from it.
     const host = startOpenclawNodeHostWith(CURRENT, ['--pair', setup.uri], name);
@@ -46,7 +57,8 @@ describe(`openclaw@${CURRENT} node host → tether gateway by setup code`, () =>
     }, 120_000, 500).catch((error: unknown) => {
       throw new Error(`${String(error)}\n--- openclaw node host output ---\n${host.output().slice(-6000)}\n--- gateway ---\n${gateway.output().slice(-4000)}`);
     });
-    // The code's commands, or the part of them it declares: it declares system.which.
+    // It declares system.which, system.run and more; the code allows only system.which.
+    expect(gateway.output()).toMatch(new RegExp(`paired ${name} by setup code \\S+ from 127\\.0\\.0\\.1 \\(commands: system\\.which;`));
     expect(node.commands).toEqual(['system.which']);
     // Paired by the code: nothing waits for an operator.
     const { pending } = await runTetherJson<DevicePairListResult>(['devices', 'list', '--json', ...gw]);
@@ -62,5 +74,15 @@ describe(`openclaw@${CURRENT} node host → tether gateway by setup code`, () =>
     // The code granted system.which only: system.run, which it also declares, is not allowed.
     const run = await runTether(['nodes', 'invoke', '--node', name, ...gw, '--command', 'system.run', '--params', '{"command":["true"]}']);
     expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('"system.run" is not in the approved commands');
+
+    // The code is spent: a second host with it is not let in.
+    const again = startOpenclawNodeHostWith(CURRENT, ['--pair', setup.uri], `${name}-again`);
+    // It gets our close reason (1008 "setup code already used") and says so.
+    await again.waitFor(/setup code already used/, 60_000);
+    await gateway.waitFor(/setup code refused \(used\) for oc-setup-code-again/, 10_000);
+    process.kill(-again.child.pid!, 'SIGKILL');
+    const afterReuse = await runTetherJson<NodeListResult>(['nodes', 'list', '--json', ...gw]);
+    expect(afterReuse.nodes.filter((n) => n.displayName === `${name}-again` && n.approvalState === 'approved')).toEqual([]);
   });
 });
