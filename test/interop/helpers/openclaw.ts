@@ -32,6 +32,11 @@ export function openclawArgs(version: OpenclawVersion, args: string[]): [string,
 
 /** `openclaw node run` against a gateway port. The v3-era host installs plugin runtime deps from npm at start; plugins stay off. */
 export function startOpenclawNodeHost(version: OpenclawVersion, port: number, displayName: string, env: NodeJS.ProcessEnv = {}): Spawned & { home: OpenclawHome } {
+  return startOpenclawNodeHostWith(version, ['--host', '127.0.0.1', '--port', String(port)], displayName, env);
+}
+
+/** `openclaw node run` with the given gateway arguments (`--host/--port`, `--pair <code>`, `--tls-fingerprint` …). */
+export function startOpenclawNodeHostWith(version: OpenclawVersion, gatewayArgs: string[], displayName: string, env: NodeJS.ProcessEnv = {}): Spawned & { home: OpenclawHome } {
   const home = openclawHome(version, {
     nodeHost: { browserProxy: { enabled: false } },
     ...(version === LEGACY ? { plugins: { enabled: false } } : {}),
@@ -43,7 +48,7 @@ export function startOpenclawNodeHost(version: OpenclawVersion, port: number, di
     join(home.stateDir, '.openclaw', 'exec-approvals.json'),
     JSON.stringify({ version: 1, defaults: { security: 'full', ask: 'off', askFallback: 'full' }, agents: {} }),
   );
-  const [command, args] = openclawArgs(version, ['node', 'run', '--host', '127.0.0.1', '--port', String(port), '--display-name', displayName]);
+  const [command, args] = openclawArgs(version, ['node', 'run', ...gatewayArgs, '--display-name', displayName]);
   return { ...spawnProcess(command, args, { ...home.env, ...env }, { group: true }), home };
 }
 
