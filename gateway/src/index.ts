@@ -20,3 +20,5 @@ export {
   type DiscoveryState,
   type MdnsMode,
 } from './discovery/index.js';
+export { rotateCertificate } from './tls/rotate.js';
+export { certificateHosts } from './tls/certificate.js';

@@ -22,6 +22,8 @@ export interface NodeAgentOptions {
   token?: string;
   /** Required for `wss://`: the pinned certificate (see `resolveTlsPin`); nothing is sent to any other. */
   tlsPin?: TlsPin;
+  /** Asked for the pin again after the gateway presented a certificate the pin refused (a rotation). */
+  refreshTlsPin?: () => Promise<TlsPin>;
   /** A setup code's one-time token: redeemed at the first connect, then replaced by the device token. */
   bootstrapToken?: string;
   log?: (message: string) => void;
@@ -79,6 +81,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
     deviceToken,
     identity,
     tlsPin: options.tlsPin,
+    ...(options.refreshTlsPin ? { refreshTlsPin: options.refreshTlsPin } : {}),
     ...(options.bootstrapToken ? { bootstrapToken: options.bootstrapToken } : {}),
     onEvent: (event, payload) => invokes.onEvent(event, payload),
     onDeviceToken: (token, hello) => {

@@ -84,8 +84,20 @@ export async function runNodeUntilSignal(options: RunNodeOptions): Promise<numbe
   const token = options.token ?? (process.env.TETHER_GATEWAY_TOKEN || undefined) ?? target.sharedToken;
   // Programs that system.run starts inherit this process's environment: they must not see the owner token.
   delete process.env.TETHER_GATEWAY_TOKEN;
-  const tlsPin = await establishGatewayTrust({ url, stateDir, insecure: options.insecure, trustFingerprint: target.trustFingerprint, stateDirFlag: options.stateDir });
-  const agent = await startNodeAgent({ url, stateDir, displayName: options.displayName, token, tlsPin, ...(target.bootstrapToken ? { bootstrapToken: target.bootstrapToken } : {}) });
+  const trust = { url, stateDir, insecure: options.insecure, stateDirFlag: options.stateDir };
+  const tlsPin = await establishGatewayTrust({ ...trust, trustFingerprint: target.trustFingerprint });
+  // While running, a certificate the pin refuses is checked again before each reconnect: a rotation
+  // the pinned certificate signed is followed (and stored); anything else keeps being refused.
+  const refreshTlsPin = tlsPin ? async () => (await establishGatewayTrust(trust)) ?? tlsPin : undefined;
+  const agent = await startNodeAgent({
+    url,
+    stateDir,
+    displayName: options.displayName,
+    token,
+    tlsPin,
+    ...(refreshTlsPin ? { refreshTlsPin } : {}),
+    ...(target.bootstrapToken ? { bootstrapToken: target.bootstrapToken } : {}),
+  });
   process.stderr.write(`[node] device ${agent.identity.deviceId} (state in ${stateDir})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -19,6 +19,7 @@ export * from './client/backoff.js';
 export * from './client/tls-pin.js';
 export * from './client/transport.js';
 export * from './client/tls-trust.js';
+export * from './client/tls-rotation.js';
 export * from './commands/camera.js';
 export * from './commands/screen.js';
 export * from './commands/location.js';

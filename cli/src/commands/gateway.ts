@@ -104,6 +104,25 @@ export function gatewayCommand(): Command {
     .action(action(async (flags) => runDiscover(flags)));
 
   gateway
+    .command('rotate-cert')
+    .description("replace the gateway's TLS certificate with a new one its old key signs for, so pinned nodes and CLIs follow (restart the gateway to serve it)")
+    .option('--state-dir <dir>', 'state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (flags) => {
+        const { certificateHosts, resolveGatewayConfig, resolveStateDir, rotateCertificate } = await import('@tether/gateway');
+        const stateDir = resolveStateDir(flags.stateDir);
+        const rotated = await rotateCertificate(stateDir, certificateHosts(resolveGatewayConfig(stateDir).host));
+        if (flags.json) return printJson(rotated);
+        printLines([
+          `New certificate SHA-256 ${formatFingerprint(rotated.to)}`,
+          `(was ${formatFingerprint(rotated.from)}; the old key signed the change, so pinned nodes and CLIs follow it)`,
+          'Restart the gateway to serve it.',
+        ]);
+      }),
+    );
+
+  gateway
     .command('trust')
     .description("the remote gateways' TLS certificates this CLI has pinned")
     .option('--reset', 'forget the pin (for --url, or every pin) so the next command asks again')

@@ -13,7 +13,8 @@ import { downloadMedia, uploadMedia } from './media-routes.js';
 import { chatCompletions, listModels, openaiDeps } from './openai-routes.js';
 import { handleMcpHttp } from '../mcp/mcp-http.js';
 import { liveness, readiness } from './probes.js';
-import { fail, HttpError } from './respond.js';
+import { fail, HttpError, json } from './respond.js';
+import { readRotations } from '../tls/rotate.js';
 
 /** Longest request target we read; anything longer is refused before parsing. */
 const MAX_TARGET_LENGTH = 2048;
@@ -27,6 +28,8 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   { method: 'GET', path: /^\/media\/([0-9a-f]{64})$/, handle: (g, q, r, _u, m) => downloadMedia(g, q, r, m[1]!) },
   { method: 'POST', path: /^\/v1\/chat\/completions$/, handle: (g, q, r) => chatCompletions(openaiDeps(g), q, r) },
   { method: 'GET', path: /^\/v1\/models$/, handle: (g, q, r) => listModels(openaiDeps(g), q, r) },
+  // Public: each statement is signed by the certificate before it, which is what clients check.
+  { method: 'GET', path: /^\/tls\/rotations$/, handle: (g, _q, r) => json(r, 200, { rotations: readRotations(g.config.stateDir) }) },
   ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, path: /^\/mcp$/, handle: ((g, q, r) => handleMcpHttp(g.mcp, q, r)) as Route })),
 ];
 
@@ -60,7 +63,7 @@ function route(gateway: GatewayContext, request: IncomingMessage, response: Serv
   throw new HttpError(
     404,
     'NOT_FOUND',
-    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions, /v1/models and /mcp`,
+    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions, /v1/models, /mcp and /tls/rotations`,
   );
 }
 

@@ -106,7 +106,7 @@ async function loadX509(): Promise<typeof X509> {
   return loaded.cryptoProvider ? loaded : (loaded.default ?? loaded);
 }
 
-async function generateSelfSigned(hosts: string[]): Promise<{ certPem: string; keyPem: string }> {
+export async function generateSelfSigned(hosts: string[]): Promise<{ certPem: string; keyPem: string }> {
   const x509 = await loadX509();
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };

@@ -61,6 +61,11 @@ export interface GatewayClientOptions {
   transport?: TransportFactory;
   /** For `wss://`: connect only to a gateway presenting this certificate (checked in the TLS handshake). */
   tlsPin?: TlsPin;
+  /**
+   * Called before reconnecting after the pin refused a certificate: returns the pin to use now (e.g.
+   * after following a rotation the pinned certificate signed), or throws to keep refusing.
+   */
+  refreshTlsPin?: () => Promise<TlsPin>;
   onEvent?: (event: string, payload: unknown) => void;
   onHello?: (hello: HelloOk) => void;
   onStatus?: (status: ClientStatus) => void;
@@ -108,6 +113,9 @@ export class GatewayClient {
   private requestCounter = 0;
   private running = false;
   private attempt = 0;
+  /** The pin in use (options.tlsPin, or what refreshTlsPin returned), and whether the last attempt met a certificate it refused. */
+  private tlsPin: TlsPin | undefined;
+  private pinRefused = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private lastActivityMs = 0;
@@ -232,8 +240,15 @@ export class GatewayClient {
     }, delayMs);
   }
 
-  private openOnce(): Promise<HelloOk> {
-    const factory = this.options.transport ?? (this.options.tlsPin ? createWebSocketTransport({ tlsPin: this.options.tlsPin }) : webSocketTransport);
+  private async openOnce(): Promise<HelloOk> {
+    // After a certificate the pin refused, ask for the pin again before the next attempt: the owner of
+    // the pin may follow a rotation the old certificate signed (or keep refusing, loudly).
+    if (this.pinRefused && this.options.refreshTlsPin) {
+      this.tlsPin = await this.options.refreshTlsPin();
+      this.pinRefused = false;
+    }
+    const pin = this.tlsPin ?? this.options.tlsPin;
+    const factory = this.options.transport ?? (pin ? createWebSocketTransport({ tlsPin: pin }) : webSocketTransport);
     const connectTimeoutMs = this.options.connectTimeoutMs ?? 15_000;
     return new Promise<HelloOk>((resolve, reject) => {
       let settled = false;
@@ -261,7 +276,8 @@ export class GatewayClient {
       transport.onError((error) =>
         fail(
           error instanceof PinMismatchError
-            ? new GatewayError({ code: ErrorCode.UNAVAILABLE, message: error.message, details: { code: DetailCode.PIN_MISMATCH, expected: error.expected, presented: error.presented }, retryable: false })
+            ? ((this.pinRefused = true),
+              new GatewayError({ code: ErrorCode.UNAVAILABLE, message: error.message, details: { code: DetailCode.PIN_MISMATCH, expected: error.expected, presented: error.presented }, retryable: false }))
             : connectFailed(`cannot reach the gateway at ${this.options.url}: ${error.message}`),
         ),
       );

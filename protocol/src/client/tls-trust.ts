@@ -5,7 +5,9 @@
  * network is a TLS probe that sends no application byte.
  */
 import { isIP } from 'node:net';
-import { formatFingerprint, normalizeFingerprint, PIN_MISMATCH, probeCertificate, type TlsPin } from './tls-pin.js';
+import https from 'node:https';
+import { formatFingerprint, normalizeFingerprint, PIN_MISMATCH, pinnedTlsOptions, probeCertificate, tlsEndpoint, type TlsPin } from './tls-pin.js';
+import { followRotations } from './tls-rotation.js';
 
 export const TLS_TRUST_REQUIRED = 'TLS_TRUST_REQUIRED';
 export const INSECURE_TRANSPORT = 'INSECURE_TRANSPORT';
@@ -69,11 +71,42 @@ async function probe(url: string, timeoutMs?: number) {
   }
 }
 
+/**
+ * The gateway's signed rotation statements, read over a connection that accepts only the certificate
+ * it just presented and sends nothing but this GET: no token, no key. Their signatures, not this
+ * connection, are what is trusted.
+ */
+function fetchRotations(url: string, presented: TlsPin): Promise<unknown> {
+  const endpoint = tlsEndpoint(url);
+  return new Promise((resolve, reject) => {
+    const request = https.get(
+      { host: endpoint.host, port: endpoint.port, ...(endpoint.servername ? { servername: endpoint.servername } : {}), path: '/tls/rotations', ...pinnedTlsOptions(presented), timeout: 10_000, agent: false },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+          if (body.length > 512 * 1024) request.destroy(new Error('rotation statements over 512 KiB'));
+        });
+        response.on('end', () => {
+          try {
+            resolve(response.statusCode === 200 ? (JSON.parse(body) as { rotations?: unknown }).rotations : undefined);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('no answer from /tls/rotations')));
+    request.on('error', reject);
+  });
+}
+
 function changed(url: string, old: string, presented: string, resetCommand: string): TlsTrustError {
   return new TlsTrustError(
     PIN_MISMATCH,
     `${PIN_MISMATCH}: the gateway at ${url} now presents certificate\n  ${formatFingerprint(presented)}\nbut this machine pinned\n  ${formatFingerprint(old)}\n` +
-      'Nothing was sent. Either the gateway was reinstalled or its state dir lost (compare the fingerprint it prints at start), or someone is intercepting the connection. ' +
+      'Nothing was sent, and no rotation signed by the pinned certificate leads to it. Either the gateway was reinstalled or its state dir lost (compare the fingerprint it prints at start), or someone is intercepting the connection. ' +
       `If the change is expected, re-pin with: ${resetCommand}, then connect again with --trust-fingerprint ${presented}`,
     presented,
   );
@@ -97,7 +130,14 @@ export async function resolveTlsPin(options: ResolveTlsPinOptions): Promise<TlsP
     }
     // Checked here too (the pinned handshake would refuse anyway) to say what changed and how to re-pin.
     const presented = await probe(url, options.probeTimeoutMs);
-    if (presented.fingerprint !== stored.fingerprint) throw changed(url, stored.fingerprint, presented.fingerprint, options.resetCommand);
+    if (presented.fingerprint !== stored.fingerprint) {
+      // A rotation the pinned key signed is followed; anything else is a hard stop.
+      const followed = followRotations(stored.certPem, presented.fingerprint, await fetchRotations(url, presented).catch(() => undefined));
+      if (!followed) throw changed(url, stored.fingerprint, presented.fingerprint, options.resetCommand);
+      await store.set(url, followed);
+      options.say(`the gateway at ${url} rotated its certificate, signed by the one pinned here: now pinned to ${formatFingerprint(followed.fingerprint)}`);
+      return followed;
+    }
     return { fingerprint: stored.fingerprint, certPem: stored.certPem };
   }
   const presented = await probe(url, options.probeTimeoutMs);
