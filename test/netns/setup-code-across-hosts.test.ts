@@ -70,7 +70,27 @@ describe.skipIf(!support.ok)(`setup code across hosts (${support.ok ? support.mo
     expect(nodes[0]).toMatchObject({ connected: true, remoteIp: b.ip });
     expect(nodes[0]!.commands).toEqual(['system.which']);
     expect(nodes[0]!.declaredCommands!.length).toBeGreaterThan(1);
+    // And it serves across the LAN: the allowed command runs, a withheld one does not.
+    const which = await a.runTether(['nodes', 'invoke', '--node', 'pi-b', '--command', 'system.which', '--params', '{"bins":["sh"]}', '--state-dir', gatewayDir]);
+    expect(which.code, which.stderr).toBe(0);
+    expect(which.stdout).toContain('sh');
+    const run = await a.runTether(['nodes', 'run', '--node', 'pi-b', '--state-dir', gatewayDir, '--', 'uname']);
+    expect(run.code).not.toBe(0);
   }, 40_000);
+
+  it('a code whose fingerprint is not the gateway\'s is refused before anything is sent', async () => {
+    const minted = await a.runTether(['devices', 'setup-code', '--commands', 'system.which', '--json', '--state-dir', gatewayDir]);
+    const result = JSON.parse(minted.stdout) as { code: string };
+    // The same code with another fingerprint: what a tampered QR would carry.
+    const payload = JSON.parse(Buffer.from(result.code, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const tampered = Buffer.from(JSON.stringify({ ...payload, tlsFingerprint: 'ab'.repeat(32) })).toString('base64url');
+    const refused = await c.runTether(['node', 'run', '--pair', tampered, '--state-dir', tempDir('tether-setup-node-t-')], {}, 20_000);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/PIN_MISMATCH|not the --trust-fingerprint/);
+    // The token was never presented, so the genuine code is still unused and listed as such.
+    const list = await a.runTetherJson<{ codes: { status: string }[] }>(['devices', 'setup-code', 'list', '--state-dir', gatewayDir]);
+    expect(list.codes.filter((entry) => entry.status === 'active').length).toBeGreaterThanOrEqual(1);
+  }, 30_000);
 
   it('the same code on host C is refused: it is single use, bound to the key that redeemed it', async () => {
     const other = c.spawnTether(['node', 'run', '--pair', code, '--state-dir', tempDir('tether-setup-node-c-'), '--display-name', 'thief']);
