@@ -96,7 +96,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       announcedRequest = requestId;
       // Only a Tether gateway sends its key in the challenge; without it this is an OpenClaw gateway.
       const isTether = typeof challenge?.gatewayPublicKey === 'string';
-      const code = isTether ? safeCode(challenge.gatewayPublicKey!, identity.publicKey, options.tlsPin?.fingerprint) : undefined;
+      const code = isTether ? safeCode(challenge.gatewayPublicKey!, identity.publicKey, client.currentTlsPin?.fingerprint) : undefined;
       log(
         [
           `waiting for approval on the gateway (${options.url})`,
@@ -121,7 +121,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       offloadLargeMedia(
         payload,
         inlineMaxBytes,
-        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken, invokeId, tlsPin: options.tlsPin } : undefined,
+        client.challenge?.gatewayPublicKey && deviceToken ? { origin: httpOriginOf(options.url), deviceId: identity.deviceId, deviceToken, invokeId, tlsPin: client.currentTlsPin } : undefined,
         signal,
       ),
   });

@@ -150,6 +150,10 @@ async function chooseGateway(options: RunNodeOptions): Promise<GatewayChoice> {
   if (await answers('127.0.0.1', DEFAULT_GATEWAY_PORT)) return { url: local, ...trust };
   try {
     const found = await discoverGateway({ timeoutMs: 3_000 });
+    // Anyone on the LAN can answer mDNS: a discovered gateway is reached over TLS (and pinned) or not at all.
+    if (!found.url.startsWith('wss://')) {
+      throw new UsageError(`the gateway found over mDNS (${safeLabel(found.url, 128)}) does not serve TLS; a discovered address is only used over TLS. Name it yourself: tether node run --url ${safeLabel(found.url, 128)}${options.insecure ? '' : ' --insecure'}`);
+    }
     process.stderr.write(`[node] found gateway "${safeLabel(found.displayName ?? found.name, 64)}" at ${found.url} over mDNS\n`);
     return { url: resolveGatewayUrl(found.url), ...trust };
   } catch (error) {

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,5 +66,21 @@ describe('readSetupCodeInput', () => {
     expect(codeOf(() => readSetupCodeInput({ pairFile: path }))).toBe('SETUP_CODE_BAD_CHARSET');
     expect(existsSync(path)).toBe(false);
     expect(new SetupCodeInputError('PAIR_FILE_INSECURE', 'x')).toBeInstanceOf(Error);
+  });
+});
+
+describe('readSetupCodeInput against planted files', () => {
+  it('a FIFO at the path is refused at once, not waited on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tether-pair-fifo-'));
+    dirs.push(dir);
+    const path = join(dir, 'code');
+    execFileSync('mkfifo', ['-m', '600', path]);
+    expect(codeOf(() => readSetupCodeInput({ pairFile: path }))).toBe('PAIR_FILE_NOT_REGULAR');
+  });
+
+  it.skipIf(typeof process.geteuid !== 'function' || process.geteuid() !== 0)("refuses another user's file, even one only they can read (as root here)", () => {
+    const path = file(code());
+    chownSync(path, 65534, 65534);
+    expect(codeOf(() => readSetupCodeInput({ pairFile: path }))).toBe('PAIR_FILE_NOT_OWNED');
   });
 });

@@ -20,7 +20,7 @@ export interface SetupCodeInputOptions {
   now?: number;
 }
 
-export type SetupCodeInputErrorCode = 'PAIR_BOTH_GIVEN' | 'PAIR_FILE_UNREADABLE' | 'PAIR_FILE_INSECURE' | 'PAIR_FILE_TOO_LARGE' | 'PAIR_FILE_NOT_REGULAR';
+export type SetupCodeInputErrorCode = 'PAIR_BOTH_GIVEN' | 'PAIR_FILE_UNREADABLE' | 'PAIR_FILE_INSECURE' | 'PAIR_FILE_TOO_LARGE' | 'PAIR_FILE_NOT_REGULAR' | 'PAIR_FILE_NOT_OWNED';
 
 /** A problem with how the code was given; a problem with the code itself is a SetupCodeError. */
 export class SetupCodeInputError extends Error {
@@ -51,7 +51,8 @@ export function readSetupCodeInput(options: SetupCodeInputOptions): DecodedSetup
 export function readPairFileOnce(path: string): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // O_NONBLOCK: a FIFO planted at the path must not hang the node before fstat says it is no file.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'it does not exist (a pair file is deleted once read: was it used already?)' : code === 'ELOOP' ? 'it is a symbolic link' : (error as Error).message;
@@ -60,6 +61,10 @@ export function readPairFileOnce(path: string): string {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new SetupCodeInputError('PAIR_FILE_NOT_REGULAR', `the pair file ${path} is not a regular file`);
+    // Another user's file (in a shared /tmp) could name their gateway and their fingerprint.
+    if (typeof process.geteuid === 'function' && stat.uid !== process.geteuid()) {
+      throw new SetupCodeInputError('PAIR_FILE_NOT_OWNED', `the pair file ${path} belongs to another user (uid ${stat.uid}); write the code into a file of your own`);
+    }
     if ((stat.mode & 0o077) !== 0) {
       throw new SetupCodeInputError(
         'PAIR_FILE_INSECURE',

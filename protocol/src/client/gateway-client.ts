@@ -240,6 +240,11 @@ export class GatewayClient {
     }, delayMs);
   }
 
+  /** The pin connections use now: the one given, or the one `refreshTlsPin` moved to (a followed rotation). */
+  get currentTlsPin(): TlsPin | undefined {
+    return this.tlsPin ?? this.options.tlsPin;
+  }
+
   private async openOnce(): Promise<HelloOk> {
     // After a certificate the pin refused, ask for the pin again before the next attempt: the owner of
     // the pin may follow a rotation the old certificate signed (or keep refusing, loudly).

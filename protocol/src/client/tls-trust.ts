@@ -98,6 +98,9 @@ function fetchRotations(url: string, presented: TlsPin): Promise<unknown> {
       },
     );
     request.on('timeout', () => request.destroy(new Error('no answer from /tls/rotations')));
+    // `timeout` is per idle gap: a server trickling bytes must not stall the pin decision for ever.
+    const deadline = setTimeout(() => request.destroy(new Error('/tls/rotations took over 15 s')), 15_000);
+    request.on('close', () => clearTimeout(deadline));
     request.on('error', reject);
   });
 }
