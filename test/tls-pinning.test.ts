@@ -77,7 +77,7 @@ describe('node trust (hostile first)', () => {
     expect(list.pending).toEqual([]);
   });
 
-  it('a wrong certificate is refused before any secret: the impostor receives no byte', async () => {
+  it('a wrong certificate is refused before any secret: the impostor receives nothing but the public rotation query', async () => {
     const fake = await impostor();
     try {
       const nodeDir = tempDir('tether-node-');
@@ -90,14 +90,18 @@ describe('node trust (hostile first)', () => {
       expect(result.stderr).toContain(formatFingerprint(evil.fingerprint));
       expect(result.stderr).toContain('tether node trust --reset');
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(fake.received()).toBe('');
+      // The one request a pinned node makes to a new certificate: the signed rotation statements, which
+      // carry no credential either way. No token, no upgrade, no signed connect.
+      expect(fake.received()).toMatch(/^GET \/tls\/rotations HTTP\/1\.1\r\nHost: [^\r]+\r\nConnection: close\r\n\r\n$/);
+      expect(fake.received()).not.toMatch(/SECRET|authorization|upgrade|connect"/i);
 
       // First contact with a --trust-fingerprint the impostor cannot match: also refused with nothing sent.
+      const before = fake.received();
       const fresh = tempDir('tether-node-');
       const second = await runTether(['node', 'run', '--url', fake.url, '--state-dir', fresh, '--trust-fingerprint', fingerprint], { TETHER_GATEWAY_TOKEN: 'owner-token-SECRET-0123456789' });
       expect(second.code).not.toBe(0);
       expect(second.stderr).toContain('PIN_MISMATCH');
-      expect(fake.received()).toBe('');
+      expect(fake.received()).toBe(before);
     } finally {
       fake.close();
     }

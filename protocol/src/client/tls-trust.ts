@@ -80,7 +80,7 @@ function fetchRotations(url: string, presented: TlsPin): Promise<unknown> {
   const endpoint = tlsEndpoint(url);
   return new Promise((resolve, reject) => {
     const request = https.get(
-      { host: endpoint.host, port: endpoint.port, ...(endpoint.servername ? { servername: endpoint.servername } : {}), path: '/tls/rotations', ...pinnedTlsOptions(presented), timeout: 10_000, agent: false },
+      { host: endpoint.host, port: endpoint.port, ...(endpoint.servername ? { servername: endpoint.servername } : {}), path: '/tls/rotations', ...pinnedTlsOptions(presented), timeout: 5_000, agent: false },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -99,7 +99,7 @@ function fetchRotations(url: string, presented: TlsPin): Promise<unknown> {
     );
     request.on('timeout', () => request.destroy(new Error('no answer from /tls/rotations')));
     // `timeout` is per idle gap: a server trickling bytes must not stall the pin decision for ever.
-    const deadline = setTimeout(() => request.destroy(new Error('/tls/rotations took over 15 s')), 15_000);
+    const deadline = setTimeout(() => request.destroy(new Error('/tls/rotations took over 8 s')), 8_000);
     request.on('close', () => clearTimeout(deadline));
     request.on('error', reject);
   });
