@@ -63,6 +63,7 @@ describe('resolveGatewayConfig', () => {
       denyCommands: [],
       agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
       discovery: { mdns: 'auto', mdnsSource: 'default' },
+      channels: {},
       configPath: join(dir, 'tether.json'),
       tls: { enabled: false },
     });
@@ -116,6 +117,7 @@ describe('resolveGatewayConfig', () => {
       denyCommands: [],
       agent: resolveAgentConfig(undefined, join(dir, 'agents', 'main'), {}),
       discovery: { mdns: 'auto', mdnsSource: 'default' },
+      channels: {},
       configPath: join(dir, 'tether.json'),
       tls: { enabled: false },
     });
@@ -277,5 +279,21 @@ describe('discovery config', () => {
     expect(resolveGatewayConfig(dir, {}, { TETHER_MDNS: 'off' }).discovery).toMatchObject({ mdns: 'off', mdnsSource: 'env' });
     expect(resolveGatewayConfig(dir, { mdns: 'auto' }, { TETHER_MDNS: 'off' }).discovery).toMatchObject({ mdns: 'auto', mdnsSource: 'flag' });
     expect(configError(() => resolveGatewayConfig(dir, {}, { TETHER_MDNS: 'loud' })).message).toMatch(/TETHER_MDNS/);
+  });
+});
+
+describe('channels config', () => {
+  it('reads the bot token from ${ENV}, and says which variable is missing without showing any token', () => {
+    const dir = stateDir('{ channels: { telegram: { botToken: "${TG_TOKEN}", allowFrom: ["tg:42"] } } }');
+    const telegram = resolveGatewayConfig(dir, {}, { TG_TOKEN: '123:SECRET' }).channels.telegram!;
+    expect(telegram).toMatchObject({ botToken: '123:SECRET', dmPolicy: 'pairing', allowFrom: ['42'] });
+    const error = configError(() => resolveGatewayConfig(dir, {}, {}));
+    expect(error.message).toMatch(/TG_TOKEN is not set/);
+    expect(error.message).not.toContain('SECRET');
+  });
+
+  it('refuses an open DM policy without an explicit "*", and a misspelt key', () => {
+    expect(configError(() => resolveGatewayConfig(stateDir('{ channels: { telegram: { botToken: "t", dmPolicy: "open", allowFrom: ["42"] } } }'), {}, {})).message).toMatch(/needs allowFrom: \["\*"\]/);
+    expect(configError(() => resolveGatewayConfig(stateDir('{ channels: { telegram: { botToken: "t", dmPolicey: "open" } } }'), {}, {})).message).toMatch(/did you mean "channels\.telegram\.dmPolicy"/);
   });
 });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
 import { unknownCommandNames } from './nodes/command-policy.js';
 import { AGENT_CONFIG_KEYS, AgentFileSchema, resolveAgentConfig, type AgentConfig } from './agent/agent-config.js';
+import { ChannelsConfigError, ChannelsFileSchema, resolveChannelsConfig, type ChannelsConfig } from './channels/channels-config.js';
 import { DiscoveryFileSchema, MdnsFlagError, resolveDiscoveryConfig, type DiscoveryConfig, type MdnsMode } from './discovery/discovery-config.js';
 
 export const CONFIG_FILE_NAME = 'tether.json';
@@ -56,6 +57,7 @@ const GatewayFileSchema = z
       .optional(),
     agent: AgentFileSchema.optional(),
     discovery: DiscoveryFileSchema.optional(),
+    channels: ChannelsFileSchema.optional(),
   })
   .strict();
 
@@ -85,6 +87,7 @@ export interface GatewayConfig {
   denyCommands: string[];
   agent: AgentConfig;
   discovery: DiscoveryConfig;
+  channels: ChannelsConfig;
   configPath: string;
   /** Serve https/wss. Off only on loopback unless forced on; beyond loopback it is on unless turned off. */
   tls: { enabled: boolean; certPath?: string; keyPath?: string };
@@ -121,7 +124,9 @@ export function readConfigFile(stateDir: string): GatewayConfigFile {
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery'],
+  '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery', 'channels'],
+  channels: ['telegram'],
+  'channels.telegram': ['botToken', 'apiRoot', 'dmPolicy', 'allowFrom', 'groupAllowFrom', 'owners'],
   discovery: ['mdns', 'name', 'interface'],
   gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins', 'tls'],
   'gateway.auth': ['mode', 'token'],
@@ -208,6 +213,15 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
+function channelsConfig(file: GatewayConfigFile, env: NodeJS.ProcessEnv): ChannelsConfig {
+  try {
+    return resolveChannelsConfig(file.channels, env);
+  } catch (error) {
+    if (error instanceof ChannelsConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 function discoveryConfig(file: GatewayConfigFile, overrides: GatewayOverrides, env: NodeJS.ProcessEnv): DiscoveryConfig {
   try {
     return resolveDiscoveryConfig(file.discovery, overrides.mdns, env);
@@ -234,6 +248,7 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     denyCommands: file.nodes?.denyCommands ?? [],
     agent: resolveAgentConfig(file.agent, join(stateDir, 'agents', 'main'), env),
     discovery: discoveryConfig(file, overrides, env),
+    channels: channelsConfig(file, env),
     configPath: join(stateDir, CONFIG_FILE_NAME),
     tls: { enabled: false },
   };
