@@ -17,6 +17,8 @@ import type { ReadinessCheck } from './readiness.js';
 import type { SessionStore } from './agent/sessions/session-store.js';
 import type { ToolBackend } from './agent/tool-backend.js';
 import type { McpHttpOptions } from './mcp/mcp-http.js';
+import type { ChannelPairing } from './channels/pairing-codes.js';
+import type { ChannelStatus } from './channels/channel.js';
 import type { DiscoveryHandle } from './discovery/advertiser.js';
 
 export interface GatewayContext {
@@ -47,6 +49,8 @@ export interface GatewayContext {
   tools: ToolBackend;
   /** `/mcp`: the same tools as Streamable HTTP, behind the gateway token (one options object holds its sessions). */
   mcp: McpHttpOptions;
+  /** Chat channels: their state, and the strangers waiting for the owner's approval. */
+  channels: { pairing: ChannelPairing; list(): ({ name: string } & ChannelStatus)[] };
   /** The mDNS beacon's supervisor, when the server started one (absent: discovery not wired). */
   discovery?: DiscoveryHandle;
   log: Logger;

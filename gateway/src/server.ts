@@ -46,6 +46,8 @@ import { MeshTools } from './agent/mesh-tools.js';
 import { createConfiguredModel } from './agent/model/configured-model.js';
 import { SessionStore } from './agent/sessions/session-store.js';
 import { agentMethods } from './methods/agent.js';
+import { channelMethods } from './methods/channels.js';
+import { ChannelPairing } from './channels/pairing-codes.js';
 
 export interface StartGatewayOptions {
   stateDir: string;
@@ -81,7 +83,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const media = new MediaStore({ dir: join(config.stateDir, 'media') });
     await media.clear();
     const methods = new MethodRegistry();
-    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods, ...agentMethods]);
+    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods, ...agentMethods, ...channelMethods]);
     const broadcaster = new Broadcaster();
     const agentDir = join(config.stateDir, 'agents', 'main');
     const agentSessions = await SessionStore.open({ stateDir: config.stateDir, log });
@@ -111,6 +113,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       agent,
       agentSessions,
       tools,
+      channels: { pairing: new ChannelPairing(config.stateDir), list: () => [] },
       mcp: {
         backend: tools,
         authorize: (request) => isSharedToken(context, bearer(request)),

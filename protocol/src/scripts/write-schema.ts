@@ -14,6 +14,7 @@ import * as connect from '../connect.js';
 import { PROTOCOL_VERSION } from '../constants.js';
 import * as frames from '../frames.js';
 import * as agentMethods from '../methods/agent.js';
+import * as channelMethods from '../methods/channels.js';
 import * as deviceMethods from '../methods/device.js';
 import * as deviceSetupMethods from '../methods/device-setup.js';
 import * as execApprovalMethods from '../methods/exec-approval.js';
@@ -30,6 +31,7 @@ const MODULES: readonly Record<string, unknown>[] = [
   deviceSetupMethods,
   execApprovalMethods,
   agentMethods,
+  channelMethods,
   systemCommands,
   cameraCommands,
   screenCommands,
