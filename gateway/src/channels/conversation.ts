@@ -38,7 +38,6 @@ export interface ChannelConversationsOptions {
   /** Sender ids allowed to use the owner commands /status, /new, /stop. */
   owners?: readonly string[];
   log: Logger;
-  now?: () => number;
   typingIntervalMs?: number;
   progressAfterMs?: number;
   setTimer?: SetTimer;
