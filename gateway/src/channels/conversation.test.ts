@@ -134,7 +134,6 @@ function setup(access: Partial<ChannelAccessConfig> = {}, extra: { textLimit?: n
     agent,
     log,
     owners: extra.owners ?? ['42'],
-    now: () => timers.now,
     setTimer: timers.setTimer,
     ...(extra.statusText ? { statusText: extra.statusText } : {}),
     ...(extra.resetSession ? { resetSession: extra.resetSession } : {}),
