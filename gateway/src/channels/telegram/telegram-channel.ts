@@ -1,0 +1,234 @@
+/**
+ * The Telegram channel (issue 10): grammY long polling, supervised. grammY is imported only inside
+ * start() / the first send, so a gateway without Telegram configured never loads it.
+ *
+ * - Inbound text messages become InboundMessage: chatKind 'dm' for private chats, 'group' otherwise;
+ *   `mentioned` when the text mentions @botusername or the message replies to the bot.
+ *   The handler is not awaited by the poll loop (a slow agent turn must not stall every other chat);
+ *   its rejection is logged.
+ * - sendText takes at most textLimit (4,000) characters: the caller chunks (chunkText).
+ * - sendMedia: image/* → sendPhoto, video/* → sendVideo, anything else → sendDocument; a caption over
+ *   1,024 characters is cut at a space and the rest follows as text messages.
+ * - Supervision: grammY's bot.start() rejects on 401 and 409 (and on setup errors). 409 (another
+ *   getUpdates consumer) and other errors restart polling with exponential backoff ('reconnecting');
+ *   401 ends in 'failed' naming channels.telegram.botToken. The token is redacted from every string
+ *   this module logs or reports.
+ */
+import type { Api, Bot } from 'grammy';
+import type { Logger } from '../../log.js';
+import type { Channel, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
+import { chunkText } from '../chunk-text.js';
+
+export const TELEGRAM_TEXT_LIMIT = 4000;
+export const TELEGRAM_CAPTION_LIMIT = 1024;
+
+export interface TelegramChannelOptions {
+  botToken: string;
+  /** Bot API root without a trailing slash; default https://api.telegram.org. */
+  apiRoot?: string;
+  log: Logger;
+  /** Overrides the username from getMe for mention detection (without the @). */
+  botUsername?: string;
+  /** Restart backoff after a failed poll: doubles from initialMs up to maxMs. Default 1 s → 30 s. */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** getUpdates long-poll timeout in seconds; default 30. */
+  pollTimeoutSeconds?: number;
+}
+
+type Grammy = typeof import('grammy');
+
+export function createTelegramChannel(options: TelegramChannelOptions): Channel {
+  const { botToken, log } = options;
+  const initialMs = options.retry?.initialMs ?? 1000;
+  const maxMs = options.retry?.maxMs ?? 30_000;
+  const redact = (text: string) => (botToken ? text.split(botToken).join('<redacted>') : text);
+  const describe = (err: unknown) => redact(err instanceof Error ? err.message : String(err));
+
+  let grammy: Grammy | undefined;
+  const load = async () => (grammy ??= await import('grammy'));
+  let api: Api | undefined;
+  const getApi = async () => {
+    const g = await load();
+    return (api ??= new g.Api(botToken, options.apiRoot ? { apiRoot: options.apiRoot } : undefined));
+  };
+
+  let status: ChannelStatus = { state: 'stopped' };
+  const setStatus = (next: ChannelStatus) => {
+    status = { ...next, ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}), ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}) };
+  };
+  let bot: Bot | undefined;
+  let stopping = false;
+  let loop: Promise<void> | undefined;
+  let wakeBackoff: (() => void) | undefined;
+
+  const toInbound = (ctx: import('grammy').Context): InboundMessage | undefined => {
+    const msg = ctx.message;
+    if (!msg || typeof msg.text !== 'string' || !msg.from) return undefined;
+    const me = ctx.me;
+    const username = (options.botUsername ?? me?.username ?? '').replace(/^@/, '').toLowerCase();
+    const mentionsBot = username !== '' && new RegExp(`(^|[^\\w])@${escapeRegExp(username)}(?![\\w])`, 'i').test(msg.text);
+    const repliesToBot = me !== undefined && msg.reply_to_message?.from?.id === me.id;
+    const name = [msg.from.first_name, msg.from.last_name].filter(Boolean).join(' ') || msg.from.username;
+    return {
+      channel: 'telegram',
+      chatId: String(msg.chat.id),
+      chatKind: msg.chat.type === 'private' ? 'dm' : 'group',
+      senderId: String(msg.from.id),
+      ...(name ? { senderName: name } : {}),
+      text: msg.text,
+      mentioned: mentionsBot || repliesToBot,
+      messageId: String(msg.message_id),
+    };
+  };
+
+  const supervise = async (g: Grammy, onMessage: (m: InboundMessage) => Promise<void>, firstOutcome: () => void) => {
+    const b = new g.Bot(botToken, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : undefined);
+    bot = b;
+    b.on('message:text', (ctx) => {
+      const inbound = toInbound(ctx);
+      if (!inbound) return;
+      status = { ...status, lastMessageAtMs: Date.now() };
+      void onMessage(inbound).catch((err: unknown) => log.warn(`telegram: message handler failed: ${describe(err)}`));
+    });
+    b.catch((err) => log.warn(`telegram: update handling failed: ${describe(err.error)}`));
+    let delay = initialMs;
+    while (!stopping) {
+      try {
+        await b.start({
+          timeout: options.pollTimeoutSeconds ?? 30,
+          allowed_updates: ['message'],
+          onStart: (info) => {
+            delay = initialMs;
+            setStatus({ state: 'connected' });
+            log.info(`telegram: polling as @${info.username}`);
+            firstOutcome();
+          },
+        });
+        if (stopping) break;
+        // start() resolving without stop(): treat as a dropped poll and go round again.
+        setStatus({ state: 'reconnecting', reason: 'polling ended unexpectedly' });
+      } catch (err) {
+        if (stopping) break;
+        const code = err instanceof g.GrammyError ? err.error_code : undefined;
+        if (code === 401) {
+          setStatus({ state: 'failed', reason: 'Telegram rejected the bot token (401 Unauthorized): check channels.telegram.botToken' });
+          log.error(`telegram: ${status.reason}`);
+          firstOutcome();
+          return;
+        }
+        const why =
+          code === 409
+            ? 'another getUpdates consumer is polling this bot (409 Conflict)'
+            : `polling failed: ${describe(err)}`;
+        setStatus({ state: 'reconnecting', reason: `${why}; retrying in ${Math.round(delay / 100) / 10} s` });
+        log.warn(`telegram: ${status.reason}`);
+        firstOutcome();
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wakeBackoff = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeBackoff = undefined;
+      delay = Math.min(delay * 2, maxMs);
+    }
+  };
+
+  const chatTarget = (chatId: string): number | string => (/^-?\d+$/.test(chatId) ? Number(chatId) : chatId);
+
+  const channel: Channel = {
+    name: 'telegram',
+    textLimit: TELEGRAM_TEXT_LIMIT,
+    async start(onMessage) {
+      if (loop) throw new Error('the Telegram channel is already started');
+      stopping = false;
+      setStatus({ state: 'starting' });
+      const g = await load();
+      await new Promise<void>((resolve) => {
+        let resolved = false;
+        const once = () => {
+          if (!resolved) {
+            resolved = true;
+            resolve();
+          }
+        };
+        loop = supervise(g, onMessage, once)
+          .catch((err: unknown) => {
+            setStatus({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
+            log.error(`telegram: ${status.reason}`);
+          })
+          .finally(once);
+      });
+    },
+    async stop() {
+      stopping = true;
+      wakeBackoff?.();
+      try {
+        if (bot?.isRunning()) await bot.stop();
+      } catch (err) {
+        log.debug(`telegram: confirming the update offset on stop failed: ${describe(err)}`);
+      }
+      await loop;
+      loop = undefined;
+      bot = undefined;
+      setStatus({ state: 'stopped' });
+    },
+    status: () => ({ ...status }),
+    async sendText(chatId, text) {
+      if (text.trim() === '') throw new RangeError('a Telegram message cannot be empty');
+      if (text.length > TELEGRAM_TEXT_LIMIT) throw new RangeError(`a Telegram message is at most ${TELEGRAM_TEXT_LIMIT} characters: chunk it first`);
+      await wrap(async () => (await getApi()).sendMessage(chatTarget(chatId), text));
+    },
+    async sendMedia(chatId, media: OutboundMedia) {
+      const g = await load();
+      const a = await getApi();
+      const { caption, rest } = splitCaption(media.caption);
+      const file = new g.InputFile(media.path);
+      const extra = caption ? { caption } : {};
+      const target = chatTarget(chatId);
+      await wrap(async () => {
+        if (media.mimeType.startsWith('image/')) await a.sendPhoto(target, file, extra);
+        else if (media.mimeType.startsWith('video/')) await a.sendVideo(target, file, extra);
+        else await a.sendDocument(target, file, extra);
+      });
+      for (const chunk of rest ? chunkText(rest, TELEGRAM_TEXT_LIMIT) : []) await channel.sendText(chatId, chunk);
+    },
+    async sendTyping(chatId) {
+      await wrap(async () => (await getApi()).sendChatAction(chatTarget(chatId), 'typing'));
+    },
+  };
+
+  /** API errors rethrown with the token redacted (grammY's own messages do not carry it; belt and braces). */
+  async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new Error(`telegram: ${describe(err)}`, { cause: err instanceof Error ? redactError(err) : undefined });
+    }
+  }
+  function redactError(err: Error): Error {
+    const copy = new Error(redact(err.message));
+    copy.name = err.name;
+    return copy;
+  }
+
+  return channel;
+}
+
+/** A caption cut to 1,024 characters at the last space (or hard), and what is left for a follow-up. */
+export function splitCaption(caption: string | undefined): { caption?: string; rest?: string } {
+  if (!caption || caption.trim() === '') return {};
+  if (caption.length <= TELEGRAM_CAPTION_LIMIT) return { caption };
+  const window = caption.slice(0, TELEGRAM_CAPTION_LIMIT);
+  const space = window.search(/\s\S*$/);
+  const cut = space > TELEGRAM_CAPTION_LIMIT / 2 ? space : TELEGRAM_CAPTION_LIMIT;
+  const head = caption.slice(0, cut).trimEnd();
+  const rest = caption.slice(cut).trimStart();
+  return rest ? { caption: head, rest } : { caption: head };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

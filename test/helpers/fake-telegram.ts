@@ -1,0 +1,373 @@
+/**
+ * A local fake of the Telegram Bot API for one bot token, speaking the real wire format over HTTP on
+ * 127.0.0.1 (docs: chat-channels-and-control-ui.md §2.1, §3). grammY is pointed at it with
+ * `new Bot(token, { client: { apiRoot: fake.apiRoot } })`.
+ *
+ * - `getMe`, `deleteWebhook`, `sendChatAction`.
+ * - `getUpdates` long polls: held until an update is queued or its `timeout` runs out, honours `offset`
+ *   (updates below it are confirmed and dropped). A newer getUpdates terminates a pending one, which
+ *   gets Telegram's 409 "Conflict: terminated by other getUpdates request…" (the newer one wins, as on
+ *   the real server). `failNextGetUpdates()` answers the next call with that 409 outright.
+ * - `sendMessage` refuses empty text and text over 4,096 characters with the real 400 descriptions.
+ * - `sendPhoto` / `sendVideo` / `sendDocument` accept JSON or multipart (a tolerant parser: grammY writes
+ *   `content-disposition:form-data;name="x";filename=y`, which Node 20's FormData refuses), resolve
+ *   `attach://` names to their parts, and refuse a caption over 1,024 characters.
+ * - Any other token gets 401 `{ok:false,error_code:401,description:"Unauthorized"}`.
+ *
+ * Every call is recorded in `calls` (method, parsed params, files). Responses carry `connection: close`
+ * so an idle keep-alive socket never races a later request.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeTelegramFile {
+  /** The params field the file belongs to (`photo`, `video`, …), after resolving `attach://`. */
+  field: string;
+  filename?: string;
+  data: Buffer;
+}
+
+export interface FakeTelegramCall {
+  method: string;
+  params: Record<string, unknown>;
+  files: FakeTelegramFile[];
+}
+
+export interface QueueMessageOptions {
+  chatId: number;
+  chatType: 'private' | 'group' | 'supergroup';
+  fromId: number;
+  text: string;
+  firstName?: string;
+  username?: string;
+  chatTitle?: string;
+  /** The message replies to one from this user id (the bot's id for a reply to the bot). */
+  replyToFromId?: number;
+  entities?: Array<{ type: string; offset: number; length: number }>;
+}
+
+export interface FakeTelegramOptions {
+  token: string;
+  botId?: number;
+  botUsername?: string;
+}
+
+export interface FakeTelegram {
+  readonly apiRoot: string;
+  readonly token: string;
+  readonly botId: number;
+  readonly botUsername: string;
+  readonly calls: FakeTelegramCall[];
+  /** Queues a text message update; returns its update_id. */
+  queueMessage(options: QueueMessageOptions): number;
+  /** The next getUpdates is answered with 409 Conflict (cumulative: n calls). */
+  failNextGetUpdates(times?: number): void;
+  /** Resolves with the first recorded call (already made or future) of `method` matching `match`. */
+  waitForCall(method: string, match?: (call: FakeTelegramCall) => boolean): Promise<FakeTelegramCall>;
+  /** Number of getUpdates calls currently held open. */
+  pendingPolls(): number;
+  close(): Promise<void>;
+}
+
+const CONFLICT = 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
+
+interface PendingPoll {
+  res: ServerResponse;
+  offset: number;
+  limit: number;
+  timer: NodeJS.Timeout;
+}
+
+export async function startFakeTelegram(options: FakeTelegramOptions): Promise<FakeTelegram> {
+  const botId = options.botId ?? 777000111;
+  const botUsername = options.botUsername ?? 'tether_test_bot';
+  const calls: FakeTelegramCall[] = [];
+  const events = new EventEmitter();
+  const updates: Array<{ update_id: number } & Record<string, unknown>> = [];
+  let nextUpdateId = 1;
+  let nextMessageId = 1;
+  let conflicts = 0;
+  let pending: PendingPoll | undefined;
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify(body));
+  };
+  const ok = (res: ServerResponse, result: unknown) => send(res, 200, { ok: true, result });
+  const fail = (res: ServerResponse, code: number, description: string) =>
+    send(res, code, { ok: false, error_code: code, description });
+
+  const available = (offset: number, limit: number) => {
+    // An offset confirms every update below it.
+    while (updates.length > 0 && updates[0]!.update_id < offset) updates.shift();
+    return updates.slice(0, limit);
+  };
+  const answerPending = () => {
+    if (!pending) return;
+    const batch = available(pending.offset, pending.limit);
+    if (batch.length === 0) return;
+    const poll = pending;
+    pending = undefined;
+    clearTimeout(poll.timer);
+    ok(poll.res, batch);
+  };
+
+  const message = (chatId: unknown, extra: Record<string, unknown>) => ({
+    message_id: nextMessageId++,
+    date: Math.floor(Date.now() / 1000),
+    chat: { id: Number(chatId), type: Number(chatId) < 0 ? 'group' : 'private' },
+    from: { id: botId, is_bot: true, first_name: 'Tether', username: botUsername },
+    ...extra,
+  });
+
+  const handle = (method: string, call: FakeTelegramCall, res: ServerResponse) => {
+    const p = call.params;
+    switch (method) {
+      case 'getMe':
+        return ok(res, {
+          id: botId,
+          is_bot: true,
+          first_name: 'Tether',
+          username: botUsername,
+          can_join_groups: true,
+          can_read_all_group_messages: false,
+          supports_inline_queries: false,
+        });
+      case 'deleteWebhook':
+        return ok(res, true);
+      case 'getUpdates': {
+        if (conflicts > 0) {
+          conflicts--;
+          return fail(res, 409, CONFLICT);
+        }
+        if (pending) {
+          const old = pending;
+          pending = undefined;
+          clearTimeout(old.timer);
+          fail(old.res, 409, CONFLICT);
+        }
+        const offset = Number(p.offset ?? 0);
+        const limit = Math.min(Math.max(Number(p.limit ?? 100), 1), 100);
+        const timeoutS = Math.max(Number(p.timeout ?? 0), 0);
+        const batch = available(offset, limit);
+        if (batch.length > 0 || timeoutS === 0) return ok(res, batch);
+        const poll: PendingPoll = {
+          res,
+          offset,
+          limit,
+          timer: setTimeout(() => {
+            if (pending === poll) pending = undefined;
+            ok(res, []);
+          }, timeoutS * 1000),
+        };
+        pending = poll;
+        res.on('close', () => {
+          if (pending === poll) {
+            pending = undefined;
+            clearTimeout(poll.timer);
+          }
+        });
+        return;
+      }
+      case 'sendMessage': {
+        const text = typeof p.text === 'string' ? p.text : '';
+        if (text.trim() === '') return fail(res, 400, 'Bad Request: message text is empty');
+        if (text.length > 4096) return fail(res, 400, 'Bad Request: message is too long');
+        return ok(res, message(p.chat_id, { text }));
+      }
+      case 'sendPhoto':
+      case 'sendVideo':
+      case 'sendDocument': {
+        const field = method === 'sendPhoto' ? 'photo' : method === 'sendVideo' ? 'video' : 'document';
+        const caption = typeof p.caption === 'string' ? p.caption : undefined;
+        if (caption !== undefined && caption.length > 1024) return fail(res, 400, 'Bad Request: message caption is too long');
+        const file = call.files.find((f) => f.field === field);
+        if (!file && typeof p[field] !== 'string') return fail(res, 400, `Bad Request: there is no ${field} in the request`);
+        const size = file?.data.length ?? 0;
+        const meta = { file_id: `F${nextMessageId}`, file_unique_id: `U${nextMessageId}`, file_size: size };
+        const media =
+          field === 'photo' ? { photo: [{ ...meta, width: 1, height: 1 }] } : field === 'video' ? { video: { ...meta, width: 1, height: 1, duration: 1 } } : { document: meta };
+        return ok(res, message(p.chat_id, { ...media, ...(caption !== undefined ? { caption } : {}) }));
+      }
+      case 'sendChatAction':
+        if (typeof p.action !== 'string') return fail(res, 400, 'Bad Request: wrong parameter action in request');
+        return ok(res, true);
+      default:
+        return fail(res, 404, 'Not Found');
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
+      if (!match) return fail(res, 404, 'Not Found');
+      if (match[1] !== options.token) return fail(res, 401, 'Unauthorized');
+      const method = match[2]!;
+      const call: FakeTelegramCall = { method, ...parseParams(req, url, body) };
+      calls.push(call);
+      events.emit('call', call);
+      handle(method, call, res);
+    })().catch((err: unknown) => fail(res, 500, `Internal Server Error: ${String(err)}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    apiRoot: `http://127.0.0.1:${port}`,
+    token: options.token,
+    botId,
+    botUsername,
+    calls,
+    queueMessage(m) {
+      const update_id = nextUpdateId++;
+      const from = { id: m.fromId, is_bot: false, first_name: m.firstName ?? `User${m.fromId}`, ...(m.username ? { username: m.username } : {}) };
+      const chat =
+        m.chatType === 'private'
+          ? { id: m.chatId, type: 'private', first_name: from.first_name }
+          : { id: m.chatId, type: m.chatType, title: m.chatTitle ?? 'Group' };
+      const msg: Record<string, unknown> = { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from, text: m.text };
+      if (m.entities) msg.entities = m.entities;
+      if (m.replyToFromId !== undefined) {
+        const isBot = m.replyToFromId === botId;
+        msg.reply_to_message = {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          chat,
+          from: { id: m.replyToFromId, is_bot: isBot, first_name: isBot ? 'Tether' : `User${m.replyToFromId}`, ...(isBot ? { username: botUsername } : {}) },
+          text: 'earlier',
+        };
+      }
+      updates.push({ update_id, message: msg });
+      answerPending();
+      return update_id;
+    },
+    failNextGetUpdates(times = 1) {
+      conflicts += times;
+    },
+    waitForCall(method, match = () => true) {
+      const found = calls.find((c) => c.method === method && match(c));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => {
+        const listener = (c: FakeTelegramCall) => {
+          if (c.method === method && match(c)) {
+            events.off('call', listener);
+            resolve(c);
+          }
+        };
+        events.on('call', listener);
+      });
+    },
+    pendingPolls: () => (pending ? 1 : 0),
+    async close() {
+      if (pending) {
+        clearTimeout(pending.timer);
+        ok(pending.res, []);
+        pending = undefined;
+      }
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseParams(req: IncomingMessage, url: URL, body: Buffer): { params: Record<string, unknown>; files: FakeTelegramFile[] } {
+  const params: Record<string, unknown> = Object.fromEntries(url.searchParams);
+  const files: FakeTelegramFile[] = [];
+  const type = req.headers['content-type'] ?? '';
+  if (body.length === 0) return { params, files };
+  if (/application\/json/i.test(type)) {
+    Object.assign(params, JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+  } else if (/application\/x-www-form-urlencoded/i.test(type)) {
+    Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
+  } else if (/multipart\/form-data/i.test(type)) {
+    const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type);
+    if (!boundary) throw new Error('multipart body without a boundary');
+    const parts = parseMultipart(body, boundary[1] ?? boundary[2]!);
+    const named = new Map(parts.map((part) => [part.name, part]));
+    const attached = new Set<string>();
+    for (const part of parts) {
+      if (part.filename !== undefined) continue;
+      const value = part.data.toString('utf8');
+      params[part.name] = value;
+      const attach = /^attach:\/\/(.+)$/.exec(value);
+      const target = attach ? named.get(attach[1]!) : undefined;
+      if (target) {
+        attached.add(target.name);
+        files.push({ field: part.name, ...(target.filename !== undefined ? { filename: target.filename } : {}), data: target.data });
+      }
+    }
+    // A file part sent directly under its field name.
+    for (const part of parts) {
+      if (part.filename !== undefined && !attached.has(part.name)) files.push({ field: part.name, filename: part.filename, data: part.data });
+    }
+  }
+  return { params, files };
+}
+
+interface Part {
+  name: string;
+  filename?: string;
+  data: Buffer;
+}
+
+/** A tolerant multipart/form-data parser: header lines with or without spaces, quoted or bare params. */
+export function parseMultipart(body: Buffer, boundary: string): Part[] {
+  const parts: Part[] = [];
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    let start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    if (body[start] === 0x0d && body[start + 1] === 0x0a) start += 2;
+    else if (body[start] === 0x0a) start += 1;
+    const next = body.indexOf(delimiter, start);
+    if (next === -1) break;
+    let end = next;
+    if (body[end - 1] === 0x0a) end--;
+    if (body[end - 1] === 0x0d) end--;
+    const chunk = body.subarray(start, end);
+    let split = chunk.indexOf('\r\n\r\n');
+    let sepLength = 4;
+    if (split === -1) {
+      split = chunk.indexOf('\n\n');
+      sepLength = 2;
+    }
+    if (split !== -1) {
+      const headers = chunk.subarray(0, split).toString('utf8').split(/\r?\n/);
+      const data = chunk.subarray(split + sepLength);
+      let name: string | undefined;
+      let filename: string | undefined;
+      for (const line of headers) {
+        const colon = line.indexOf(':');
+        if (colon === -1 || line.slice(0, colon).trim().toLowerCase() !== 'content-disposition') continue;
+        for (const param of line.slice(colon + 1).split(';')) {
+          const eq = param.indexOf('=');
+          if (eq === -1) continue;
+          const key = param.slice(0, eq).trim().toLowerCase();
+          let value = param.slice(eq + 1).trim();
+          if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+          if (key === 'name') name = value;
+          else if (key === 'filename') filename = value;
+        }
+      }
+      if (name !== undefined) parts.push({ name, ...(filename !== undefined ? { filename } : {}), data: Buffer.from(data) });
+    }
+    at = next;
+  }
+  return parts;
+}
