@@ -48,6 +48,8 @@ import { SessionStore } from './agent/sessions/session-store.js';
 import { agentMethods } from './methods/agent.js';
 import { channelMethods } from './methods/channels.js';
 import { ChannelPairing } from './channels/pairing-codes.js';
+import { startChannels, type RunningChannels } from './channels/start-channels.js';
+import { listNodes } from './methods/node.js';
 
 export interface StartGatewayOptions {
   stateDir: string;
@@ -90,6 +92,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const tools = new MeshTools(() => context, config.agent, join(agentDir, 'media'));
     const agent = new EmbeddedAgent({ config: config.agent, configPath: config.configPath, sessions: agentSessions, tools, model: createConfiguredModel(config.agent), log });
     const agentEvents = new AgentEventRelay(broadcaster);
+    const channelPairing = new ChannelPairing(config.stateDir);
+    let runningChannels: RunningChannels | undefined;
     agent.subscribe((event) => agentEvents.handle(event));
     const context: GatewayContext = {
       config,
@@ -113,7 +117,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       agent,
       agentSessions,
       tools,
-      channels: { pairing: new ChannelPairing(config.stateDir), list: () => [] },
+      channels: { pairing: channelPairing, list: () => runningChannels?.list() ?? [] },
       mcp: {
         backend: tools,
         authorize: (request) => isSharedToken(context, bearer(request)),
@@ -191,6 +195,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       log.warn(`serving plain ws:// beyond loopback on ${config.host} (gateway.tls.enabled is false): anyone on the network can read and change the traffic`);
     }
     if (!isLoopbackHost(config.host)) log.warn(`listening beyond loopback on ${config.host}; clients need the token or a paired device`);
+    // Chat channels: loaded only when configured; a channel's failure shows in its status, never as a crash.
+    runningChannels = await startChannels({
+      config: config.channels,
+      agent,
+      pairing: channelPairing,
+      log,
+      statusText: () => {
+        const nodes = listNodes(context).filter((node) => node.paired);
+        return `${nodes.filter((node) => node.connected).length} of ${nodes.length} nodes connected: ${nodes.map((node) => `${node.displayName ?? node.nodeId.slice(0, 12)} ${node.connected ? 'online' : 'offline'}`).join(', ') || 'none paired yet'}`;
+      },
+      resetSession: (key) => agentSessions.reset(key),
+    });
     // Supervised: it never throws, and its failures show in health and status, not as a crash.
     context.discovery = startDiscovery({
       port,
@@ -223,6 +239,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         clearInterval(sweepMedia);
         // Goodbyes first, so the LAN forgets this gateway before its sockets close.
         await context.discovery?.close();
+        await runningChannels?.close();
         // Runs end first (their transcripts say so), while their nodes can still answer.
         await agent.close();
         agentEvents.close();

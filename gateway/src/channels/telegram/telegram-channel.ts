@@ -45,7 +45,14 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   const describe = (err: unknown) => redact(err instanceof Error ? err.message : String(err));
 
   let grammy: Grammy | undefined;
-  const load = async () => (grammy ??= await import('grammy'));
+  // Bundled, grammY's CommonJS build may arrive as the namespace's default export.
+  const load = async (): Promise<Grammy> => {
+    if (!grammy) {
+      const module = await import('grammy');
+      grammy = (module as { Bot?: unknown }).Bot ? module : (module as unknown as { default: Grammy }).default;
+    }
+    return grammy;
+  };
   let api: Api | undefined;
   const getApi = async () => {
     const g = await load();
