@@ -11,6 +11,7 @@
  * expiry, the fingerprint's shape and the size.
  */
 import { isIP } from 'node:net';
+import { normalizeFingerprint } from './client/tls-pin.js';
 
 export const SETUP_CODE_PREFIX = 'oc-pair://';
 /** The bare code's longest accepted form: 8 fallback URLs and a fingerprint fit in well under half. */
@@ -245,8 +246,8 @@ export function isCleartextAllowedHost(hostname: string): boolean {
 
 /** SHA-256 fingerprint → 64 lowercase hex digits. Accepts `AB:CD:…`, spaces and a `sha256:` prefix. */
 export function normalizeTlsFingerprint(value: unknown): string {
-  const text = typeof value === 'string' && value.length <= 256 ? value.trim().replace(/^sha-?256[:=/]?/i, '').replace(/[:\s]/g, '').toLowerCase() : '';
-  if (!/^[0-9a-f]{64}$/.test(text)) {
+  const text = typeof value === 'string' && value.length <= 256 ? normalizeFingerprint(value) : undefined;
+  if (!text) {
     throw new SetupCodeError('SETUP_CODE_BAD_FINGERPRINT', `the setup code's TLS fingerprint is not a SHA-256 fingerprint (64 hex digits); ${ASK_AGAIN}, and do not connect with this one`);
   }
   return text;

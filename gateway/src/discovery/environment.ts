@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { isLoopbackUrlHost } from '@tether/protocol';
 
 /** What the checks read; tests replace it. */
 export interface EnvironmentProbe {
@@ -77,8 +78,7 @@ export function autoDisabledReason(probe: EnvironmentProbe = realProbe): string 
 }
 
 export function isLoopbackAddress(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || h.startsWith('127.') || h === '::ffff:127.0.0.1';
+  return isLoopbackUrlHost(host) || host.replace(/^\[|\]$/g, '').toLowerCase() === '::ffff:127.0.0.1';
 }
 
 export function isWildcardAddress(host: string): boolean {

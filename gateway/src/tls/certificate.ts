@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type * as X509 from '@peculiar/x509';
-import { fingerprintOfDer } from '@tether/protocol';
+import { fingerprintOfDer, fingerprintOfPem } from '@tether/protocol';
 import { ensurePrivateDir, writeFileAtomic } from '@tether/pairing';
 
 export const TLS_DIR = 'tls';
@@ -73,9 +73,6 @@ function readCertificate(certPath: string, keyPath: string, created: boolean): G
   return { certPem, keyPem, fingerprint: fingerprintOfDer(cert.raw), certPath, keyPath, created };
 }
 
-function fingerprintOfPem(pem: string): string {
-  return fingerprintOfDer(new X509Certificate(pem).raw);
-}
 
 /** The names a certificate made here lists: the bound host, this machine's name and its addresses. */
 export function certificateHosts(boundHost: string): string[] {

@@ -23,7 +23,7 @@ export interface TlsPin {
 
 /** `sha256:AB:CD…`, `ab cd …` or `abcd…` → 64 lowercase hex; undefined when it is not a SHA-256. */
 export function normalizeFingerprint(value: string): string | undefined {
-  const hex = value.trim().replace(/^sha-?256:?/i, '').replace(/[\s:-]/g, '').toLowerCase();
+  const hex = value.trim().replace(/^sha-?256[:=/]?/i, '').replace(/[\s:-]/g, '').toLowerCase();
   return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
 }
 
