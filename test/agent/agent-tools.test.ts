@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '@tether/protocol';
 import { answerInvokes, connectTestNode, sharedToken, type TestNode } from '../helpers/clients.js';
-import { cleanup, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, eventually, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
 import { follow, runAgent, sent, startAgentGateway, type Follower } from './agent-helpers.js';
 
@@ -105,7 +105,11 @@ describe('agent tools on a live mesh', () => {
   }, 30_000);
 
   it('offers no device tools when no node is connected, and list_nodes always', async () => {
-    await new Promise((r) => setTimeout(r, 300)); // presence settles after the last node left
+    // The earlier tests' nodes have closed; wait until the gateway has seen them all go.
+    await eventually(async () => {
+      const { nodes } = await operator.client.request<{ nodes: { connected: boolean }[] }>('node.list', {});
+      return nodes.every((node) => !node.connected) ? true : undefined;
+    });
     model.script(reply.text('No nodes.'));
     const before = model.requests.length;
     await runAgent(operator, 'what can you do?', 'agent:main:empty');
