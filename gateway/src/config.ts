@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
 import { unknownCommandNames } from './nodes/command-policy.js';
 import { AGENT_CONFIG_KEYS, AgentFileSchema, resolveAgentConfig, type AgentConfig } from './agent/agent-config.js';
-import { ChannelsConfigError, ChannelsFileSchema, resolveChannelsConfig, type ChannelsConfig } from './channels/channels-config.js';
+import { channelConfigKeys, ChannelsConfigError, ChannelsFileSchema, resolveChannelsConfig, type ChannelsConfig, type ChannelsFileConfig } from './channels/channels-config.js';
 import { DiscoveryFileSchema, MdnsFlagError, resolveDiscoveryConfig, type DiscoveryConfig, type MdnsMode } from './discovery/discovery-config.js';
 
 export const CONFIG_FILE_NAME = 'tether.json';
@@ -125,8 +125,7 @@ export function readConfigFile(stateDir: string): GatewayConfigFile {
 
 const KNOWN_KEYS: Record<string, string[]> = {
   '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery', 'channels'],
-  channels: ['telegram'],
-  'channels.telegram': ['botToken', 'apiRoot', 'dmPolicy', 'allowFrom', 'groupAllowFrom', 'owners'],
+  ...channelConfigKeys(),
   discovery: ['mdns', 'name', 'interface'],
   gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins', 'tls'],
   'gateway.auth': ['mode', 'token'],
@@ -215,7 +214,7 @@ export function isLoopbackHost(host: string): boolean {
 
 function channelsConfig(file: GatewayConfigFile, env: NodeJS.ProcessEnv): ChannelsConfig {
   try {
-    return resolveChannelsConfig(file.channels, env);
+    return resolveChannelsConfig(file.channels as ChannelsFileConfig | undefined, env);
   } catch (error) {
     if (error instanceof ChannelsConfigError) throw new ConfigError(error.message);
     throw error;

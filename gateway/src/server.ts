@@ -200,7 +200,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       config: config.channels,
       agent,
       pairing: channelPairing,
+      approvals: context.execApprovals,
       log,
+      stateDir: config.stateDir,
       statusText: () => {
         const nodes = listNodes(context).filter((node) => node.paired);
         return `${nodes.filter((node) => node.connected).length} of ${nodes.length} nodes connected: ${nodes.map((node) => `${node.displayName ?? node.nodeId.slice(0, 12)} ${node.connected ? 'online' : 'offline'}`).join(', ') || 'none paired yet'}`;

@@ -18,6 +18,8 @@ export interface ChannelAccessConfig {
 export interface Sender {
   chatKind: 'dm' | 'group';
   senderId: string;
+  /** Other ids of the same sender (WhatsApp phone-number JID and LID); any of them may match. */
+  senderAliases?: readonly string[];
   /** In a group: the message mentions the bot or replies to it. */
   mentioned: boolean;
 }
@@ -38,18 +40,20 @@ export function checkAccessConfig(channel: string, config: ChannelAccessConfig):
 }
 
 export function decideAccess(config: ChannelAccessConfig, sender: Sender, approved: ReadonlySet<string>): AccessDecision {
+  const ids = [sender.senderId, ...(sender.senderAliases ?? [])];
+  const listed = (list: readonly string[]) => ids.some((id) => list.includes(id));
   if (sender.chatKind === 'group') {
     if (!sender.mentioned) return { allow: false, reason: 'not-mentioned' };
-    return config.groupAllowFrom.includes(sender.senderId) ? { allow: true } : { allow: false, reason: 'group-sender-not-allowed' };
+    return listed(config.groupAllowFrom) ? { allow: true } : { allow: false, reason: 'group-sender-not-allowed' };
   }
   switch (config.dmPolicy) {
     case 'disabled':
       return { allow: false, reason: 'dm-disabled' };
     case 'open':
-      return config.allowFrom.includes('*') || config.allowFrom.includes(sender.senderId) ? { allow: true } : { allow: false, reason: 'not-allowed' };
+      return config.allowFrom.includes('*') || listed(config.allowFrom) ? { allow: true } : { allow: false, reason: 'not-allowed' };
     case 'allowlist':
-      return config.allowFrom.includes(sender.senderId) ? { allow: true } : { allow: false, reason: 'not-allowed' };
+      return listed(config.allowFrom) ? { allow: true } : { allow: false, reason: 'not-allowed' };
     case 'pairing':
-      return config.allowFrom.includes(sender.senderId) || approved.has(sender.senderId) ? { allow: true } : { allow: false, reason: 'not-allowed', pairing: true };
+      return listed(config.allowFrom) || ids.some((id) => approved.has(id)) ? { allow: true } : { allow: false, reason: 'not-allowed', pairing: true };
   }
 }

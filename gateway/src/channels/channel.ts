@@ -1,19 +1,41 @@
 /**
- * The one interface every chat channel implements (issue 10): start, stop, status, inbound messages
- * handed to the conversation layer, outbound text / media / typing. A channel's SDK is imported only
- * inside its own folder, and only when that channel is configured. Not wired into the gateway yet:
- * the access policy, pairing codes, session keys and chunking it will use are in this folder.
+ * The one interface every chat channel implements (issue 10): start, stop, status, inbound messages and
+ * button presses handed to the conversation layer, outbound text (optionally with buttons) / media /
+ * typing. A channel's SDK is imported only inside its own folder, and only when that channel is
+ * configured (see channel-definition.ts and registry.ts).
  */
 export interface InboundMessage {
   channel: string;
   chatId: string;
   chatKind: 'dm' | 'group';
   senderId: string;
+  /** Other ids the same sender is known by (WhatsApp: the phone-number JID and the LID); matched too. */
+  senderAliases?: readonly string[];
   senderName?: string;
   text: string;
   /** In a group: the message mentions the bot or replies to it. */
   mentioned: boolean;
   messageId: string;
+}
+
+/** A button under a message. `data` comes back verbatim in an InboundAction (at most 64 bytes). */
+export interface ChannelButton {
+  label: string;
+  data: string;
+}
+
+/** Someone pressed a button (or its platform's equivalent). Untrusted like any inbound message. */
+export interface InboundAction {
+  channel: string;
+  chatId: string;
+  senderId: string;
+  senderAliases?: readonly string[];
+  senderName?: string;
+  data: string;
+  /** The message the button was under, when the platform says. */
+  messageId?: string;
+  /** Acknowledges the press to the presser (a toast, an ephemeral line); never throws. */
+  acknowledge(text: string): Promise<void>;
 }
 
 export interface OutboundMedia {
@@ -28,14 +50,29 @@ export interface ChannelStatus {
   lastMessageAtMs?: number;
 }
 
+export interface ChannelHandlers {
+  onMessage(message: InboundMessage): Promise<void>;
+  onAction(action: InboundAction): Promise<void>;
+}
+
+export interface SentMessage {
+  messageId: string;
+}
+
 export interface Channel {
   readonly name: string;
   /** The platform's longest message, for chunkText. */
   readonly textLimit: number;
-  start(onMessage: (message: InboundMessage) => Promise<void>): Promise<void>;
+  /** Whether sendText can attach buttons; without them approvals are answered by reply commands. */
+  readonly supportsButtons: boolean;
+  start(handlers: ChannelHandlers): Promise<void>;
   stop(): Promise<void>;
   status(): ChannelStatus;
-  sendText(chatId: string, text: string): Promise<void>;
+  sendText(chatId: string, text: string, options?: { buttons?: readonly ChannelButton[] }): Promise<SentMessage | undefined>;
+  /** Replaces a message's text and removes its buttons (an answered approval); optional. */
+  editText?(chatId: string, messageId: string, text: string): Promise<void>;
   sendMedia(chatId: string, media: OutboundMedia): Promise<void>;
   sendTyping(chatId: string): Promise<void>;
+  /** The chat id of a direct conversation with a user (Telegram: the user id; Slack/Discord open one). */
+  directChatId(userId: string): Promise<string>;
 }

@@ -1,63 +1,34 @@
 /**
- * `channels.*` in tether.json, in OpenClaw's shape so people can carry theirs over:
- *   channels: { telegram: { botToken: "${TELEGRAM_BOT_TOKEN}", apiRoot?, dmPolicy?, allowFrom?, groupAllowFrom?, owners? } }
- * A `${NAME}` token is read from the environment at start, so the secret need not sit in the file; a
- * missing variable is a config error naming it. The token itself never appears in an error or a log.
+ * `channels.*` in tether.json, in OpenClaw's shape so people can carry theirs over, e.g.
+ *   channels: { telegram: { botToken: "${TELEGRAM_BOT_TOKEN}", apiRoot?, dmPolicy?, allowFrom?, groupAllowFrom?, owners?, approvers? } }
+ * Each channel's keys are its definition's (registry.ts). A `${NAME}` token is read from the environment
+ * at start, so the secret need not sit in the file; a missing variable is a config error naming it.
+ * A token itself never appears in an error or a log.
  */
 import { z } from 'zod';
-import { checkAccessConfig, type ChannelAccessConfig, type DmPolicy } from './access-policy.js';
+import { ChannelsConfigError, type ResolvedChannelConfig } from './channel-definition.js';
+import { CHANNEL_DEFINITIONS } from './registry.js';
 
-const Ids = z.array(z.string().min(1).max(128)).max(1_000);
+export { ChannelsConfigError };
 
-export const TelegramFileSchema = z
-  .object({
-    botToken: z.string().min(1),
-    apiRoot: z.string().url().refine((url) => !url.endsWith('/'), 'must not end with "/"').optional(),
-    dmPolicy: z.enum(['pairing', 'allowlist', 'open', 'disabled']).optional(),
-    allowFrom: Ids.optional(),
-    groupAllowFrom: Ids.optional(),
-    /** Senders who may use /status, /new, /stop (and later answer exec approvals). */
-    owners: Ids.optional(),
-  })
-  .strict();
+export const ChannelsFileSchema = z.object(Object.fromEntries(CHANNEL_DEFINITIONS.map((definition) => [definition.name, definition.fileSchema.optional()]))).strict();
+export type ChannelsFileConfig = Record<string, Record<string, unknown> | undefined>;
 
-export const ChannelsFileSchema = z.object({ telegram: TelegramFileSchema.optional() }).strict();
-export type ChannelsFileConfig = z.infer<typeof ChannelsFileSchema>;
+/** Resolved configs by channel name; only configured channels are present. */
+export type ChannelsConfig = Record<string, ResolvedChannelConfig>;
 
-export interface TelegramConfig extends ChannelAccessConfig {
-  botToken: string;
-  apiRoot?: string;
-  owners: string[];
-}
-
-export interface ChannelsConfig {
-  telegram?: TelegramConfig;
-}
-
-export class ChannelsConfigError extends Error {}
-
-/** `${NAME}` → the variable's value; anything else as written. */
-function secret(value: string, key: string, env: NodeJS.ProcessEnv): string {
-  const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
-  if (!match) return value;
-  const resolved = env[match[1]!];
-  if (!resolved) throw new ChannelsConfigError(`${key} is "\${${match[1]}}" but the environment variable ${match[1]} is not set`);
-  return resolved;
+/** The known keys per config path, for "did you mean" suggestions. */
+export function channelConfigKeys(): Record<string, string[]> {
+  const keys: Record<string, string[]> = { channels: CHANNEL_DEFINITIONS.map((definition) => definition.name) };
+  for (const definition of CHANNEL_DEFINITIONS) keys[`channels.${definition.name}`] = Object.keys(definition.fileSchema.shape);
+  return keys;
 }
 
 export function resolveChannelsConfig(file: ChannelsFileConfig | undefined, env: NodeJS.ProcessEnv): ChannelsConfig {
-  const telegram = file?.telegram;
-  if (!telegram) return {};
-  const normalise = (ids: readonly string[] | undefined) => (ids ?? []).map((id) => id.replace(/^(tg|telegram):/i, ''));
-  const resolved: TelegramConfig = {
-    botToken: secret(telegram.botToken, 'channels.telegram.botToken', env),
-    ...(telegram.apiRoot ? { apiRoot: telegram.apiRoot } : {}),
-    dmPolicy: (telegram.dmPolicy ?? 'pairing') as DmPolicy,
-    allowFrom: normalise(telegram.allowFrom),
-    groupAllowFrom: normalise(telegram.groupAllowFrom),
-    owners: normalise(telegram.owners),
-  };
-  const problem = checkAccessConfig('telegram', resolved);
-  if (problem) throw new ChannelsConfigError(problem);
-  return { telegram: resolved };
+  const resolved: ChannelsConfig = {};
+  for (const definition of CHANNEL_DEFINITIONS) {
+    const section = file?.[definition.name];
+    if (section) resolved[definition.name] = definition.resolve(section, env);
+  }
+  return resolved;
 }

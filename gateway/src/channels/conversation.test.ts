@@ -23,6 +23,7 @@ type Sent = { kind: 'text'; chatId: string; text: string } | { kind: 'media'; ch
 
 class FakeChannel implements Channel {
   readonly name = 'telegram';
+  readonly supportsButtons = false;
   sent: Sent[] = [];
   constructor(readonly textLimit = 4_000) {}
   async start(): Promise<void> {}
@@ -32,6 +33,10 @@ class FakeChannel implements Channel {
   }
   async sendText(chatId: string, text: string) {
     this.sent.push({ kind: 'text', chatId, text });
+    return { messageId: String(this.sent.length) };
+  }
+  async directChatId(userId: string) {
+    return userId;
   }
   async sendMedia(chatId: string, media: OutboundMedia) {
     this.sent.push({ kind: 'media', chatId, media });

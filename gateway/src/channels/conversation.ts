@@ -15,7 +15,8 @@ import { GatewayError, safeLabel } from '@tether/protocol';
 import type { AgentRunHandle, AgentRunOutcome, AgentService, AgentStreamEvent } from '../agent/service-types.js';
 import type { Logger } from '../log.js';
 import { decideAccess, type ChannelAccessConfig } from './access-policy.js';
-import type { Channel, InboundMessage } from './channel.js';
+import type { Channel, InboundAction, InboundMessage } from './channel.js';
+import type { ChatApprovals } from './chat-approvals.js';
 import { chunkText } from './chunk-text.js';
 import type { ChannelPairing } from './pairing-codes.js';
 import { channelSessionKey } from './session-keys.js';
@@ -45,6 +46,8 @@ export interface ChannelConversationsOptions {
   statusText?: () => string;
   /** Starts a fresh session for `/new`. */
   resetSession?: (sessionKey: string) => void | Promise<void>;
+  /** Exec approvals answered from this chat (buttons and /approve /always /deny). */
+  approvals?: ChatApprovals;
 }
 
 const defaultSetTimer: SetTimer = (fn, ms) => {
@@ -106,6 +109,17 @@ export class ChannelConversations {
     }
   }
 
+  /** A button press: an approval answer, or ignored (acknowledged so the platform stops waiting). */
+  async handleAction(action: InboundAction): Promise<void> {
+    try {
+      if (await this.options.approvals?.handleAction(this.channel, action)) return;
+      this.log.debug(`channel ${this.name}: ignored a button press from ${safeLabel(action.senderId, 64)}`);
+      await action.acknowledge('');
+    } catch (error) {
+      this.log.warn(`channel ${this.name}: button press from ${safeLabel(action.senderId, 64)} failed: ${safeLabel(error instanceof Error ? error.message : String(error), 200)}`);
+    }
+  }
+
   /** Resolves when every run started so far has been answered. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
@@ -123,9 +137,11 @@ export class ChannelConversations {
 
   private async dispatch(message: InboundMessage): Promise<void> {
     const text = typeof message.text === 'string' ? message.text : '';
+    // Approval answers are judged by the approvers list alone (approvers need not be chat peers).
+    if (message.chatKind === 'dm' && (await this.options.approvals?.handleText(this.channel, { ...message, text }, (reply) => this.send(message.chatId, reply)))) return;
     const decision = decideAccess(
       this.options.access,
-      { chatKind: message.chatKind, senderId: message.senderId, mentioned: message.mentioned },
+      { chatKind: message.chatKind, senderId: message.senderId, ...(message.senderAliases ? { senderAliases: message.senderAliases } : {}), mentioned: message.mentioned },
       this.options.pairing.approvedSenders(this.channel.name),
     );
     if (!decision.allow) {
@@ -159,7 +175,7 @@ export class ChannelConversations {
   }
 
   private async ownerCommand(message: InboundMessage, command: 'status' | 'new' | 'stop', sessionKey: string): Promise<void> {
-    if (!this.owners.has(message.senderId)) {
+    if (![message.senderId, ...(message.senderAliases ?? [])].some((id) => this.owners.has(id))) {
       this.log.info(`channel ${this.name}: refused /${command} from ${this.who(message)}: not an owner`);
       await this.send(message.chatId, REPLIES.ownerOnly);
       return;

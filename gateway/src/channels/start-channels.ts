@@ -1,14 +1,17 @@
 /**
  * The configured chat channels, started with the gateway and stopped before it: each channel's SDK is
- * imported only when that channel is configured, so a gateway without channels starts as before. A
- * channel never takes the gateway down: its failures show in its status.
+ * imported only when that channel is configured (registry.ts), so a gateway without channels starts as
+ * before. A channel never takes the gateway down: its failures show in its status.
  */
+import { safeLabel } from '@tether/protocol';
 import type { AgentService } from '../agent/service-types.js';
+import type { Logger } from '../log.js';
 import type { ChannelsConfig } from './channels-config.js';
 import type { Channel, ChannelStatus } from './channel.js';
+import { ChatApprovals, type ApprovalSource } from './chat-approvals.js';
 import { ChannelConversations } from './conversation.js';
 import type { ChannelPairing } from './pairing-codes.js';
-import type { Logger } from '../log.js';
+import { CHANNEL_DEFINITIONS } from './registry.js';
 
 export interface RunningChannels {
   list(): ({ name: string } & ChannelStatus)[];
@@ -19,31 +22,43 @@ export async function startChannels(options: {
   config: ChannelsConfig;
   agent: AgentService;
   pairing: ChannelPairing;
+  approvals: ApprovalSource;
   log: Logger;
+  stateDir: string;
   statusText: () => string;
   resetSession: (sessionKey: string) => Promise<unknown>;
 }): Promise<RunningChannels> {
   const running: { channel: Channel; conversations: ChannelConversations }[] = [];
-  const telegram = options.config.telegram;
-  if (telegram) {
-    const { createTelegramChannel } = await import('./telegram/telegram-channel.js');
-    const channel = createTelegramChannel({ botToken: telegram.botToken, ...(telegram.apiRoot ? { apiRoot: telegram.apiRoot } : {}), log: options.log });
+  const configured = CHANNEL_DEFINITIONS.filter((definition) => options.config[definition.name]);
+  const approvals = configured.length > 0 ? new ChatApprovals(options.approvals, options.log) : undefined;
+  for (const definition of configured) {
+    const config = options.config[definition.name]!;
+    let channel: Channel;
+    try {
+      channel = await definition.create(config, { log: options.log, stateDir: options.stateDir });
+    } catch (error) {
+      options.log.error(`channel ${definition.name}: could not be loaded: ${safeLabel(error instanceof Error ? error.message : String(error), 300)}`);
+      continue;
+    }
+    approvals?.attach(channel, config.approvers);
     const conversations = new ChannelConversations({
       channel,
-      access: telegram,
+      access: config,
       pairing: options.pairing,
       agent: options.agent,
-      owners: telegram.owners,
+      owners: config.owners,
       log: options.log,
       statusText: options.statusText,
       resetSession: async (key) => void (await options.resetSession(key)),
+      ...(approvals ? { approvals } : {}),
     });
-    await channel.start((message) => conversations.handle(message));
+    await channel.start({ onMessage: (message) => conversations.handle(message), onAction: (action) => conversations.handleAction(action) });
     running.push({ channel, conversations });
   }
   return {
     list: () => running.map(({ channel }) => ({ name: channel.name, ...channel.status() })),
     close: async () => {
+      approvals?.close();
       await Promise.allSettled(running.map(({ channel }) => channel.stop()));
     },
   };

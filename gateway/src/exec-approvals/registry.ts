@@ -70,6 +70,7 @@ export class ExecApprovalRegistry {
 
   private readonly pending = new Map<string, Pending>();
   private readonly requestListeners = new Set<(approval: ExecApproval) => void>();
+  private readonly resolvedListeners = new Set<(event: ExecApprovalResolvedEvent) => void>();
   private sweeper: NodeJS.Timeout | undefined;
   private readonly defaultTtlMs: number;
   private readonly maxPendingPerNode: number;
@@ -135,6 +136,18 @@ export class ExecApprovalRegistry {
     return () => this.requestListeners.delete(listener);
   }
 
+  /** In-process listeners told of every answer, expiry and drop (chat channels update their messages). */
+  onResolved(listener: (event: ExecApprovalResolvedEvent) => void): () => void {
+    this.resolvedListeners.add(listener);
+    return () => this.resolvedListeners.delete(listener);
+  }
+
+  /** One pending approval, or undefined. */
+  get(id: string): ExecApproval | undefined {
+    this.sweep();
+    return this.pending.get(id)?.approval;
+  }
+
   /** Pending approvals, oldest first. */
   list(): ExecApproval[] {
     this.sweep();
@@ -178,6 +191,7 @@ export class ExecApprovalRegistry {
     const event: ExecApprovalResolvedEvent = { id, nodeId: entry.approval.nodeId, decision, reason, ts };
     this.options.log?.info(`exec approval ${id}: ${decision} (${reason})`);
     this.options.broadcaster?.broadcast('exec.approval.resolved', event, ExecApprovalRegistry.AUDIENCE);
+    for (const listener of this.resolvedListeners) listener(event);
     return ts;
   }
 

@@ -40,7 +40,7 @@ async function setup(token = TOKEN) {
 describe('Telegram channel against the fake Bot API', () => {
   it('delivers a DM as an InboundMessage', async () => {
     const t = await setup();
-    await t.channel.start(t.onMessage);
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
     expect(t.channel.status().state).toBe('connected');
     t.fake.queueMessage({ chatId: 1001, chatType: 'private', fromId: 1001, firstName: 'Ada', text: 'hello bot' });
     await vi.waitFor(() => expect(t.received).toHaveLength(1), WAIT);
@@ -59,7 +59,7 @@ describe('Telegram channel against the fake Bot API', () => {
 
   it('marks group messages mentioned on @username or a reply to the bot, not otherwise', async () => {
     const t = await setup();
-    await t.channel.start(t.onMessage);
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
     t.fake.queueMessage({ chatId: -500, chatType: 'group', fromId: 7, text: 'just chatting' });
     t.fake.queueMessage({ chatId: -500, chatType: 'supergroup', fromId: 7, text: 'hey @Tether_Bot what time is it' });
     t.fake.queueMessage({ chatId: -500, chatType: 'group', fromId: 7, text: 'and this?', replyToFromId: t.fake.botId });
@@ -103,7 +103,7 @@ describe('Telegram channel against the fake Bot API', () => {
 
   it('recovers from 409 conflicts and keeps receiving', async () => {
     const t = await setup();
-    await t.channel.start(t.onMessage);
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
     await vi.waitFor(() => expect(t.fake.pendingPolls()).toBe(1), WAIT);
     // A second consumer terminates the held poll with 409 (the switch is exercised in the next test).
     const other = await fetch(`${t.fake.apiRoot}/bot${TOKEN}/getUpdates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"timeout":0}' });
@@ -122,14 +122,14 @@ describe('Telegram channel against the fake Bot API', () => {
     const t = await setup();
     channel = createTelegramChannel({ botToken: TOKEN, apiRoot: t.fake.apiRoot, log: recordingLog(t.lines), retry: { initialMs: 60_000 } });
     t.fake.failNextGetUpdates();
-    await channel.start(t.onMessage);
+    await channel.start({ onMessage: t.onMessage, onAction: async () => {} });
     await vi.waitFor(() => expect(channel!.status()).toMatchObject({ state: 'reconnecting', reason: expect.stringContaining('409 Conflict') }), WAIT);
   });
 
   it('ends in failed on a wrong token, naming the config key, never the token', async () => {
     const wrong = '999999:AAE-wrong-secret-token';
     const t = await setup(wrong);
-    await t.channel.start(t.onMessage);
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
     expect(t.channel.status().state).toBe('failed');
     expect(t.channel.status().reason).toContain('channels.telegram.botToken');
     const everything = [JSON.stringify(t.channel.status()), ...t.lines].join('\n');
@@ -143,7 +143,7 @@ describe('Telegram channel against the fake Bot API', () => {
 
   it('stop() ends polling cleanly', async () => {
     const t = await setup();
-    await t.channel.start(t.onMessage);
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
     await vi.waitFor(() => expect(t.fake.pendingPolls()).toBe(1), WAIT);
     await t.channel.stop();
     expect(t.channel.status().state).toBe('stopped');

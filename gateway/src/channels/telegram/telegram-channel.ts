@@ -6,7 +6,10 @@
  *   `mentioned` when the text mentions @botusername or the message replies to the bot.
  *   The handler is not awaited by the poll loop (a slow agent turn must not stall every other chat);
  *   its rejection is logged.
- * - sendText takes at most textLimit (4,000) characters: the caller chunks (chunkText).
+ * - Button presses (callback queries with data) become InboundAction; acknowledging answers the
+ *   callback query (the toast Telegram shows the presser).
+ * - sendText takes at most textLimit (4,000) characters: the caller chunks (chunkText). Buttons go as
+ *   one row of an inline keyboard; editText replaces the text and drops the keyboard.
  * - sendMedia: image/* → sendPhoto, video/* → sendVideo, anything else → sendDocument; a caption over
  *   1,024 characters is cut at a space and the rest follows as text messages.
  * - Supervision: grammY's bot.start() rejects on 401 and 409 (and on setup errors). 409 (another
@@ -16,7 +19,7 @@
  */
 import type { Api, Bot } from 'grammy';
 import type { Logger } from '../../log.js';
-import type { Channel, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
+import type { Channel, ChannelHandlers, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
 import { chunkText } from '../chunk-text.js';
 
 export const TELEGRAM_TEXT_LIMIT = 4000;
@@ -88,14 +91,33 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     };
   };
 
-  const supervise = async (g: Grammy, onMessage: (m: InboundMessage) => Promise<void>, firstOutcome: () => void) => {
+  const supervise = async (g: Grammy, handlers: ChannelHandlers, firstOutcome: () => void) => {
     const b = new g.Bot(botToken, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : undefined);
     bot = b;
     b.on('message:text', (ctx) => {
       const inbound = toInbound(ctx);
       if (!inbound) return;
       status = { ...status, lastMessageAtMs: Date.now() };
-      void onMessage(inbound).catch((err: unknown) => log.warn(`telegram: message handler failed: ${describe(err)}`));
+      void handlers.onMessage(inbound).catch((err: unknown) => log.warn(`telegram: message handler failed: ${describe(err)}`));
+    });
+    b.on('callback_query:data', (ctx) => {
+      const query = ctx.callbackQuery;
+      const chatId = query.message?.chat.id ?? query.from.id;
+      const name = [query.from.first_name, query.from.last_name].filter(Boolean).join(' ') || query.from.username;
+      status = { ...status, lastMessageAtMs: Date.now() };
+      void handlers
+        .onAction({
+          channel: 'telegram',
+          chatId: String(chatId),
+          senderId: String(query.from.id),
+          ...(name ? { senderName: name } : {}),
+          data: query.data,
+          ...(query.message ? { messageId: String(query.message.message_id) } : {}),
+          acknowledge: async (text) => {
+            await ctx.answerCallbackQuery({ text: text.slice(0, 200) }).catch((err: unknown) => log.debug(`telegram: answering a button press failed: ${describe(err)}`));
+          },
+        })
+        .catch((err: unknown) => log.warn(`telegram: button handler failed: ${describe(err)}`));
     });
     b.catch((err) => log.warn(`telegram: update handling failed: ${describe(err.error)}`));
     let delay = initialMs;
@@ -103,7 +125,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       try {
         await b.start({
           timeout: options.pollTimeoutSeconds ?? 30,
-          allowed_updates: ['message'],
+          allowed_updates: ['message', 'callback_query'],
           onStart: (info) => {
             delay = initialMs;
             setStatus({ state: 'connected' });
@@ -148,7 +170,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   const channel: Channel = {
     name: 'telegram',
     textLimit: TELEGRAM_TEXT_LIMIT,
-    async start(onMessage) {
+    supportsButtons: true,
+    async start(handlers) {
       if (loop) throw new Error('the Telegram channel is already started');
       stopping = false;
       setStatus({ state: 'starting' });
@@ -161,7 +184,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
             resolve();
           }
         };
-        loop = supervise(g, onMessage, once)
+        loop = supervise(g, handlers, once)
           .catch((err: unknown) => {
             setStatus({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
             log.error(`telegram: ${status.reason}`);
@@ -183,10 +206,17 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       setStatus({ state: 'stopped' });
     },
     status: () => ({ ...status }),
-    async sendText(chatId, text) {
+    async sendText(chatId, text, sendOptions) {
       if (text.trim() === '') throw new RangeError('a Telegram message cannot be empty');
       if (text.length > TELEGRAM_TEXT_LIMIT) throw new RangeError(`a Telegram message is at most ${TELEGRAM_TEXT_LIMIT} characters: chunk it first`);
-      await wrap(async () => (await getApi()).sendMessage(chatTarget(chatId), text));
+      const buttons = sendOptions?.buttons ?? [];
+      const extra = buttons.length > 0 ? { reply_markup: { inline_keyboard: [buttons.map((button) => ({ text: button.label, callback_data: button.data }))] } } : {};
+      const sent = await wrap(async () => (await getApi()).sendMessage(chatTarget(chatId), text, extra));
+      return { messageId: String(sent.message_id) };
+    },
+    async editText(chatId, messageId, text) {
+      // An empty inline keyboard removes the buttons, so an answered approval cannot be pressed again.
+      await wrap(async () => (await getApi()).editMessageText(chatTarget(chatId), Number(messageId), text, { reply_markup: { inline_keyboard: [] } }));
     },
     async sendMedia(chatId, media: OutboundMedia) {
       const g = await load();
@@ -205,6 +235,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     async sendTyping(chatId) {
       await wrap(async () => (await getApi()).sendChatAction(chatTarget(chatId), 'typing'));
     },
+    // A private chat's id is the user's id.
+    directChatId: async (userId) => userId,
   };
 
   /** API errors rethrown with the token redacted (grammY's own messages do not carry it; belt and braces). */

@@ -1,0 +1,70 @@
+/**
+ * How a channel plugs in: its config keys (a zod schema in OpenClaw's shape), how they resolve (secrets
+ * from `${ENV}`, ids normalised, access checked), and how the channel is made. `create` is the only
+ * place a channel's SDK may be imported (dynamically), so an unconfigured channel costs nothing.
+ * Adding a channel is one folder plus one line in registry.ts.
+ */
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { checkAccessConfig, type ChannelAccessConfig, type DmPolicy } from './access-policy.js';
+import type { Channel } from './channel.js';
+
+export class ChannelsConfigError extends Error {}
+
+/** What every channel's resolved config has besides its own keys. */
+export interface ResolvedChannelConfig extends ChannelAccessConfig {
+  /** Senders who may use /status, /new, /stop. */
+  owners: string[];
+  /** Senders who are asked, and may answer, exec approvals in this chat app. */
+  approvers: string[];
+}
+
+export interface ChannelDeps {
+  log: Logger;
+  stateDir: string;
+}
+
+export interface ChannelDefinition<Resolved extends ResolvedChannelConfig = ResolvedChannelConfig> {
+  readonly name: string;
+  /** The keys under `channels.<name>`, strict (unknown keys are config errors with a suggestion). */
+  readonly fileSchema: z.ZodObject<z.ZodRawShape>;
+  resolve(file: Record<string, unknown>, env: NodeJS.ProcessEnv): Resolved;
+  create(config: Resolved, deps: ChannelDeps): Promise<Channel>;
+}
+
+const Ids = z.array(z.string().min(1).max(128)).max(1_000);
+
+/** The access keys every channel has, in OpenClaw's names. */
+export const ACCESS_KEYS = {
+  dmPolicy: z.enum(['pairing', 'allowlist', 'open', 'disabled']).optional(),
+  allowFrom: Ids.optional(),
+  groupAllowFrom: Ids.optional(),
+  owners: Ids.optional(),
+  approvers: Ids.optional(),
+};
+
+export const ApiUrl = z.string().url().refine((url) => !url.endsWith('/'), 'must not end with "/"');
+
+/** `${NAME}` → the variable's value; anything else as written. The value never appears in an error. */
+export function secretValue(value: string, key: string, env: NodeJS.ProcessEnv): string {
+  const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
+  if (!match) return value;
+  const resolved = env[match[1]!];
+  if (!resolved) throw new ChannelsConfigError(`${key} is "\${${match[1]}}" but the environment variable ${match[1]} is not set`);
+  return resolved;
+}
+
+/** The access keys resolved with the channel's id normaliser, and checked (an open door is an error). */
+export function resolveAccess(channel: string, file: Record<string, unknown>, normaliseId: (id: string) => string): ResolvedChannelConfig {
+  const ids = (value: unknown) => ((value as string[] | undefined) ?? []).map((id) => (id === '*' ? id : normaliseId(id)));
+  const resolved: ResolvedChannelConfig = {
+    dmPolicy: ((file.dmPolicy as DmPolicy | undefined) ?? 'pairing'),
+    allowFrom: ids(file.allowFrom),
+    groupAllowFrom: ids(file.groupAllowFrom),
+    owners: ids(file.owners),
+    approvers: ids(file.approvers),
+  };
+  const problem = checkAccessConfig(channel, resolved);
+  if (problem) throw new ChannelsConfigError(problem);
+  return resolved;
+}
