@@ -8,7 +8,11 @@
  *   (updates below it are confirmed and dropped). A newer getUpdates terminates a pending one, which
  *   gets Telegram's 409 "Conflict: terminated by other getUpdates request…" (the newer one wins, as on
  *   the real server). `failNextGetUpdates()` answers the next call with that 409 outright.
- * - `sendMessage` refuses empty text and text over 4,096 characters with the real 400 descriptions.
+ * - `sendMessage` refuses empty text and text over 4,096 characters with the real 400 descriptions, and an
+ *   inline keyboard whose callback_data is empty or over 64 bytes (`BUTTON_DATA_INVALID`).
+ * - Buttons: `queueCallbackQuery` delivers a press only of a button that exists on a message the bot sent
+ *   (a client cannot press anything else); `answerCallbackQuery` needs a live query id (a second answer
+ *   is refused, as Telegram does); `editMessageText` needs the message, and refuses an unchanged one.
  * - `sendPhoto` / `sendVideo` / `sendDocument` accept JSON or multipart (a tolerant parser: grammY writes
  *   `content-disposition:form-data;name="x";filename=y`, which Node 20's FormData refuses), resolve
  *   `attach://` names to their parts, and refuse a caption over 1,024 characters.
@@ -32,6 +36,8 @@ export interface FakeTelegramCall {
   method: string;
   params: Record<string, unknown>;
   files: FakeTelegramFile[];
+  /** What a successful sendMessage returned (its message_id is what buttons and edits refer to). */
+  result?: { message_id: number };
 }
 
 export interface QueueMessageOptions {
@@ -61,6 +67,12 @@ export interface FakeTelegram {
   readonly calls: FakeTelegramCall[];
   /** Queues a text message update; returns its update_id. */
   queueMessage(options: QueueMessageOptions): number;
+  /** A press of the button with `data` on the bot's message `messageId` in `chatId`; returns the query id. */
+  queueCallbackQuery(options: { chatId: number; messageId: number; fromId: number; data: string; firstName?: string }): string;
+  /** The inline keyboard currently on a message the bot sent (after edits). */
+  buttonsOf(chatId: number, messageId: number): { text: string; callback_data: string }[];
+  /** Another bot instance polls: the held getUpdates gets 409 now, and the next `more` calls get it too. */
+  conflictNow(more?: number): void;
   /** The next getUpdates is answered with 409 Conflict (cumulative: n calls). */
   failNextGetUpdates(times?: number): void;
   /** Resolves with the first recorded call (already made or future) of `method` matching `match`. */
@@ -89,6 +101,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   let nextMessageId = 1;
   let conflicts = 0;
   let pending: PendingPoll | undefined;
+  /** Messages the bot sent, by `${chatId}:${messageId}`: their text and inline keyboard. */
+  const sent = new Map<string, { text: string; keyboard: { text: string; callback_data: string }[][] }>();
+  const liveQueries = new Set<string>();
+  let nextQueryId = 1;
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     if (res.writableEnded || res.destroyed) return;
@@ -175,7 +191,33 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
         const text = typeof p.text === 'string' ? p.text : '';
         if (text.trim() === '') return fail(res, 400, 'Bad Request: message text is empty');
         if (text.length > 4096) return fail(res, 400, 'Bad Request: message is too long');
-        return ok(res, message(p.chat_id, { text }));
+        const keyboard = inlineKeyboard(p.reply_markup);
+        if (keyboard === 'invalid') return fail(res, 400, 'Bad Request: BUTTON_DATA_INVALID');
+        const result = message(p.chat_id, { text, ...(keyboard.length > 0 ? { reply_markup: { inline_keyboard: keyboard } } : {}) });
+        sent.set(`${Number(p.chat_id)}:${result.message_id}`, { text, keyboard });
+        call.result = result;
+        return ok(res, result);
+      }
+      case 'editMessageText': {
+        const key = `${Number(p.chat_id)}:${Number(p.message_id)}`;
+        const existing = sent.get(key);
+        if (!existing) return fail(res, 400, 'Bad Request: message to edit not found');
+        const text = typeof p.text === 'string' ? p.text : '';
+        if (text.trim() === '') return fail(res, 400, 'Bad Request: message text is empty');
+        if (text.length > 4096) return fail(res, 400, 'Bad Request: MESSAGE_TOO_LONG');
+        const keyboard = inlineKeyboard(p.reply_markup);
+        if (keyboard === 'invalid') return fail(res, 400, 'Bad Request: BUTTON_DATA_INVALID');
+        if (text === existing.text && JSON.stringify(keyboard) === JSON.stringify(existing.keyboard)) {
+          return fail(res, 400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+        }
+        sent.set(key, { text, keyboard });
+        return ok(res, { ...message(p.chat_id, { text }), message_id: Number(p.message_id), edit_date: Math.floor(Date.now() / 1000) });
+      }
+      case 'answerCallbackQuery': {
+        const id = String(p.callback_query_id ?? '');
+        if (!liveQueries.delete(id)) return fail(res, 400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
+        if (typeof p.text === 'string' && p.text.length > 200) return fail(res, 400, 'Bad Request: MESSAGE_TOO_LONG');
+        return ok(res, true);
       }
       case 'sendPhoto':
       case 'sendVideo':
@@ -245,6 +287,37 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       answerPending();
       return update_id;
     },
+    queueCallbackQuery(q) {
+      const key = `${q.chatId}:${q.messageId}`;
+      const target = sent.get(key);
+      if (!target?.keyboard.flat().some((button) => button.callback_data === q.data)) {
+        throw new Error(`fake Telegram: message ${key} has no button with data ${JSON.stringify(q.data)}`);
+      }
+      const id = String(nextQueryId++);
+      liveQueries.add(id);
+      const from = { id: q.fromId, is_bot: false, first_name: q.firstName ?? `User${q.fromId}` };
+      updates.push({
+        update_id: nextUpdateId++,
+        callback_query: {
+          id,
+          from,
+          chat_instance: `ci${q.chatId}`,
+          data: q.data,
+          message: { message_id: q.messageId, date: Math.floor(Date.now() / 1000), chat: { id: q.chatId, type: q.chatId < 0 ? 'group' : 'private' }, from: { id: botId, is_bot: true, first_name: 'Tether', username: botUsername }, text: target.text },
+        },
+      });
+      answerPending();
+      return id;
+    },
+    buttonsOf: (chatId, messageId) => sent.get(`${chatId}:${messageId}`)?.keyboard.flat() ?? [],
+    conflictNow(more = 0) {
+      conflicts += more;
+      if (!pending) return;
+      const held = pending;
+      pending = undefined;
+      clearTimeout(held.timer);
+      fail(held.res, 409, CONFLICT);
+    },
     failNextGetUpdates(times = 1) {
       conflicts += times;
     },
@@ -274,6 +347,30 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       });
     },
   };
+}
+
+/** reply_markup's inline keyboard (a JSON string in form bodies), [] when absent, 'invalid' as Telegram would refuse. */
+function inlineKeyboard(markup: unknown): { text: string; callback_data: string }[][] | 'invalid' {
+  if (markup === undefined) return [];
+  let value: unknown = markup;
+  if (typeof markup === 'string') {
+    try {
+      value = JSON.parse(markup);
+    } catch {
+      return 'invalid';
+    }
+  }
+  const rows = (value as { inline_keyboard?: unknown }).inline_keyboard;
+  if (rows === undefined) return [];
+  if (!Array.isArray(rows)) return 'invalid';
+  for (const row of rows) {
+    if (!Array.isArray(row)) return 'invalid';
+    for (const button of row as { text?: unknown; callback_data?: unknown }[]) {
+      if (typeof button.text !== 'string' || button.text === '') return 'invalid';
+      if (typeof button.callback_data !== 'string' || button.callback_data === '' || Buffer.byteLength(button.callback_data) > 64) return 'invalid';
+    }
+  }
+  return rows as { text: string; callback_data: string }[][];
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
