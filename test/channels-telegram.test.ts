@@ -39,6 +39,15 @@ describe('Telegram channel', () => {
       return result.channels.find((c) => c.name === 'telegram' && c.state === 'connected');
     }, 15_000, 250);
     expect(status.state).toBe('connected');
+    // The same state in health and `tether gateway status`, and the configured channels in `channels list`.
+    const health = await runTetherJson<{ channels: { name: string; state: string; lastActivityAtMs: number }[] }>(['health', '--state-dir', gateway.stateDir]);
+    expect(health.channels).toEqual([expect.objectContaining({ name: 'telegram', state: 'connected', lastActivityAtMs: expect.any(Number) })]);
+    const human = await runTether(['gateway', 'status', '--state-dir', gateway.stateDir]);
+    expect(human.stdout).toMatch(/^Channels: +telegram connected/m);
+    const list = await runTetherJson<{ channels: { name: string; configured: boolean; owners?: number }[] }>(['channels', 'list', '--state-dir', gateway.stateDir]);
+    expect(list.channels.find((c) => c.name === 'telegram')).toEqual({ name: 'telegram', configured: true, dmPolicy: 'pairing', allowFrom: 0, owners: 1, approvers: 0 });
+    const table = await runTether(['channels', 'list', '--state-dir', gateway.stateDir]);
+    expect(table.stdout).not.toContain(TOKEN);
     expect(gateway.output()).not.toContain(TOKEN);
   });
 

@@ -1,4 +1,5 @@
 /** What methods and the handshake share: one object per running gateway. */
+import type { ChannelState } from '@tether/protocol';
 import type { DeviceIdentity, PairingStore } from '@tether/pairing';
 import type { AgentService } from './agent/service-types.js';
 import type { Broadcaster } from './broadcast.js';
@@ -18,7 +19,6 @@ import type { SessionStore } from './agent/sessions/session-store.js';
 import type { ToolBackend } from './agent/tool-backend.js';
 import type { McpHttpOptions } from './mcp/mcp-http.js';
 import type { ChannelPairing } from './channels/pairing-codes.js';
-import type { ChannelStatus } from './channels/channel.js';
 import type { DiscoveryHandle } from './discovery/advertiser.js';
 
 export interface GatewayContext {
@@ -50,7 +50,7 @@ export interface GatewayContext {
   /** `/mcp`: the same tools as Streamable HTTP, behind the gateway token (one options object holds its sessions). */
   mcp: McpHttpOptions;
   /** Chat channels: their state, and the strangers waiting for the owner's approval. */
-  channels: { pairing: ChannelPairing; list(): ({ name: string } & ChannelStatus)[] };
+  channels: { pairing: ChannelPairing; list(): ChannelState[] };
   /** The mDNS beacon's supervisor, when the server started one (absent: discovery not wired). */
   discovery?: DiscoveryHandle;
   log: Logger;

@@ -22,3 +22,4 @@ export {
 } from './discovery/index.js';
 export { rotateCertificate } from './tls/rotate.js';
 export { certificateHosts } from './tls/certificate.js';
+export { CHANNEL_DEFINITIONS } from './channels/registry.js';

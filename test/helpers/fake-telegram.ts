@@ -73,6 +73,8 @@ export interface FakeTelegram {
   buttonsOf(chatId: number, messageId: number): { text: string; callback_data: string }[];
   /** Another bot instance polls: the held getUpdates gets 409 now, and the next `more` calls get it too. */
   conflictNow(more?: number): void;
+  /** The next `times` getUpdates are held and never answered, not even at their timeout (a connection gone quiet). */
+  swallowNextPolls(times?: number): void;
   /** The next getUpdates is answered with 409 Conflict (cumulative: n calls). */
   failNextGetUpdates(times?: number): void;
   /** Resolves with the first recorded call (already made or future) of `method` matching `match`. */
@@ -100,6 +102,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   let nextUpdateId = 1;
   let nextMessageId = 1;
   let conflicts = 0;
+  let swallow = 0;
   let pending: PendingPoll | undefined;
   /** Messages the bot sent, by `${chatId}:${messageId}`: their text and inline keyboard. */
   const sent = new Map<string, { text: string; keyboard: { text: string; callback_data: string }[][] }>();
@@ -154,6 +157,10 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       case 'deleteWebhook':
         return ok(res, true);
       case 'getUpdates': {
+        if (swallow > 0) {
+          swallow--;
+          return; // held until the client gives up on the connection
+        }
         if (conflicts > 0) {
           conflicts--;
           return fail(res, 409, CONFLICT);
@@ -317,6 +324,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       pending = undefined;
       clearTimeout(held.timer);
       fail(held.res, 409, CONFLICT);
+    },
+    swallowNextPolls(times = 1) {
+      swallow += times;
     },
     failNextGetUpdates(times = 1) {
       conflicts += times;

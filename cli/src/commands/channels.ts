@@ -1,15 +1,21 @@
 /** `tether channels …`: the chat channels' state, and strangers waiting for the owner's approval. */
 import { Command } from 'commander';
-import type { ChannelPendingSender } from '@tether/protocol';
+import { safeLabel, type ChannelPendingSender, type ChannelState } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
 import { ago, printJson, printLines, printTable } from '../output.js';
 
-interface ChannelState {
-  name: string;
-  state: string;
-  reason?: string;
-  lastMessageAtMs?: number;
+/** One line for `gateway status` and `health`: each channel's state, its reason, its last message. */
+export function describeChannels(channels: readonly ChannelState[] | undefined): string {
+  if (channels === undefined) return 'not reported by this gateway';
+  if (channels.length === 0) return 'none configured';
+  return channels
+    .map((c) => {
+      const last = c.lastMessageAtMs !== undefined ? `, last message ${ago(c.lastMessageAtMs)}` : '';
+      const deaf = c.deafRestarts ? `, restarted ${c.deafRestarts}× after going deaf` : '';
+      return `${safeLabel(c.name, 32)} ${c.state}${c.reason ? ` (${safeLabel(c.reason, 200)})` : ''}${last}${deaf}`;
+    })
+    .join('; ');
 }
 
 export function channelsCommand(): Command {
@@ -21,11 +27,38 @@ export function channelsCommand(): Command {
       if (flags.json) return printJson(result);
       if (result.channels.length === 0) return printLines(['No chat channel is configured (channels.telegram in tether.json).']);
       printTable(
-        ['CHANNEL', 'STATE', 'LAST MESSAGE', 'REASON'],
-        result.channels.map((c) => [c.name, c.state, ago(c.lastMessageAtMs), c.reason ?? '']),
+        ['CHANNEL', 'STATE', 'LAST MESSAGE', 'LAST HEARD', 'REASON'],
+        result.channels.map((c) => [c.name, c.state, ago(c.lastMessageAtMs), ago(c.lastActivityAtMs), `${c.reason ?? ''}${c.deafRestarts ? ` (restarted ${c.deafRestarts}× after going deaf)` : ''}`]),
       );
     }),
   );
+
+  channels
+    .command('list')
+    .description('the chat channels this gateway knows, and which are configured (read from tether.json; no gateway needed)')
+    .option('--json', 'print machine-readable JSON')
+    .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .action(
+      action(async (flags: { json?: boolean; stateDir?: string }) => {
+        const { CHANNEL_DEFINITIONS, readConfigFile, resolveStateDir } = await import('@tether/gateway');
+        const file = readConfigFile(resolveStateDir(flags.stateDir));
+        const sections = (file.channels ?? {}) as Record<string, Record<string, unknown> | undefined>;
+        // Only what is safe to show: never a token, only how many ids each list holds.
+        const rows = CHANNEL_DEFINITIONS.map(({ name }) => {
+          const section = sections[name];
+          const count = (key: string) => (Array.isArray(section?.[key]) ? (section[key] as unknown[]).length : 0);
+          return section
+            ? { name, configured: true, dmPolicy: (section.dmPolicy as string | undefined) ?? 'pairing', allowFrom: count('allowFrom'), owners: count('owners'), approvers: count('approvers') }
+            : { name, configured: false };
+        });
+        if (flags.json) return printJson({ channels: rows });
+        printTable(
+          ['CHANNEL', 'CONFIGURED', 'DM POLICY', 'ALLOWED', 'OWNERS', 'APPROVERS'],
+          rows.map((r) => (r.configured ? [r.name, 'yes', r.dmPolicy!, String(r.allowFrom), String(r.owners), String(r.approvers)] : [r.name, 'no', '', '', '', ''])),
+        );
+        printLines(['', 'Set one up under "channels" in tether.json (docs/channels.md); `tether channels status` shows the running state.']);
+      }),
+    );
 
   const pairing = channels.command('pairing').description('strangers who asked to talk to the agent (dmPolicy "pairing")');
   withConnectionOptions(pairing.command('list').description('the codes waiting for approval')).action(

@@ -7,6 +7,7 @@ import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, printTable, usageError } from '../output.js';
 import { runGatewayUntilSignal } from '../run-gateway.js';
+import { describeChannels } from './channels.js';
 
 export function parsePort(value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -167,6 +168,7 @@ export function gatewayCommand(): Command {
           `Loopback nodes are ${status.autoApproveLoopback ? 'approved silently' : 'approved by hand'}`,
           `TLS:         ${status.tls === undefined ? 'not reported by this gateway' : status.tls.fingerprint ? `on, certificate SHA-256 ${formatFingerprint(status.tls.fingerprint)}` : 'off (plain ws://; loopback only by default)'}`,
           `Discovery:   ${status.discovery ? `mDNS ${status.discovery.summary}` : 'not reported by this gateway'}`,
+          `Channels:    ${describeChannels(status.channels)}`,
         ],
       );
     }),
@@ -179,7 +181,8 @@ export function healthCommand(): Command {
     action(async (flags) => {
       const health = await withGateway(flags, ['operator.read'], (client) => client.request<HealthResult>('health', {}));
       if (flags.json) return printJson(health);
-      printLines([`ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending`]);
+      const channels = health.channels && health.channels.length > 0 ? ` · channels: ${describeChannels(health.channels)}` : '';
+      printLines([`ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending${channels}`]);
     }),
   );
 }

@@ -48,6 +48,8 @@ export interface ChannelStatus {
   state: 'stopped' | 'starting' | 'connected' | 'reconnecting' | 'failed';
   reason?: string;
   lastMessageAtMs?: number;
+  /** When the platform was last heard from at all (a poll answered, a heartbeat acknowledged). */
+  lastActivityAtMs?: number;
 }
 
 export interface ChannelHandlers {
@@ -73,6 +75,13 @@ export interface Channel {
   editText?(chatId: string, messageId: string, text: string): Promise<void>;
   sendMedia(chatId: string, media: OutboundMedia): Promise<void>;
   sendTyping(chatId: string): Promise<void>;
+  /**
+   * How long a connected channel may go without hearing from its platform before it counts as deaf
+   * and is restarted (deaf-watchdog.ts); absent = not watched.
+   */
+  readonly deafAfterMs?: number;
+  /** Drops the platform connection and makes a new one (a deaf channel); optional. */
+  restart?(reason: string): Promise<void>;
   /** The chat id of a direct conversation with a user (Telegram: the user id; Slack/Discord open one). */
   directChatId(userId: string): Promise<string>;
 }

@@ -3,18 +3,19 @@
  * imported only when that channel is configured (registry.ts), so a gateway without channels starts as
  * before. A channel never takes the gateway down: its failures show in its status.
  */
-import { safeLabel } from '@tether/protocol';
+import { safeLabel, type ChannelState } from '@tether/protocol';
 import type { AgentService } from '../agent/service-types.js';
 import type { Logger } from '../log.js';
 import type { ChannelsConfig } from './channels-config.js';
-import type { Channel, ChannelStatus } from './channel.js';
+import type { Channel } from './channel.js';
+import { DeafWatchdog } from './deaf-watchdog.js';
 import { ChatApprovals, type ApprovalSource } from './chat-approvals.js';
 import { ChannelConversations } from './conversation.js';
 import type { ChannelPairing } from './pairing-codes.js';
 import { CHANNEL_DEFINITIONS } from './registry.js';
 
 export interface RunningChannels {
-  list(): ({ name: string } & ChannelStatus)[];
+  list(): ChannelState[];
   close(): Promise<void>;
 }
 
@@ -55,9 +56,16 @@ export async function startChannels(options: {
     await channel.start({ onMessage: (message) => conversations.handle(message), onAction: (action) => conversations.handleAction(action) });
     running.push({ channel, conversations });
   }
+  const watchdog = new DeafWatchdog(running.map(({ channel }) => channel), { log: options.log });
+  watchdog.start();
   return {
-    list: () => running.map(({ channel }) => ({ name: channel.name, ...channel.status() })),
+    list: () =>
+      running.map(({ channel }) => {
+        const restarts = watchdog.restartsOf(channel);
+        return { name: channel.name, ...channel.status(), ...(restarts > 0 ? { deafRestarts: restarts } : {}) };
+      }),
     close: async () => {
+      watchdog.stop();
       approvals?.close();
       await Promise.allSettled(running.map(({ channel }) => channel.stop()));
     },

@@ -53,6 +53,7 @@ export const gatewayMethods: RegisteredMethod[] = [
       nodes: nodeCounts(gateway),
       pendingPairings: gateway.store.listPending().length,
       discovery: { state: discovery.state, summary: discovery.summary },
+      channels: gateway.channels.list(),
       };
     },
   }),
@@ -81,6 +82,7 @@ export const gatewayMethods: RegisteredMethod[] = [
         autoApproveLoopback: gateway.config.autoApproveLoopback,
         discovery: discoverySummary(gateway),
         tls: gateway.tlsFingerprint ? { enabled: true, fingerprint: gateway.tlsFingerprint } : { enabled: false },
+        channels: gateway.channels.list(),
       };
     },
   }),

@@ -14,3 +14,21 @@ export const ChannelPendingSenderSchema = Type.Object(
   { additionalProperties: false, $id: 'ChannelPendingSender' },
 );
 export type ChannelPendingSender = Static<typeof ChannelPendingSenderSchema>;
+
+/** A chat channel's state as `channels.status`, `health` and `status` report it. */
+export const ChannelStateSchema = Type.Object(
+  {
+    name: Type.String(),
+    state: Type.Union([Type.Literal('stopped'), Type.Literal('starting'), Type.Literal('connected'), Type.Literal('reconnecting'), Type.Literal('failed')]),
+    /** Why it is reconnecting or failed, for people (never a secret). */
+    reason: Type.Optional(Type.String()),
+    /** When the last message or button press arrived. */
+    lastMessageAtMs: Type.Optional(Type.Integer()),
+    /** When the platform was last heard from at all (a poll answered, a heartbeat). */
+    lastActivityAtMs: Type.Optional(Type.Integer()),
+    /** How often the gateway restarted it after it went deaf. */
+    deafRestarts: Type.Optional(Type.Integer()),
+  },
+  { additionalProperties: true, $id: 'ChannelState' },
+);
+export type ChannelState = Static<typeof ChannelStateSchema>;

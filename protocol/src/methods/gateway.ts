@@ -1,5 +1,6 @@
 /** Gateway-level methods (`health`, `status`) and broadcast events (`tick`, `presence`, `shutdown`). */
 import { Type, type Static } from '@sinclair/typebox';
+import { ChannelStateSchema } from './channels.js';
 
 export const EmptyParamsSchema = Type.Object({}, { additionalProperties: true, $id: 'EmptyParams' });
 
@@ -28,6 +29,8 @@ export const HealthResultSchema = Type.Object(
     nodes: Type.Object({ connected: Type.Integer(), paired: Type.Integer() }),
     pendingPairings: Type.Integer(),
     discovery: Type.Optional(DiscoveryStatusSchema),
+    /** The configured chat channels (absent from gateways that predate them). */
+    channels: Type.Optional(Type.Array(ChannelStateSchema)),
   },
   { additionalProperties: true, $id: 'HealthResult' },
 );
@@ -48,6 +51,7 @@ export const StatusResultSchema = Type.Object(
     discovery: Type.Optional(DiscoveryStatusSchema),
     /** Whether the port serves TLS, and the certificate's SHA-256 (64 hex) to compare with a node's pin. */
     tls: Type.Optional(Type.Object({ enabled: Type.Boolean(), fingerprint: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    channels: Type.Optional(Type.Array(ChannelStateSchema)),
   },
   { additionalProperties: true, $id: 'StatusResult' },
 );

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeTelegram, type FakeTelegram } from '../../../../test/helpers/fake-telegram.js';
 import type { Logger } from '../../log.js';
 import type { Channel, InboundMessage } from '../channel.js';
+import { DeafWatchdog } from '../deaf-watchdog.js';
 import { createTelegramChannel, splitCaption } from './telegram-channel.js';
 
 const TOKEN = '424242:AAE-super-secret-token-value';
@@ -29,15 +30,40 @@ function recordingLog(lines: string[]): Logger {
   };
 }
 
-async function setup(token = TOKEN) {
+async function setup(token = TOKEN, extra: { pollTimeoutSeconds?: number; deafAfterMs?: number } = {}) {
   fake = await startFakeTelegram({ token: TOKEN, botUsername: 'tether_bot' });
   const lines: string[] = [];
   const received: InboundMessage[] = [];
-  channel = createTelegramChannel({ botToken: token, apiRoot: fake.apiRoot, log: recordingLog(lines), retry: { initialMs: 20, maxMs: 100 } });
+  channel = createTelegramChannel({ botToken: token, apiRoot: fake.apiRoot, log: recordingLog(lines), retry: { initialMs: 20, maxMs: 100 }, ...extra });
   return { fake, channel, lines, received, onMessage: async (m: InboundMessage) => void received.push(m) };
 }
 
 describe('Telegram channel against the fake Bot API', () => {
+  it('a poll that never comes back is found deaf by the watchdog and polling restarts; the waiting message arrives', async () => {
+    const t = await setup(TOKEN, { pollTimeoutSeconds: 1, deafAfterMs: 2_500 });
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
+    const watchdog = new DeafWatchdog([t.channel], { log: recordingLog(t.lines), checkEveryMs: 100 });
+    watchdog.start();
+    try {
+      // Answered empty polls keep it alive: no restart while the platform answers.
+      const firstHeard = t.channel.status().lastActivityAtMs!;
+      await vi.waitFor(() => expect(t.channel.status().lastActivityAtMs).toBeGreaterThan(firstHeard), WAIT);
+      expect(watchdog.restartsOf(t.channel)).toBe(0);
+      const polls = () => t.fake.calls.filter((c) => c.method === 'getUpdates').length;
+      const before = polls();
+      t.fake.swallowNextPolls(1);
+      // The poll held now is answered at its timeout; the one after it is swallowed.
+      await vi.waitFor(() => expect(polls() > before && t.fake.pendingPolls() === 0).toBe(true), WAIT);
+      t.fake.queueMessage({ chatId: 1001, chatType: 'private', fromId: 1001, text: 'anyone home?' });
+      await vi.waitFor(() => expect(t.received.map((m) => m.text)).toEqual(['anyone home?']), WAIT);
+      expect(watchdog.restartsOf(t.channel)).toBeGreaterThanOrEqual(1);
+      expect(t.lines.some((l) => /telegram: deaf \(nothing heard from the platform for \d+ s while connected\); restarting it/.test(l))).toBe(true);
+      await vi.waitFor(() => expect(t.channel.status().state).toBe('connected'), WAIT);
+    } finally {
+      watchdog.stop();
+    }
+  });
+
   it('delivers a DM as an InboundMessage', async () => {
     const t = await setup();
     await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });

@@ -16,6 +16,9 @@
  *   getUpdates consumer) and other errors restart polling with exponential backoff ('reconnecting');
  *   401 ends in 'failed' naming channels.telegram.botToken. The token is redacted from every string
  *   this module logs or reports.
+ * - Deafness: every answered getUpdates (empty ones too, at least once per poll timeout) counts as
+ *   hearing from Telegram (lastActivityAtMs). restart() aborts the poll in flight and polls afresh, for
+ *   a poll stuck on a connection that went quiet (deaf-watchdog.ts decides when).
  */
 import type { Api, Bot } from 'grammy';
 import type { Logger } from '../../log.js';
@@ -36,6 +39,8 @@ export interface TelegramChannelOptions {
   retry?: { initialMs?: number; maxMs?: number };
   /** getUpdates long-poll timeout in seconds; default 30. */
   pollTimeoutSeconds?: number;
+  /** Silence (no getUpdates answer at all) after which the channel counts as deaf; default poll timeout + 30 s. */
+  deafAfterMs?: number;
 }
 
 type Grammy = typeof import('grammy');
@@ -64,12 +69,21 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
 
   let status: ChannelStatus = { state: 'stopped' };
   const setStatus = (next: ChannelStatus) => {
-    status = { ...next, ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}), ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}) };
+    status = {
+      ...next,
+      ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}),
+      ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}),
+      ...(status.lastActivityAtMs !== undefined ? { lastActivityAtMs: status.lastActivityAtMs } : {}),
+    };
   };
   let bot: Bot | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
   let wakeBackoff: (() => void) | undefined;
+  let restartReason: string | undefined;
+  const heard = () => {
+    status = { ...status, lastActivityAtMs: Date.now() };
+  };
 
   const toInbound = (ctx: import('grammy').Context): InboundMessage | undefined => {
     const msg = ctx.message;
@@ -94,6 +108,11 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   const supervise = async (g: Grammy, handlers: ChannelHandlers, firstOutcome: () => void) => {
     const b = new g.Bot(botToken, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : undefined);
     bot = b;
+    b.api.config.use(async (prev, method, payload, signal) => {
+      const result = await prev(method, payload, signal);
+      if (method === 'getUpdates') heard();
+      return result;
+    });
     b.on('message:text', (ctx) => {
       const inbound = toInbound(ctx);
       if (!inbound) return;
@@ -128,14 +147,17 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
           allowed_updates: ['message', 'callback_query'],
           onStart: (info) => {
             delay = initialMs;
+            heard();
             setStatus({ state: 'connected' });
             log.info(`telegram: polling as @${info.username}`);
             firstOutcome();
           },
         });
         if (stopping) break;
-        // start() resolving without stop(): treat as a dropped poll and go round again.
-        setStatus({ state: 'reconnecting', reason: 'polling ended unexpectedly' });
+        // start() resolving without stop(): a restart asked for, or a dropped poll; go round again.
+        setStatus({ state: 'reconnecting', reason: restartReason ? `restarting: ${restartReason}` : 'polling ended unexpectedly' });
+        if (restartReason) delay = initialMs;
+        restartReason = undefined;
       } catch (err) {
         if (stopping) break;
         const code = err instanceof g.GrammyError ? err.error_code : undefined;
@@ -206,6 +228,15 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       setStatus({ state: 'stopped' });
     },
     status: () => ({ ...status }),
+    deafAfterMs: options.deafAfterMs ?? ((options.pollTimeoutSeconds ?? 30) + 30) * 1000,
+    async restart(reason) {
+      if (!bot || stopping || !bot.isRunning()) return;
+      restartReason = reason;
+      setStatus({ state: 'reconnecting', reason: `restarting: ${reason}` });
+      // Not awaited: stop() confirms the offset with one more getUpdates, which may hang on the same
+      // quiet connection; aborting the poll is enough for start() to return and the loop to poll anew.
+      void bot.stop().catch((err: unknown) => log.debug(`telegram: confirming the offset during a restart failed: ${describe(err)}`));
+    },
     async sendText(chatId, text, sendOptions) {
       if (text.trim() === '') throw new RangeError('a Telegram message cannot be empty');
       if (text.length > TELEGRAM_TEXT_LIMIT) throw new RangeError(`a Telegram message is at most ${TELEGRAM_TEXT_LIMIT} characters: chunk it first`);
