@@ -73,6 +73,8 @@ export interface FakeTelegram {
   buttonsOf(chatId: number, messageId: number): { text: string; callback_data: string }[];
   /** Another bot instance polls: the held getUpdates gets 409 now, and the next `more` calls get it too. */
   conflictNow(more?: number): void;
+  /** The next `times` calls of `method` get Telegram's 429 with `retry_after` seconds (flood control). */
+  rateLimitNext(method: string, retryAfterSeconds: number, times?: number): void;
   /** The next `times` getUpdates are held and never answered, not even at their timeout (a connection gone quiet). */
   swallowNextPolls(times?: number): void;
   /** The next getUpdates is answered with 409 Conflict (cumulative: n calls). */
@@ -103,6 +105,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   let nextMessageId = 1;
   let conflicts = 0;
   let swallow = 0;
+  const rateLimits = new Map<string, { retryAfter: number; times: number }>();
   let pending: PendingPoll | undefined;
   /** Messages the bot sent, by `${chatId}:${messageId}`: their text and inline keyboard. */
   const sent = new Map<string, { text: string; keyboard: { text: string; callback_data: string }[][] }>();
@@ -143,6 +146,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
 
   const handle = (method: string, call: FakeTelegramCall, res: ServerResponse) => {
     const p = call.params;
+    const limited = rateLimits.get(method);
+    if (limited && limited.times > 0) {
+      limited.times--;
+      return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limited.retryAfter}`, parameters: { retry_after: limited.retryAfter } });
+    }
     switch (method) {
       case 'getMe':
         return ok(res, {
@@ -324,6 +332,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       pending = undefined;
       clearTimeout(held.timer);
       fail(held.res, 409, CONFLICT);
+    },
+    rateLimitNext(method, retryAfter, times = 1) {
+      rateLimits.set(method, { retryAfter, times });
     },
     swallowNextPolls(times = 1) {
       swallow += times;

@@ -127,6 +127,26 @@ describe('Telegram channel against the fake Bot API', () => {
     await expect(t.channel.sendText('1001', 'x'.repeat(4001))).rejects.toThrow(/at most 4000/);
   });
 
+  it('waits out flood control (429 retry_after) and delivers, photos included; gives up after three', async () => {
+    const t = await setup();
+    dir = mkdtempSync(join(tmpdir(), 'tg-'));
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 9, 9, 0xff, 0xd9]);
+    writeFileSync(join(dir, 'snap.jpg'), jpeg);
+    t.fake.rateLimitNext('sendMessage', 1);
+    await t.channel.sendText('1001', 'second chunk');
+    t.fake.rateLimitNext('sendPhoto', 0);
+    await t.channel.sendMedia('1001', { path: join(dir, 'snap.jpg'), mimeType: 'image/jpeg' });
+    const sends = t.fake.calls.filter((c) => c.method === 'sendMessage' || c.method === 'sendPhoto');
+    expect(sends.map((c) => c.method)).toEqual(['sendMessage', 'sendMessage', 'sendPhoto', 'sendPhoto']);
+    expect(sends[3]!.files).toEqual([expect.objectContaining({ field: 'photo', data: jpeg })]);
+    expect(t.lines.filter((l) => l.includes('flood control (429)'))).toHaveLength(2);
+
+    t.fake.rateLimitNext('sendMessage', 0, 4);
+    await expect(t.channel.sendText('1001', 'never')).rejects.toThrow(/429|Too Many Requests/);
+    t.fake.rateLimitNext('sendMessage', 3600);
+    await expect(t.channel.sendText('1001', 'an hour is too long to hold a reply')).rejects.toThrow(/retry after 3600/);
+  });
+
   it('recovers from 409 conflicts and keeps receiving', async () => {
     const t = await setup();
     await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });

@@ -27,6 +27,10 @@ import { chunkText } from '../chunk-text.js';
 
 export const TELEGRAM_TEXT_LIMIT = 4000;
 export const TELEGRAM_CAPTION_LIMIT = 1024;
+const MAX_FLOOD_RETRIES = 3;
+const MAX_FLOOD_WAIT_S = 60;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface TelegramChannelOptions {
   botToken: string;
@@ -270,12 +274,25 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     directChatId: async (userId) => userId,
   };
 
-  /** API errors rethrown with the token redacted (grammY's own messages do not carry it; belt and braces). */
+  /**
+   * One Bot API call. Flood control (429) is waited out as Telegram asks (retry_after), up to
+   * MAX_FLOOD_RETRIES times and MAX_FLOOD_WAIT_S each, so a long chunked answer is delayed, not cut;
+   * other errors are rethrown with the token redacted (grammY's messages do not carry it; belt and braces).
+   */
   async function wrap<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new Error(`telegram: ${describe(err)}`, { cause: err instanceof Error ? redactError(err) : undefined });
+    const g = await load();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const retryAfter = err instanceof g.GrammyError && err.error_code === 429 ? Number(err.parameters?.retry_after) : NaN;
+        if (Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= MAX_FLOOD_WAIT_S && attempt < MAX_FLOOD_RETRIES && !stopping) {
+          log.warn(`telegram: flood control (429): waiting ${retryAfter} s as Telegram asks, then retrying`);
+          await sleep(retryAfter * 1000);
+          continue;
+        }
+        throw new Error(`telegram: ${describe(err)}`, { cause: err instanceof Error ? redactError(err) : undefined });
+      }
     }
   }
   function redactError(err: Error): Error {
