@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeExecPolicy } from '../node-agent/src/exec-policy/policy-file.js';
 import { startFakeTelegram, type FakeTelegram, type FakeTelegramCall } from './helpers/fake-telegram.js';
@@ -98,6 +99,20 @@ describe('Telegram and the mesh', () => {
     expect(readFileSync(out, 'utf8')).toBe('ran\n');
     expect(model.requests.length).toBe(4); // photo run (2) + this run (2): the /approve reply never reached the agent
   }, 60_000);
+
+  it('a photo sent in the chat reaches the model as an image with its caption', async () => {
+    const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#0f0' } }).jpeg().toBuffer();
+    model.script(reply.text('A green square.'));
+    const before = model.requests.length;
+    const from = telegram.calls.length;
+    telegram.queuePhoto({ chatId: OWNER, fromId: OWNER, data: jpeg, caption: 'what is on this photo?', width: 32, height: 24 });
+    await ownerMessage('A green square.', from);
+    const last = model.requests[before]!.body.messages.at(-1);
+    expect(last.role).toBe('user');
+    expect(JSON.stringify(last.content)).toContain('what is on this photo?');
+    const image = (last.content as any[]).find((part) => part.type === 'image_url');
+    expect(String(image.image_url.url)).toMatch(/^data:image\/jpeg;base64,/);
+  }, 40_000);
 
   it('recovers from 409 Conflicts on getUpdates and answers the next message', async () => {
     await eventually(async () => (telegram.pendingPolls() === 1 ? true : undefined));

@@ -67,6 +67,11 @@ export interface FakeTelegram {
   readonly calls: FakeTelegramCall[];
   /** Queues a text message update; returns its update_id. */
   queueMessage(options: QueueMessageOptions): number;
+  /**
+   * A photo message: Telegram sends a few sizes; here `data` is the largest and each size in
+   * `extraSizes` claims its own file_size (getFile refuses any over 20 MB with the real error).
+   */
+  queuePhoto(options: { chatId: number; fromId: number; data: Buffer; caption?: string; width?: number; height?: number; extraSizes?: { width: number; height: number; fileSize: number }[] }): number;
   /** A press of the button with `data` on the bot's message `messageId` in `chatId`; returns the query id. */
   queueCallbackQuery(options: { chatId: number; messageId: number; fromId: number; data: string; firstName?: string }): string;
   /** The inline keyboard currently on a message the bot sent (after edits). */
@@ -110,6 +115,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   /** Messages the bot sent, by `${chatId}:${messageId}`: their text and inline keyboard. */
   const sent = new Map<string, { text: string; keyboard: { text: string; callback_data: string }[][] }>();
   const liveQueries = new Set<string>();
+  /** Files a bot may download: file_id → bytes (or only a claimed size) and path. */
+  const files = new Map<string, { path: string; data?: Buffer; size: number }>();
   let nextQueryId = 1;
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
@@ -228,6 +235,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
         sent.set(key, { text, keyboard });
         return ok(res, { ...message(p.chat_id, { text }), message_id: Number(p.message_id), edit_date: Math.floor(Date.now() / 1000) });
       }
+      case 'getFile': {
+        const file = files.get(String(p.file_id ?? ''));
+        if (!file) return fail(res, 400, 'Bad Request: invalid file_id');
+        if (file.size > 20 * 1024 * 1024) return fail(res, 400, 'Bad Request: file is too big');
+        return ok(res, { file_id: String(p.file_id), file_unique_id: `u${String(p.file_id)}`, file_size: file.size, file_path: file.path });
+      }
       case 'answerCallbackQuery': {
         const id = String(p.callback_query_id ?? '');
         if (!liveQueries.delete(id)) return fail(res, 400, 'Bad Request: query is too old and response timeout expired or query ID is invalid');
@@ -260,6 +273,15 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     void (async () => {
       const body = await readBody(req);
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+      if (download) {
+        if (download[1] !== options.token) return fail(res, 401, 'Unauthorized');
+        const file = [...files.values()].find((f) => f.path === decodeURIComponent(download[2]!));
+        calls.push({ method: 'file', params: { path: download[2] }, files: [] });
+        if (!file?.data) return fail(res, 404, 'Not Found');
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.data.length, connection: 'close' });
+        return void res.end(file.data);
+      }
       const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
       if (!match) return fail(res, 404, 'Not Found');
       if (match[1] !== options.token) return fail(res, 401, 'Unauthorized');
@@ -299,6 +321,19 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
         };
       }
       updates.push({ update_id, message: msg });
+      answerPending();
+      return update_id;
+    },
+    queuePhoto(m) {
+      const sizes = [...(m.extraSizes ?? []), { width: m.width ?? 640, height: m.height ?? 480, fileSize: m.data.length, data: m.data }].map((size, index) => {
+        const id = `photo${nextMessageId}-${index}`;
+        files.set(id, { path: `photos/file_${nextMessageId}_${index}.jpg`, size: size.fileSize, ...('data' in size ? { data: size.data } : {}) });
+        return { file_id: id, file_unique_id: `u${id}`, width: size.width, height: size.height, file_size: size.fileSize };
+      });
+      const from = { id: m.fromId, is_bot: false, first_name: `User${m.fromId}` };
+      const chat = m.chatId < 0 ? { id: m.chatId, type: 'group', title: 'Group' } : { id: m.chatId, type: 'private', first_name: from.first_name };
+      const update_id = nextUpdateId++;
+      updates.push({ update_id, message: { message_id: nextMessageId++, date: Math.floor(Date.now() / 1000), chat, from, photo: sizes, ...(m.caption !== undefined ? { caption: m.caption } : {}) } });
       answerPending();
       return update_id;
     },

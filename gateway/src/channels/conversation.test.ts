@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentRunHandle, AgentRunOutcome, AgentRunRequest, AgentService, AgentStreamEvent } from '../agent/service-types.js';
 import type { Logger } from '../log.js';
 import type { ChannelAccessConfig } from './access-policy.js';
-import type { Channel, InboundMessage, OutboundMedia } from './channel.js';
+import { ChannelMediaError, type Channel, type InboundMessage, type OutboundMedia } from './channel.js';
 import { ChannelConversations, REPLIES, type SetTimer } from './conversation.js';
 import { ChannelPairing, MAX_PENDING_PER_CHANNEL } from './pairing-codes.js';
 import { channelSessionKey } from './session-keys.js';
@@ -159,6 +159,28 @@ const dm = (senderId: string, text: string, extra: Partial<InboundMessage> = {})
 });
 
 describe('ChannelConversations', () => {
+  it('takes a photo only from an allowed sender: a stranger\'s is never fetched; a failed fetch is said, not run', async () => {
+    const { channel, agent, conv } = setup();
+    let fetched = 0;
+    const fetchImages = async () => {
+      fetched++;
+      return [{ mimeType: 'image/jpeg' as const, base64: '/9j/' }];
+    };
+    await conv.handle(dm('666', '', { fetchImages }));
+    expect(fetched).toBe(0);
+    expect(agent.runs).toHaveLength(0);
+
+    await conv.handle(dm('42', '', { fetchImages }));
+    expect(fetched).toBe(1);
+    expect(agent.runs[0]!.request).toMatchObject({ message: '(a photo, without a caption)', images: [{ mimeType: 'image/jpeg', base64: '/9j/' }] });
+
+    await conv.handle(dm('42', 'what is this?', { fetchImages: async () => Promise.reject(new ChannelMediaError('it is not a JPEG, PNG or WebP image')) }));
+    expect(agent.runs).toHaveLength(1);
+    expect(channel.texts().at(-1)).toBe('Sorry, I could not take that photo (it is not a JPEG, PNG or WebP image).');
+    await conv.handle(dm('42', 'and this?', { fetchImages: async () => Promise.reject(new Error('HTTP 500 at https://api.telegram.org/file/botSECRET/x')) }));
+    expect(channel.texts().at(-1)).toBe('Sorry, I could not take that photo (the chat app did not hand it over).');
+  });
+
   it('a stranger gets their pairing code with the owner command once, and never reaches the agent', async () => {
     const { channel, agent, conv, lines } = setup();
     await conv.handle(dm('666', 'hello'));

@@ -15,7 +15,7 @@ import { GatewayError, safeLabel } from '@tether/protocol';
 import type { AgentRunHandle, AgentRunOutcome, AgentService, AgentStreamEvent } from '../agent/service-types.js';
 import type { Logger } from '../log.js';
 import { decideAccess, type ChannelAccessConfig } from './access-policy.js';
-import type { Channel, InboundAction, InboundMessage } from './channel.js';
+import { ChannelMediaError, type Channel, type InboundAction, type InboundImage, type InboundMessage } from './channel.js';
 import type { ChatApprovals } from './chat-approvals.js';
 import { chunkText } from './chunk-text.js';
 import type { ChannelPairing } from './pairing-codes.js';
@@ -199,11 +199,26 @@ export class ChannelConversations {
   }
 
   private async startRun(message: InboundMessage, text: string, sessionKey: string): Promise<void> {
-    const input = text.length > MAX_INBOUND_CHARS ? `${text.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]` : text;
+    let images: InboundImage[] = [];
+    if (message.fetchImages) {
+      try {
+        images = await message.fetchImages();
+      } catch (error) {
+        const why = error instanceof ChannelMediaError ? error.message : 'the chat app did not hand it over';
+        this.log.warn(`channel ${this.name}: photo from ${this.who(message)} not taken: ${safeLabel(error instanceof Error ? error.message : String(error), 200)}`);
+        await this.send(message.chatId, `Sorry, I could not take that photo (${safeLabel(why, 200)}).`);
+        return;
+      }
+    }
+    const said = text.length > MAX_INBOUND_CHARS ? `${text.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]` : text;
+    const input = said.trim() === '' && images.length > 0 ? '(a photo, without a caption)' : said;
     const progress = new ToolProgress(this.setTimer, this.progressAfterMs, (line) => void this.send(message.chatId, line));
     let handle: AgentRunHandle;
     try {
-      handle = this.options.agent.start({ sessionKey, message: input, runId: runIdFor(this.channel.name, message) }, (event) => progress.onEvent(event));
+      handle = this.options.agent.start(
+        { sessionKey, message: input, runId: runIdFor(this.channel.name, message), ...(images.length > 0 ? { images } : {}) },
+        (event) => progress.onEvent(event),
+      );
     } catch (error) {
       progress.stop();
       if (error instanceof GatewayError && error.detailCode === 'AGENT_NOT_CONFIGURED') {

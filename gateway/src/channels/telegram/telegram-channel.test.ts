@@ -147,6 +147,22 @@ describe('Telegram channel against the fake Bot API', () => {
     await expect(t.channel.sendText('1001', 'an hour is too long to hold a reply')).rejects.toThrow(/retry after 3600/);
   });
 
+  it('a photo arrives with its caption, and is downloaded only when asked, at the largest size within the limit', async () => {
+    const t = await setup();
+    await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7)]);
+    // A bigger size whose claimed 25 MB is beyond both our limit and getFile's: never asked for.
+    t.fake.queuePhoto({ chatId: 1001, fromId: 1001, data: jpeg, caption: 'what is this?', extraSizes: [{ width: 9000, height: 9000, fileSize: 25 * 1024 * 1024 }] });
+    t.fake.queuePhoto({ chatId: 1001, fromId: 1001, data: Buffer.from('#!/bin/sh\necho not a picture\n') });
+    await vi.waitFor(() => expect(t.received).toHaveLength(2), WAIT);
+    expect(t.fake.calls.some((c) => c.method === 'getFile' || c.method === 'file')).toBe(false);
+    expect(t.received[0]).toMatchObject({ text: 'what is this?', chatKind: 'dm' });
+    expect(await t.received[0]!.fetchImages!()).toEqual([{ mimeType: 'image/jpeg', base64: jpeg.toString('base64') }]);
+    expect(t.fake.calls.filter((c) => c.method === 'getFile')).toHaveLength(1);
+    expect(t.received[1]!.text).toBe('');
+    await expect(t.received[1]!.fetchImages!()).rejects.toThrow(/not a JPEG, PNG or WebP/);
+  });
+
   it('recovers from 409 conflicts and keeps receiving', async () => {
     const t = await setup();
     await t.channel.start({ onMessage: t.onMessage, onAction: async () => {} });

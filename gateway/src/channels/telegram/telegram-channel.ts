@@ -22,7 +22,7 @@
  */
 import type { Api, Bot } from 'grammy';
 import type { Logger } from '../../log.js';
-import type { Channel, ChannelHandlers, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
+import { ChannelMediaError, MAX_INBOUND_IMAGE_BYTES, sniffImage, type Channel, type ChannelHandlers, type ChannelStatus, type InboundImage, type InboundMessage, type OutboundMedia } from '../channel.js';
 import { chunkText } from '../chunk-text.js';
 
 export const TELEGRAM_TEXT_LIMIT = 4000;
@@ -89,12 +89,32 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     status = { ...status, lastActivityAtMs: Date.now() };
   };
 
+  /** The photo's largest size Telegram will hand a bot (getFile serves up to 20 MB) within our limit. */
+  const fetchPhoto = (sizes: readonly import('grammy/types').PhotoSize[]) => async (): Promise<InboundImage[]> => {
+    const fitting = sizes.filter((size) => (size.file_size ?? 0) <= MAX_INBOUND_IMAGE_BYTES).sort((a, b) => b.width * b.height - a.width * a.height);
+    const best = fitting[0];
+    if (!best) throw new ChannelMediaError(`it is larger than ${MAX_INBOUND_IMAGE_BYTES / 1024 / 1024} MB`);
+    const file = await wrap(async () => (await getApi()).getFile(best.file_id));
+    if (!file.file_path) throw new ChannelMediaError('Telegram did not say where the file is');
+    const root = options.apiRoot ?? 'https://api.telegram.org';
+    const url = `${root}/file/bot${botToken}/${file.file_path.split('/').map(encodeURIComponent).join('/')}`;
+    const data = await download(url, MAX_INBOUND_IMAGE_BYTES).catch((err: unknown) => {
+      throw err instanceof ChannelMediaError ? err : new Error(`telegram: downloading a photo failed: ${describe(err)}`);
+    });
+    const mimeType = sniffImage(data);
+    if (!mimeType) throw new ChannelMediaError('it is not a JPEG, PNG or WebP image');
+    return [{ mimeType, base64: Buffer.from(data).toString('base64') }];
+  };
+
   const toInbound = (ctx: import('grammy').Context): InboundMessage | undefined => {
     const msg = ctx.message;
-    if (!msg || typeof msg.text !== 'string' || !msg.from) return undefined;
+    if (!msg || !msg.from) return undefined;
+    const photo = Array.isArray(msg.photo) && msg.photo.length > 0 ? msg.photo : undefined;
+    const text = typeof msg.text === 'string' ? msg.text : photo && typeof msg.caption === 'string' ? msg.caption : photo ? '' : undefined;
+    if (text === undefined) return undefined;
     const me = ctx.me;
     const username = (options.botUsername ?? me?.username ?? '').replace(/^@/, '').toLowerCase();
-    const mentionsBot = username !== '' && new RegExp(`(^|[^\\w])@${escapeRegExp(username)}(?![\\w])`, 'i').test(msg.text);
+    const mentionsBot = username !== '' && new RegExp(`(^|[^\\w])@${escapeRegExp(username)}(?![\\w])`, 'i').test(text);
     const repliesToBot = me !== undefined && msg.reply_to_message?.from?.id === me.id;
     const name = [msg.from.first_name, msg.from.last_name].filter(Boolean).join(' ') || msg.from.username;
     return {
@@ -103,9 +123,10 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       chatKind: msg.chat.type === 'private' ? 'dm' : 'group',
       senderId: String(msg.from.id),
       ...(name ? { senderName: name } : {}),
-      text: msg.text,
+      text,
       mentioned: mentionsBot || repliesToBot,
       messageId: String(msg.message_id),
+      ...(photo ? { fetchImages: fetchPhoto(photo) } : {}),
     };
   };
 
@@ -117,7 +138,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       if (method === 'getUpdates') heard();
       return result;
     });
-    b.on('message:text', (ctx) => {
+    b.on(['message:text', 'message:photo'], (ctx) => {
       const inbound = toInbound(ctx);
       if (!inbound) return;
       status = { ...status, lastMessageAtMs: Date.now() };
@@ -314,6 +335,23 @@ export function splitCaption(caption: string | undefined): { caption?: string; r
   const head = caption.slice(0, cut).trimEnd();
   const rest = caption.slice(cut).trimStart();
   return rest ? { caption: head, rest } : { caption: head };
+}
+
+/** GET `url` into memory, refusing more than `limit` bytes (counted as they arrive, not as claimed). */
+async function download(url: string, limit: number): Promise<Uint8Array> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      await response.body.cancel().catch(() => undefined);
+      throw new ChannelMediaError(`it is larger than ${limit / 1024 / 1024} MB`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 function escapeRegExp(text: string): string {
