@@ -212,9 +212,9 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-function channelsConfig(file: GatewayConfigFile, env: NodeJS.ProcessEnv): ChannelsConfig {
+function channelsConfig(file: GatewayConfigFile, env: NodeJS.ProcessEnv, stateDir: string): ChannelsConfig {
   try {
-    return resolveChannelsConfig(file.channels as ChannelsFileConfig | undefined, env);
+    return resolveChannelsConfig(file.channels as ChannelsFileConfig | undefined, env, stateDir);
   } catch (error) {
     if (error instanceof ChannelsConfigError) throw new ConfigError(error.message);
     throw error;
@@ -247,7 +247,7 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
     denyCommands: file.nodes?.denyCommands ?? [],
     agent: resolveAgentConfig(file.agent, join(stateDir, 'agents', 'main'), env),
     discovery: discoveryConfig(file, overrides, env),
-    channels: channelsConfig(file, env),
+    channels: channelsConfig(file, env, stateDir),
     configPath: join(stateDir, CONFIG_FILE_NAME),
     tls: { enabled: false },
   };

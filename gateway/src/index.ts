@@ -23,3 +23,5 @@ export {
 export { rotateCertificate } from './tls/rotate.js';
 export { certificateHosts } from './tls/certificate.js';
 export { CHANNEL_DEFINITIONS } from './channels/registry.js';
+export { writeCredential, removeCredentials } from './channels/credentials.js';
+export type { ChannelDefinition } from './channels/channel-definition.js';

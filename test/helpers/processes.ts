@@ -160,13 +160,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runTether(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> {
-  return runProcess(process.execPath, [TETHER_BIN, ...args], env, timeoutMs);
+/** `input`, when given, is written to the command's stdin (then closed). */
+export function runTether(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, input?: string): Promise<CliResult> {
+  return runProcess(process.execPath, [TETHER_BIN, ...args], env, timeoutMs, input);
 }
 
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<CliResult> {
+export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: cleanEnv(env), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -1,9 +1,10 @@
 /** `tether channels …`: the chat channels' state, and strangers waiting for the owner's approval. */
 import { Command } from 'commander';
-import { safeLabel, type ChannelPendingSender, type ChannelState } from '@tether/protocol';
+import { safeLabel, safeText, type ChannelPendingSender, type ChannelState } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
-import { ago, printJson, printLines, printTable } from '../output.js';
+import { ago, printJson, printLines, printTable, usageError } from '../output.js';
+import { readSecrets } from '../secret-input.js';
 
 /** One line for `gateway status` and `health`: each channel's state, its reason, its last message. */
 export function describeChannels(channels: readonly ChannelState[] | undefined): string {
@@ -16,6 +17,25 @@ export function describeChannels(channels: readonly ChannelState[] | undefined):
       return `${safeLabel(c.name, 32)} ${c.state}${c.reason ? ` (${safeLabel(c.reason, 200)})` : ''}${last}${deaf}`;
     })
     .join('; ');
+}
+
+const consoleLog = {
+  debug: () => {},
+  info: (message: string) => process.stderr.write(`${safeText(message)}\n`),
+  warn: (message: string) => process.stderr.write(`${safeText(message)}\n`),
+  error: (message: string) => process.stderr.write(`${safeText(message)}\n`),
+};
+
+function findChannel<T extends { name: string }>(definitions: readonly T[], name: string): T {
+  const found = definitions.find((definition) => definition.name === name.toLowerCase());
+  if (!found) throw usageError(`unknown channel "${name}": one of ${definitions.map((d) => d.name).join(', ')}`);
+  return found;
+}
+
+function nextSteps(name: string, file: Record<string, unknown> | undefined): string[] {
+  return file
+    ? ['Restart the gateway (tether up) to connect with it.']
+    : [`tether.json has no channels.${name} yet: add one (at least {} — see docs/channels.md) and restart the gateway.`];
 }
 
 export function channelsCommand(): Command {
@@ -57,6 +77,52 @@ export function channelsCommand(): Command {
           rows.map((r) => (r.configured ? [r.name, 'yes', r.dmPolicy!, String(r.allowFrom), String(r.owners), String(r.approvers)] : [r.name, 'no', '', '', '', ''])),
         );
         printLines(['', 'Set one up under "channels" in tether.json (docs/channels.md); `tether channels status` shows the running state.']);
+      }),
+    );
+
+  channels
+    .command('login <channel>')
+    .description('store a channel\'s secrets in the state dir (0600) instead of tether.json, or link WhatsApp by QR')
+    .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .action(
+      action(async (flags, name: string) => {
+        const gateway = await import('@tether/gateway');
+        const definition = findChannel(gateway.CHANNEL_DEFINITIONS, name);
+        const stateDir = gateway.resolveStateDir(flags.stateDir as string | undefined);
+        const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
+        if (definition.login) {
+          const done = await definition.login({ stateDir, file, log: consoleLog, print: (text) => process.stdout.write(text) });
+          return printLines([done, ...nextSteps(definition.name, file)]);
+        }
+        const keys = definition.secretKeys;
+        const answers = await readSecrets(keys.map((k) => k.prompt));
+        const stored: string[] = [];
+        for (const [index, key] of keys.entries()) {
+          const value = answers[index] ?? '';
+          if (value === '') {
+            if (key.optional) continue;
+            throw usageError(`no ${key.key} given for ${definition.name}: paste it when asked, or pipe one secret per line (${keys.map((k) => k.key).join(', ')})`);
+          }
+          await gateway.writeCredential(stateDir, definition.name, key.key, value);
+          stored.push(key.key);
+        }
+        printLines([`Stored ${stored.join(', ')} for ${definition.name} in ${stateDir}/channels/credentials (readable only by you).`, ...nextSteps(definition.name, file)]);
+      }),
+    );
+  channels
+    .command('logout <channel>')
+    .description('forget the secrets `channels login` stored for a channel (and WhatsApp\'s linked-device keys)')
+    .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)')
+    .action(
+      action(async (flags, name: string) => {
+        const gateway = await import('@tether/gateway');
+        const definition = findChannel(gateway.CHANNEL_DEFINITIONS, name);
+        const stateDir = gateway.resolveStateDir(flags.stateDir as string | undefined);
+        const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
+        const removed = gateway.removeCredentials(stateDir, definition.name, definition.secretKeys.map((k) => k.key));
+        if (definition.logout) removed.push(...(await definition.logout({ stateDir, file, log: consoleLog, print: (text) => process.stdout.write(text) })));
+        if (removed.length === 0) return printLines([`Nothing stored for ${definition.name}.${file && definition.secretKeys.some((k) => typeof file[k.key] === 'string') ? ' Its secrets are in tether.json: remove them there (and revoke the token on the platform if it leaked).' : ''}`]);
+        printLines([`Removed ${removed.length} file(s) for ${definition.name}. Restart the gateway (tether up) for it to take effect.`]);
       }),
     );
 

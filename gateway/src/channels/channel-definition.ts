@@ -8,8 +8,11 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { checkAccessConfig, type ChannelAccessConfig, type DmPolicy } from './access-policy.js';
 import type { Channel } from './channel.js';
+import { readCredential } from './credentials.js';
 
-export class ChannelsConfigError extends Error {}
+import { ChannelsConfigError } from './channels-config-error.js';
+
+export { ChannelsConfigError };
 
 /** What every channel's resolved config has besides its own keys. */
 export interface ResolvedChannelConfig extends ChannelAccessConfig {
@@ -24,11 +27,39 @@ export interface ChannelDeps {
   stateDir: string;
 }
 
+export interface ChannelSecretKey {
+  key: string;
+  /** What the person is asked for, e.g. "Telegram bot token (from @BotFather)". */
+  prompt: string;
+  optional?: boolean;
+}
+
+export interface ChannelLoginContext {
+  stateDir: string;
+  /** `channels.<name>` as written in tether.json, if there is one (secrets unresolved). */
+  file: Record<string, unknown> | undefined;
+  log: Logger;
+  /** Writes to the person's terminal (a QR code, progress lines). */
+  print(text: string): void;
+}
+
+/** Where secrets are looked up: the environment for `${NAME}`, the state dir for stored ones. */
+export interface SecretSources {
+  env: NodeJS.ProcessEnv;
+  stateDir?: string;
+}
+
 export interface ChannelDefinition<Resolved extends ResolvedChannelConfig = ResolvedChannelConfig> {
   readonly name: string;
   /** The keys under `channels.<name>`, strict (unknown keys are config errors with a suggestion). */
   readonly fileSchema: z.ZodObject<z.ZodRawShape>;
-  resolve(file: Record<string, unknown>, env: NodeJS.ProcessEnv): Resolved;
+  /** Secret keys `tether channels login <name>` can store in the state dir instead of the config. */
+  readonly secretKeys: readonly ChannelSecretKey[];
+  /** A login that is not pasting secrets (WhatsApp links a device by QR); replaces the prompts. */
+  login?(context: ChannelLoginContext): Promise<string>;
+  /** Forgets what login stored beyond the secret keys (WhatsApp's linked-device keys). */
+  logout?(context: ChannelLoginContext): Promise<string[]>;
+  resolve(file: Record<string, unknown>, env: NodeJS.ProcessEnv, stateDir?: string): Resolved;
   create(config: Resolved, deps: ChannelDeps): Promise<Channel>;
 }
 
@@ -52,6 +83,25 @@ export function secretValue(value: string, key: string, env: NodeJS.ProcessEnv):
   const resolved = env[match[1]!];
   if (!resolved) throw new ChannelsConfigError(`${key} is "\${${match[1]}}" but the environment variable ${match[1]} is not set`);
   return resolved;
+}
+
+/**
+ * A secret key of `channels.<channel>`: from the config (`${NAME}` read from the environment), else
+ * stored by `tether channels login <channel>`; undefined when neither has it.
+ */
+export function channelSecret(channel: string, file: Record<string, unknown>, key: string, sources: SecretSources): string | undefined {
+  const value = file[key];
+  if (typeof value === 'string' && value !== '') return secretValue(value, `channels.${channel}.${key}`, sources.env);
+  return sources.stateDir ? readCredential(sources.stateDir, channel, key) : undefined;
+}
+
+/** channelSecret, required: its absence is a config error with both ways to give it. */
+export function requiredChannelSecret(channel: string, file: Record<string, unknown>, key: string, sources: SecretSources): string {
+  const value = channelSecret(channel, file, key, sources);
+  if (value === undefined) {
+    throw new ChannelsConfigError(`channels.${channel}.${key} is not set: put it in tether.json (\${NAME} reads an environment variable) or store it with \`tether channels login ${channel}\``);
+  }
+  return value;
 }
 
 /** The access keys resolved with the channel's id normaliser, and checked (an open door is an error). */

@@ -24,11 +24,11 @@ export function channelConfigKeys(): Record<string, string[]> {
   return keys;
 }
 
-export function resolveChannelsConfig(file: ChannelsFileConfig | undefined, env: NodeJS.ProcessEnv): ChannelsConfig {
+export function resolveChannelsConfig(file: ChannelsFileConfig | undefined, env: NodeJS.ProcessEnv, stateDir?: string): ChannelsConfig {
   const resolved: ChannelsConfig = {};
   for (const definition of CHANNEL_DEFINITIONS) {
     const section = file?.[definition.name];
-    if (section) resolved[definition.name] = definition.resolve(section, env);
+    if (section) resolved[definition.name] = definition.resolve(section, env, stateDir);
   }
   return resolved;
 }
