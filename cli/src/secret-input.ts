@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { safeText } from '@tether/protocol';
 
 const MAX_STDIN_BYTES = 64 * 1024;
 
@@ -27,7 +28,7 @@ export async function readSecrets(prompts: readonly string[]): Promise<string[]>
 }
 
 function askHidden(prompt: string): Promise<string> {
-  process.stderr.write(prompt);
+  process.stderr.write(`${safeText(prompt)}`);
   // Echo goes nowhere while the secret is typed.
   const muted = new Writable({ write: (_chunk, _encoding, done) => done() });
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });

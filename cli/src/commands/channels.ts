@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { safeLabel, safeText, type ChannelPendingSender, type ChannelState } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
-import { ago, printJson, printLines, printTable, usageError } from '../output.js';
+import { ago, printJson, printLines, printRenderedArt, printTable, usageError } from '../output.js';
 import { readSecrets } from '../secret-input.js';
 
 /** One line for `gateway status` and `health`: each channel's state, its reason, its last message. */
@@ -91,7 +91,7 @@ export function channelsCommand(): Command {
         const stateDir = gateway.resolveStateDir(flags.stateDir as string | undefined);
         const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
         if (definition.login) {
-          const done = await definition.login({ stateDir, file, log: consoleLog, print: (text) => process.stdout.write(text) });
+          const done = await definition.login({ stateDir, file, log: consoleLog, print: printRenderedArt });
           return printLines([done, ...nextSteps(definition.name, file)]);
         }
         const keys = definition.secretKeys;
@@ -120,7 +120,7 @@ export function channelsCommand(): Command {
         const stateDir = gateway.resolveStateDir(flags.stateDir as string | undefined);
         const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
         const removed = gateway.removeCredentials(stateDir, definition.name, definition.secretKeys.map((k) => k.key));
-        if (definition.logout) removed.push(...(await definition.logout({ stateDir, file, log: consoleLog, print: (text) => process.stdout.write(text) })));
+        if (definition.logout) removed.push(...(await definition.logout({ stateDir, file, log: consoleLog, print: printRenderedArt })));
         if (removed.length === 0) return printLines([`Nothing stored for ${definition.name}.${file && definition.secretKeys.some((k) => typeof file[k.key] === 'string') ? ' Its secrets are in tether.json: remove them there (and revoke the token on the platform if it leaked).' : ''}`]);
         printLines([`Removed ${removed.length} file(s) for ${definition.name}. Restart the gateway (tether up) for it to take effect.`]);
       }),

@@ -39,7 +39,7 @@ export interface ChannelLoginContext {
   /** `channels.<name>` as written in tether.json, if there is one (secrets unresolved). */
   file: Record<string, unknown> | undefined;
   log: Logger;
-  /** Writes to the person's terminal (a QR code, progress lines). */
+  /** Terminal art the channel rendered itself (a QR code), printed as is; progress lines go to `log`. */
   print(text: string): void;
 }
 
