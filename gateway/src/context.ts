@@ -19,6 +19,7 @@ import type { SessionStore } from './agent/sessions/session-store.js';
 import type { ToolBackend } from './agent/tool-backend.js';
 import type { McpHttpOptions } from './mcp/mcp-http.js';
 import type { ChannelPairing } from './channels/pairing-codes.js';
+import type { Channel } from './channels/channel.js';
 import type { DiscoveryHandle } from './discovery/advertiser.js';
 
 export interface GatewayContext {
@@ -50,7 +51,7 @@ export interface GatewayContext {
   /** `/mcp`: the same tools as Streamable HTTP, behind the gateway token (one options object holds its sessions). */
   mcp: McpHttpOptions;
   /** Chat channels: their state, and the strangers waiting for the owner's approval. */
-  channels: { pairing: ChannelPairing; list(): ChannelState[] };
+  channels: { pairing: ChannelPairing; list(): ChannelState[]; webhook(name: string): Channel['handleWebhook'] };
   /** The mDNS beacon's supervisor, when the server started one (absent: discovery not wired). */
   discovery?: DiscoveryHandle;
   log: Logger;

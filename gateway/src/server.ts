@@ -117,7 +117,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       agent,
       agentSessions,
       tools,
-      channels: { pairing: channelPairing, list: () => runningChannels?.list() ?? [] },
+      channels: { pairing: channelPairing, list: () => runningChannels?.list() ?? [], webhook: (name) => runningChannels?.webhook(name) },
       mcp: {
         backend: tools,
         authorize: (request) => isSharedToken(context, bearer(request)),

@@ -78,6 +78,14 @@ export interface FakeTelegram {
   buttonsOf(chatId: number, messageId: number): { text: string; callback_data: string }[];
   /** Another bot instance polls: the held getUpdates gets 409 now, and the next `more` calls get it too. */
   conflictNow(more?: number): void;
+  /**
+   * Webhook mode: once the bot has called setWebhook (https only, as Telegram insists), updates are
+   * POSTed to `localUrl` (standing in for the reverse proxy behind the public URL) with the secret
+   * header, in order, until answered 2xx (redelivered every 200 ms otherwise, as Telegram retries).
+   */
+  forwardWebhookTo(localUrl: string): void;
+  /** The webhook the bot set (url, secret_token), if any. */
+  webhook(): { url: string; secretToken?: string } | undefined;
   /** The next `times` calls of `method` get Telegram's 429 with `retry_after` seconds (flood control). */
   rateLimitNext(method: string, retryAfterSeconds: number, times?: number): void;
   /** The next `times` getUpdates are held and never answered, not even at their timeout (a connection gone quiet). */
@@ -110,6 +118,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
   let nextMessageId = 1;
   let conflicts = 0;
   let swallow = 0;
+  let webhook: { url: string; secretToken?: string } | undefined;
+  let forwardTo: string | undefined;
+  let forwarding = false;
   const rateLimits = new Map<string, { retryAfter: number; times: number }>();
   let pending: PendingPoll | undefined;
   /** Messages the bot sent, by `${chatId}:${messageId}`: their text and inline keyboard. */
@@ -133,7 +144,29 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     while (updates.length > 0 && updates[0]!.update_id < offset) updates.shift();
     return updates.slice(0, limit);
   };
+  const forward = async () => {
+    if (forwarding || !webhook || !forwardTo) return;
+    forwarding = true;
+    try {
+      while (updates.length > 0 && webhook && forwardTo) {
+        const update = updates[0]!;
+        const status = await fetch(forwardTo, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(webhook.secretToken ? { 'x-telegram-bot-api-secret-token': webhook.secretToken } : {}) },
+          body: JSON.stringify(update),
+        }).then(
+          (response) => response.status,
+          () => 0,
+        );
+        if (status >= 200 && status < 300) updates.shift();
+        else await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      forwarding = false;
+    }
+  };
   const answerPending = () => {
+    if (webhook) return void forward();
     if (!pending) return;
     const batch = available(pending.offset, pending.limit);
     if (batch.length === 0) return;
@@ -170,8 +203,19 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
           supports_inline_queries: false,
         });
       case 'deleteWebhook':
+        webhook = undefined;
         return ok(res, true);
+      case 'setWebhook': {
+        const url = typeof p.url === 'string' ? p.url : '';
+        if (!url.startsWith('https://')) return fail(res, 400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+        const secret = p.secret_token === undefined ? undefined : String(p.secret_token);
+        if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) return fail(res, 400, 'Bad Request: bad webhook: secret token contains unallowed characters');
+        webhook = { url, ...(secret !== undefined ? { secretToken: secret } : {}) };
+        ok(res, true);
+        return void forward();
+      }
       case 'getUpdates': {
+        if (webhook) return fail(res, 409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
         if (swallow > 0) {
           swallow--;
           return; // held until the client gives up on the connection
@@ -368,6 +412,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
       clearTimeout(held.timer);
       fail(held.res, 409, CONFLICT);
     },
+    forwardWebhookTo(localUrl) {
+      forwardTo = localUrl;
+      void forward();
+    },
+    webhook: () => webhook,
     rateLimitNext(method, retryAfter, times = 1) {
       rateLimits.set(method, { retryAfter, times });
     },

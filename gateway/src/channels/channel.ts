@@ -106,6 +106,8 @@ export interface Channel {
   readonly deafAfterMs?: number;
   /** Drops the platform connection and makes a new one (a deaf channel); optional. */
   restart?(reason: string): Promise<void>;
+  /** A delivery to POST /channels/<name>/webhook (the body parsed as JSON, at most 1 MiB); optional. */
+  handleWebhook?(delivery: { headers: Readonly<Record<string, string | string[] | undefined>>; body: unknown }): Promise<{ status: number; body: unknown }>;
   /** The chat id of a direct conversation with a user (Telegram: the user id; Slack/Discord open one). */
   directChatId(userId: string): Promise<string>;
 }

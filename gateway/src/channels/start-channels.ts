@@ -16,6 +16,8 @@ import { CHANNEL_DEFINITIONS } from './registry.js';
 
 export interface RunningChannels {
   list(): ChannelState[];
+  /** The running channel of that name, if it takes webhook deliveries. */
+  webhook(name: string): Channel['handleWebhook'];
   close(): Promise<void>;
 }
 
@@ -64,6 +66,10 @@ export async function startChannels(options: {
         const restarts = watchdog.restartsOf(channel);
         return { name: channel.name, ...channel.status(), ...(restarts > 0 ? { deafRestarts: restarts } : {}) };
       }),
+    webhook: (name) => {
+      const channel = running.find((entry) => entry.channel.name === name)?.channel;
+      return channel?.handleWebhook?.bind(channel);
+    },
     close: async () => {
       watchdog.stop();
       approvals?.close();

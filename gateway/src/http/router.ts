@@ -15,6 +15,7 @@ import { handleMcpHttp } from '../mcp/mcp-http.js';
 import { liveness, readiness } from './probes.js';
 import { fail, HttpError, json } from './respond.js';
 import { readRotations } from '../tls/rotate.js';
+import { channelWebhook } from './channel-webhook.js';
 
 /** Longest request target we read; anything longer is refused before parsing. */
 const MAX_TARGET_LENGTH = 2048;
@@ -30,6 +31,8 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   { method: 'GET', path: /^\/v1\/models$/, handle: (g, q, r) => listModels(openaiDeps(g), q, r) },
   // Public: each statement is signed by the certificate before it, which is what clients check.
   { method: 'GET', path: /^\/tls\/rotations$/, handle: (g, _q, r) => json(r, 200, { rotations: readRotations(g.config.stateDir) }) },
+  // Public: the channel checks its platform's secret on every delivery.
+  { method: 'POST', path: /^\/channels\/([a-z][a-z0-9-]{0,31})\/webhook$/, handle: (g, q, r, _u, m) => channelWebhook(g, q, r, m[1]!) },
   ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, path: /^\/mcp$/, handle: ((g, q, r) => handleMcpHttp(g.mcp, q, r)) as Route })),
 ];
 
@@ -63,7 +66,7 @@ function route(gateway: GatewayContext, request: IncomingMessage, response: Serv
   throw new HttpError(
     404,
     'NOT_FOUND',
-    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions, /v1/models, /mcp and /tls/rotations`,
+    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions, /v1/models, /mcp, /tls/rotations and /channels/<name>/webhook`,
   );
 }
 

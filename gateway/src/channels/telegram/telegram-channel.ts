@@ -1,13 +1,12 @@
 /**
- * The Telegram channel (issue 10): grammY long polling, supervised. grammY is imported only inside
- * start() / the first send, so a gateway without Telegram configured never loads it.
+ * The Telegram channel (issue 10): grammY long polling (or a webhook), supervised. grammY is imported
+ * only inside start() / the first send, so a gateway without Telegram configured never loads it.
  *
- * - Inbound text messages become InboundMessage: chatKind 'dm' for private chats, 'group' otherwise;
- *   `mentioned` when the text mentions @botusername or the message replies to the bot.
- *   The handler is not awaited by the poll loop (a slow agent turn must not stall every other chat);
- *   its rejection is logged.
- * - Button presses (callback queries with data) become InboundAction; acknowledging answers the
- *   callback query (the toast Telegram shows the presser).
+ * - What arrives (text, photos, button presses) is turned into the channel shapes in telegram-inbound.ts.
+ * - Webhook mode (`webhook: {url, secretToken}`): start() calls setWebhook with the public URL (a
+ *   reverse proxy in front of the gateway forwards it to POST /channels/telegram/webhook) and Telegram's
+ *   secret header; handleWebhook refuses any delivery without that exact secret (compared in constant
+ *   time), then hands the update to grammY. Switching back to polling deletes the webhook (grammY does).
  * - sendText takes at most textLimit (4,000) characters: the caller chunks (chunkText). Buttons go as
  *   one row of an inline keyboard; editText replaces the text and drops the keyboard.
  * - sendMedia: image/* → sendPhoto, video/* → sendVideo, anything else → sendDocument; a caption over
@@ -20,10 +19,12 @@
  *   hearing from Telegram (lastActivityAtMs). restart() aborts the poll in flight and polls afresh, for
  *   a poll stuck on a connection that went quiet (deaf-watchdog.ts decides when).
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { Api, Bot } from 'grammy';
 import type { Logger } from '../../log.js';
-import { ChannelMediaError, MAX_INBOUND_IMAGE_BYTES, sniffImage, type Channel, type ChannelHandlers, type ChannelStatus, type InboundImage, type InboundMessage, type OutboundMedia } from '../channel.js';
+import type { Channel, ChannelHandlers, ChannelStatus, OutboundMedia } from '../channel.js';
 import { chunkText } from '../chunk-text.js';
+import { attachInbound, fetchTelegramPhoto } from './telegram-inbound.js';
 
 export const TELEGRAM_TEXT_LIMIT = 4000;
 export const TELEGRAM_CAPTION_LIMIT = 1024;
@@ -45,7 +46,12 @@ export interface TelegramChannelOptions {
   pollTimeoutSeconds?: number;
   /** Silence (no getUpdates answer at all) after which the channel counts as deaf; default poll timeout + 30 s. */
   deafAfterMs?: number;
+  /** Webhook mode instead of polling: the public HTTPS URL Telegram posts to, and the secret it sends. */
+  webhook?: { url: string; secretToken: string };
 }
+
+/** Largest webhook body taken (an update is a few KB; Telegram's own cap is far below this). */
+export const TELEGRAM_WEBHOOK_MAX_BYTES = 1024 * 1024;
 
 type Grammy = typeof import('grammy');
 
@@ -85,49 +91,10 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   let loop: Promise<void> | undefined;
   let wakeBackoff: (() => void) | undefined;
   let restartReason: string | undefined;
+  /** Webhook mode: ends the wait of the current round (stop or restart). */
+  let endWebhookRound: (() => void) | undefined;
   const heard = () => {
     status = { ...status, lastActivityAtMs: Date.now() };
-  };
-
-  /** The photo's largest size Telegram will hand a bot (getFile serves up to 20 MB) within our limit. */
-  const fetchPhoto = (sizes: readonly import('grammy/types').PhotoSize[]) => async (): Promise<InboundImage[]> => {
-    const fitting = sizes.filter((size) => (size.file_size ?? 0) <= MAX_INBOUND_IMAGE_BYTES).sort((a, b) => b.width * b.height - a.width * a.height);
-    const best = fitting[0];
-    if (!best) throw new ChannelMediaError(`it is larger than ${MAX_INBOUND_IMAGE_BYTES / 1024 / 1024} MB`);
-    const file = await wrap(async () => (await getApi()).getFile(best.file_id));
-    if (!file.file_path) throw new ChannelMediaError('Telegram did not say where the file is');
-    const root = options.apiRoot ?? 'https://api.telegram.org';
-    const url = `${root}/file/bot${botToken}/${file.file_path.split('/').map(encodeURIComponent).join('/')}`;
-    const data = await download(url, MAX_INBOUND_IMAGE_BYTES).catch((err: unknown) => {
-      throw err instanceof ChannelMediaError ? err : new Error(`telegram: downloading a photo failed: ${describe(err)}`);
-    });
-    const mimeType = sniffImage(data);
-    if (!mimeType) throw new ChannelMediaError('it is not a JPEG, PNG or WebP image');
-    return [{ mimeType, base64: Buffer.from(data).toString('base64') }];
-  };
-
-  const toInbound = (ctx: import('grammy').Context): InboundMessage | undefined => {
-    const msg = ctx.message;
-    if (!msg || !msg.from) return undefined;
-    const photo = Array.isArray(msg.photo) && msg.photo.length > 0 ? msg.photo : undefined;
-    const text = typeof msg.text === 'string' ? msg.text : photo && typeof msg.caption === 'string' ? msg.caption : photo ? '' : undefined;
-    if (text === undefined) return undefined;
-    const me = ctx.me;
-    const username = (options.botUsername ?? me?.username ?? '').replace(/^@/, '').toLowerCase();
-    const mentionsBot = username !== '' && new RegExp(`(^|[^\\w])@${escapeRegExp(username)}(?![\\w])`, 'i').test(text);
-    const repliesToBot = me !== undefined && msg.reply_to_message?.from?.id === me.id;
-    const name = [msg.from.first_name, msg.from.last_name].filter(Boolean).join(' ') || msg.from.username;
-    return {
-      channel: 'telegram',
-      chatId: String(msg.chat.id),
-      chatKind: msg.chat.type === 'private' ? 'dm' : 'group',
-      senderId: String(msg.from.id),
-      ...(name ? { senderName: name } : {}),
-      text,
-      mentioned: mentionsBot || repliesToBot,
-      messageId: String(msg.message_id),
-      ...(photo ? { fetchImages: fetchPhoto(photo) } : {}),
-    };
   };
 
   const supervise = async (g: Grammy, handlers: ChannelHandlers, firstOutcome: () => void) => {
@@ -138,36 +105,31 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       if (method === 'getUpdates') heard();
       return result;
     });
-    b.on(['message:text', 'message:photo'], (ctx) => {
-      const inbound = toInbound(ctx);
-      if (!inbound) return;
-      status = { ...status, lastMessageAtMs: Date.now() };
-      void handlers.onMessage(inbound).catch((err: unknown) => log.warn(`telegram: message handler failed: ${describe(err)}`));
-    });
-    b.on('callback_query:data', (ctx) => {
-      const query = ctx.callbackQuery;
-      const chatId = query.message?.chat.id ?? query.from.id;
-      const name = [query.from.first_name, query.from.last_name].filter(Boolean).join(' ') || query.from.username;
-      status = { ...status, lastMessageAtMs: Date.now() };
-      void handlers
-        .onAction({
-          channel: 'telegram',
-          chatId: String(chatId),
-          senderId: String(query.from.id),
-          ...(name ? { senderName: name } : {}),
-          data: query.data,
-          ...(query.message ? { messageId: String(query.message.message_id) } : {}),
-          acknowledge: async (text) => {
-            await ctx.answerCallbackQuery({ text: text.slice(0, 200) }).catch((err: unknown) => log.debug(`telegram: answering a button press failed: ${describe(err)}`));
-          },
-        })
-        .catch((err: unknown) => log.warn(`telegram: button handler failed: ${describe(err)}`));
+    attachInbound(b, {
+      handlers,
+      log,
+      describe,
+      ...(options.botUsername ? { botUsername: options.botUsername } : {}),
+      seen: () => {
+        status = { ...status, lastMessageAtMs: Date.now() };
+      },
+      fetchPhoto: (sizes) => fetchTelegramPhoto(sizes, { getFile: (id) => wrap(async () => (await getApi()).getFile(id)), fileUrl: (path) => `${options.apiRoot ?? 'https://api.telegram.org'}/file/bot${botToken}/${path}`, describe }),
     });
     b.catch((err) => log.warn(`telegram: update handling failed: ${describe(err.error)}`));
     let delay = initialMs;
     while (!stopping) {
       try {
-        await b.start({
+        if (options.webhook) {
+          await b.init();
+          await b.api.setWebhook(options.webhook.url, { secret_token: options.webhook.secretToken, allowed_updates: ['message', 'callback_query'] });
+          delay = initialMs;
+          heard();
+          setStatus({ state: 'connected' });
+          log.info(`telegram: webhook set for @${b.botInfo.username}; Telegram posts to the configured URL`);
+          firstOutcome();
+          if (!stopping && restartReason === undefined) await new Promise<void>((resolve) => (endWebhookRound = resolve));
+          endWebhookRound = undefined;
+        } else await b.start({
           timeout: options.pollTimeoutSeconds ?? 30,
           allowed_updates: ['message', 'callback_query'],
           onStart: (info) => {
@@ -242,6 +204,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     async stop() {
       stopping = true;
       wakeBackoff?.();
+      endWebhookRound?.();
       try {
         if (bot?.isRunning()) await bot.stop();
       } catch (err) {
@@ -253,8 +216,35 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       setStatus({ state: 'stopped' });
     },
     status: () => ({ ...status }),
-    deafAfterMs: options.deafAfterMs ?? ((options.pollTimeoutSeconds ?? 30) + 30) * 1000,
+    // A webhook hears nothing while nobody writes: only polling can be judged deaf.
+    ...(options.webhook ? {} : { deafAfterMs: options.deafAfterMs ?? ((options.pollTimeoutSeconds ?? 30) + 30) * 1000 }),
+    async handleWebhook(delivery) {
+      const expected = options.webhook?.secretToken;
+      const given = delivery.headers['x-telegram-bot-api-secret-token'];
+      if (!expected || typeof given !== 'string' || !sameSecret(given, expected)) {
+        log.warn('telegram: refused a webhook delivery without the right secret token');
+        return { status: 401, body: { error: { code: 'UNAUTHORIZED', message: 'missing or wrong X-Telegram-Bot-Api-Secret-Token' } } };
+      }
+      const update = delivery.body as { update_id?: unknown } | null;
+      if (typeof update !== 'object' || update === null || !Number.isSafeInteger(update.update_id)) {
+        return { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'not a Telegram update' } } };
+      }
+      if (!bot || status.state !== 'connected') return { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'the Telegram channel is not running' } } };
+      heard();
+      try {
+        await bot.handleUpdate(update as Parameters<Bot['handleUpdate']>[0]);
+      } catch (err) {
+        // Answered 200 anyway: a non-2xx makes Telegram redeliver a poison update for a day.
+        log.warn(`telegram: a webhook update failed: ${describe(err)}`);
+      }
+      return { status: 200, body: {} };
+    },
     async restart(reason) {
+      if (options.webhook) {
+        restartReason = reason;
+        endWebhookRound?.();
+        return;
+      }
       if (!bot || stopping || !bot.isRunning()) return;
       restartReason = reason;
       setStatus({ state: 'reconnecting', reason: `restarting: ${reason}` });
@@ -337,23 +327,8 @@ export function splitCaption(caption: string | undefined): { caption?: string; r
   return rest ? { caption: head, rest } : { caption: head };
 }
 
-/** GET `url` into memory, refusing more than `limit` bytes (counted as they arrive, not as claimed). */
-async function download(url: string, limit: number): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    total += chunk.byteLength;
-    if (total > limit) {
-      await response.body.cancel().catch(() => undefined);
-      throw new ChannelMediaError(`it is larger than ${limit / 1024 / 1024} MB`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
