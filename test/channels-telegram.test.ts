@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestNode, sharedToken } from './helpers/clients.js';
 import { startFakeTelegram, type FakeTelegram } from './helpers/fake-telegram.js';
 import { cleanup, eventually, runTether, runTetherJson, startGatewayProcess, tempDir, type GatewayProcess } from './helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from './helpers/scripted-model.js';
@@ -46,6 +47,14 @@ describe('Telegram channel', () => {
     expect(human.stdout).toMatch(/^Channels: +telegram connected/m);
     const list = await runTetherJson<{ channels: { name: string; configured: boolean; owners?: number }[] }>(['channels', 'list', '--state-dir', gateway.stateDir]);
     expect(list.channels.find((c) => c.name === 'telegram')).toEqual({ name: 'telegram', configured: true, dmPolicy: 'pairing', allowFrom: 0, owners: 1, approvers: 0 });
+    // A node (even a freshly paired one) sees only name and state: reasons and times are for operators.
+    const node = await connectTestNode(gateway.url, { displayName: 'peek', commands: [], token: sharedToken(gateway.stateDir) });
+    try {
+      const seen = await node.client.request<{ channels: unknown[] }>('health', {});
+      expect(seen.channels).toEqual([{ name: 'telegram', state: 'connected' }]);
+    } finally {
+      await node.client.close();
+    }
     const table = await runTether(['channels', 'list', '--state-dir', gateway.stateDir]);
     expect(table.stdout).not.toContain(TOKEN);
     expect(gateway.output()).not.toContain(TOKEN);

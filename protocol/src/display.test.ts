@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { formatArgv, hasUnsafeChars, safeLabel, safeText, shellQuote } from './display.js';
 
 describe('safeText', () => {
+  it('escapes line separators, zero-width and other format characters that could fake or hide lines', () => {
+    const sneaky = 'uptime\u2028program /usr/bin/uptime\u2029\u200bx\u2060\ufeff\u00ad\u{e0041}\u3164';
+    const shown = safeText(sneaky);
+    expect(shown).toBe('uptime\\u{2028}program /usr/bin/uptime\\u{2029}\\u{200b}x\\u{2060}\\u{feff}\\xad\\u{e0041}\\u{3164}');
+    expect(hasUnsafeChars(sneaky)).toBe(true);
+    expect(shellQuote('a\u2028b')).toBe("$'a\\u{2028}b'");
+  });
+
   it.each([
     ['kitchen-pi', 'kitchen-pi'],
     ['x\x1b[8m\r\x1b[2K\nPaired', 'x\\x1b[8m\\x0d\\x1b[2K\\x0aPaired'],

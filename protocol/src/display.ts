@@ -6,8 +6,13 @@
  * both are replaced by visible escapes: what a person sees is exactly what was sent.
  */
 
-/** C0 and C1 controls, DEL, and the Unicode bidi embedding/override/isolate and mark characters. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+/**
+ * Controls (C0, C1, DEL: \p{Cc}), format characters (\p{Cf}: the bidi marks, overrides and isolates,
+ * zero-width spaces and joiners, the BOM, soft hyphens, tag characters), the line and paragraph
+ * separators U+2028/U+2029 (a chat app may draw them as line breaks, faking lines in an approval), and
+ * the Hangul fillers that render as blank space. Emoji joined by U+200D show escaped: safety first.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/gu;
 
 function escapeChar(char: string): string {
   const code = char.codePointAt(0) ?? 0;

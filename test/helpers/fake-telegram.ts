@@ -71,7 +71,7 @@ export interface FakeTelegram {
    * A photo message: Telegram sends a few sizes; here `data` is the largest and each size in
    * `extraSizes` claims its own file_size (getFile refuses any over 20 MB with the real error).
    */
-  queuePhoto(options: { chatId: number; fromId: number; data: Buffer; caption?: string; width?: number; height?: number; extraSizes?: { width: number; height: number; fileSize: number }[] }): number;
+  queuePhoto(options: { chatId: number; fromId: number; data: Buffer; caption?: string; width?: number; height?: number; extraSizes?: { width: number; height: number; fileSize: number }[]; filePath?: string }): number;
   /** A press of the button with `data` on the bot's message `messageId` in `chatId`; returns the query id. */
   queueCallbackQuery(options: { chatId: number; messageId: number; fromId: number; data: string; firstName?: string }): string;
   /** The inline keyboard currently on a message the bot sent (after edits). */
@@ -371,7 +371,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions): Promise<F
     queuePhoto(m) {
       const sizes = [...(m.extraSizes ?? []), { width: m.width ?? 640, height: m.height ?? 480, fileSize: m.data.length, data: m.data }].map((size, index) => {
         const id = `photo${nextMessageId}-${index}`;
-        files.set(id, { path: `photos/file_${nextMessageId}_${index}.jpg`, size: size.fileSize, ...('data' in size ? { data: size.data } : {}) });
+        files.set(id, { path: 'data' in size && m.filePath ? m.filePath : `photos/file_${nextMessageId}_${index}.jpg`, size: size.fileSize, ...('data' in size ? { data: size.data } : {}) });
         return { file_id: id, file_unique_id: `u${id}`, width: size.width, height: size.height, file_size: size.fileSize };
       });
       const from = { id: m.fromId, is_bot: false, first_name: `User${m.fromId}` };

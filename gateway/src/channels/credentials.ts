@@ -4,7 +4,7 @@
  * written atomically. A file that others can read, a symlink, or anything that is not a plain file
  * is refused with the fix, never used: a token readable by another user is a leaked token.
  */
-import { lstatSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '@tether/pairing';
 import { ChannelsConfigError } from './channels-config-error.js';
@@ -22,21 +22,35 @@ export function credentialPath(stateDir: string, channel: string, key: string): 
   return join(credentialsDir(stateDir), `${channel}.${key}`);
 }
 
-/** The stored secret, or undefined when there is none; throws ChannelsConfigError when the file is unsafe. */
+/**
+ * The stored secret, or undefined when there is none; throws ChannelsConfigError when the file is
+ * unsafe. Opened without following a symlink and checked on the open descriptor (a plain file of
+ * ours, 0600), in a folder nobody else can write: nothing can be swapped in between check and read.
+ */
 export function readCredential(stateDir: string, channel: string, key: string): string | undefined {
   const path = credentialPath(stateDir, channel, key);
-  let stat;
+  const dir = credentialsDir(stateDir);
+  let fd: number;
   try {
-    stat = lstatSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new ChannelsConfigError(`${path} is a symlink; remove it and run \`tether channels login ${channel}\` again`);
     throw error;
   }
-  if (!stat.isFile()) throw new ChannelsConfigError(`${path} is not a plain file (a symlink or a folder); remove it and run \`tether channels login ${channel}\` again`);
-  if ((stat.mode & 0o077) !== 0) throw new ChannelsConfigError(`${path} can be read by other users; run \`chmod 600 ${path}\` (and consider the token leaked: make a new one)`);
-  if (stat.size > MAX_SECRET_BYTES) throw new ChannelsConfigError(`${path} is larger than a token can be; run \`tether channels login ${channel}\` again`);
-  const value = readFileSync(path, 'utf8').trim();
-  return value === '' ? undefined : value;
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new ChannelsConfigError(`${path} is not a plain file; remove it and run \`tether channels login ${channel}\` again`);
+    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) throw new ChannelsConfigError(`${path} belongs to another user; remove it and run \`tether channels login ${channel}\` as the gateway's user`);
+    if ((stat.mode & 0o077) !== 0) throw new ChannelsConfigError(`${path} can be read by other users; run \`chmod 600 ${path}\` (and consider the token leaked: make a new one)`);
+    if ((statSync(dir).mode & 0o022) !== 0) throw new ChannelsConfigError(`${dir} can be written by other users; run \`chmod 700 ${dir}\``);
+    if (stat.size > MAX_SECRET_BYTES) throw new ChannelsConfigError(`${path} is larger than a token can be; run \`tether channels login ${channel}\` again`);
+    const value = readFileSync(fd, 'utf8').trim();
+    return value === '' ? undefined : value;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function writeCredential(stateDir: string, channel: string, key: string, value: string): Promise<string> {

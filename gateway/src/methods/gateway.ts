@@ -44,8 +44,10 @@ export const gatewayMethods: RegisteredMethod[] = [
     method: 'health',
     roles: ['operator', 'node'],
     params: EmptyParamsSchema,
-    handler: ({ gateway }): HealthResult => {
+    handler: ({ gateway, session }): HealthResult => {
       const discovery = discoverySummary(gateway);
+      // Nodes (held ones too) see only each channel's name and state; reasons and times are for operators.
+      const channels = gateway.channels.list();
       return {
       ok: true,
       ts: Date.now(),
@@ -53,7 +55,7 @@ export const gatewayMethods: RegisteredMethod[] = [
       nodes: nodeCounts(gateway),
       pendingPairings: gateway.store.listPending().length,
       discovery: { state: discovery.state, summary: discovery.summary },
-      channels: gateway.channels.list(),
+      channels: session.role === 'operator' ? channels : channels.map(({ name, state }) => ({ name, state })),
       };
     },
   }),

@@ -161,6 +161,11 @@ describe('Telegram channel against the fake Bot API', () => {
     expect(t.fake.calls.filter((c) => c.method === 'getFile')).toHaveLength(1);
     expect(t.received[1]!.text).toBe('');
     await expect(t.received[1]!.fetchImages!()).rejects.toThrow(/not a JPEG, PNG or WebP/);
+    // A file_path that climbs out of the bot's file root is never fetched.
+    t.fake.queuePhoto({ chatId: 1001, fromId: 1001, data: jpeg, filePath: '../../internal' });
+    await vi.waitFor(() => expect(t.received).toHaveLength(3), WAIT);
+    await expect(t.received[2]!.fetchImages!()).rejects.toThrow(/did not say where the file is/);
+    expect(t.fake.calls.filter((c) => c.method === 'file')).toHaveLength(2);
   });
 
   it('recovers from 409 conflicts and keeps receiving', async () => {

@@ -20,6 +20,7 @@
  *   a poll stuck on a connection that went quiet (deaf-watchdog.ts decides when).
  */
 import { timingSafeEqual } from 'node:crypto';
+import { safeLabel } from '@tether/protocol';
 import type { Api, Bot } from 'grammy';
 import type { Logger } from '../../log.js';
 import type { Channel, ChannelHandlers, ChannelStatus, OutboundMedia } from '../channel.js';
@@ -60,7 +61,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   const initialMs = options.retry?.initialMs ?? 1000;
   const maxMs = options.retry?.maxMs ?? 30_000;
   const redact = (text: string) => (botToken ? text.split(botToken).join('<redacted>') : text);
-  const describe = (err: unknown) => redact(err instanceof Error ? err.message : String(err));
+  // Redacted, then made inert: API error descriptions are the platform's words, shown in our logs.
+  const describe = (err: unknown) => safeLabel(redact(err instanceof Error ? err.message : String(err)), 300);
 
   let grammy: Grammy | undefined;
   // Bundled, grammY's CommonJS build may arrive as the namespace's default export.
@@ -125,7 +127,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
           delay = initialMs;
           heard();
           setStatus({ state: 'connected' });
-          log.info(`telegram: webhook set for @${b.botInfo.username}; Telegram posts to the configured URL`);
+          log.info(`telegram: webhook set for @${safeLabel(b.botInfo.username, 64)}; Telegram posts to the configured URL`);
           firstOutcome();
           if (!stopping && restartReason === undefined) await new Promise<void>((resolve) => (endWebhookRound = resolve));
           endWebhookRound = undefined;
@@ -136,7 +138,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
             delay = initialMs;
             heard();
             setStatus({ state: 'connected' });
-            log.info(`telegram: polling as @${info.username}`);
+            log.info(`telegram: polling as @${safeLabel(info.username, 64)}`);
             firstOutcome();
           },
         });

@@ -85,7 +85,10 @@ export async function fetchTelegramPhoto(
   const best = fitting[0];
   if (!best) throw new ChannelMediaError(`it is larger than ${MAX_INBOUND_IMAGE_BYTES / 1024 / 1024} MB`);
   const file = await api.getFile(best.file_id);
-  if (!file.file_path) throw new ChannelMediaError('Telegram did not say where the file is');
+  // The path is the platform's word: it may only name a file below the bot's file root.
+  if (!file.file_path || !SAFE_FILE_PATH.test(file.file_path) || file.file_path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+    throw new ChannelMediaError('Telegram did not say where the file is');
+  }
   const url = api.fileUrl(file.file_path.split('/').map(encodeURIComponent).join('/'));
   const data = await download(url, MAX_INBOUND_IMAGE_BYTES).catch((err: unknown) => {
     throw err instanceof ChannelMediaError ? err : new Error(`telegram: downloading a photo failed: ${api.describe(err)}`);
@@ -97,7 +100,8 @@ export async function fetchTelegramPhoto(
 
 /** GET `url` into memory, refusing more than `limit` bytes (counted as they arrive, not as claimed). */
 async function download(url: string, limit: number): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  // No redirects: the file is on the Bot API server, nowhere else.
+  const response = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(60_000) });
   if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -108,6 +112,8 @@ async function download(url: string, limit: number): Promise<Uint8Array> {
   }
   return Buffer.concat(chunks);
 }
+
+const SAFE_FILE_PATH = /^[A-Za-z0-9_.\-/]{1,512}$/;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
