@@ -196,7 +196,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     }
     if (!isLoopbackHost(config.host)) log.warn(`listening beyond loopback on ${config.host}; clients need the token or a paired device`);
     // Chat channels: loaded only when configured; a channel's failure shows in its status, never as a crash.
-    runningChannels = await startChannels({
+    runningChannels = startChannels({
       config: config.channels,
       agent,
       pairing: channelPairing,

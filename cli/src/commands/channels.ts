@@ -26,10 +26,14 @@ const consoleLog = {
   error: (message: string) => process.stderr.write(`${safeText(message)}\n`),
 };
 
-function findChannel<T extends { name: string }>(definitions: readonly T[], name: string): T {
-  const found = definitions.find((definition) => definition.name === name.toLowerCase());
-  if (!found) throw usageError(`unknown channel "${name}": one of ${definitions.map((d) => d.name).join(', ')}`);
-  return found;
+/** The channel's definition and what its login/logout hooks get: the state dir and its tether.json section. */
+async function channelContext(name: string, stateDirFlag: string | undefined) {
+  const gateway = await import('@tether/gateway');
+  const definition = gateway.CHANNEL_DEFINITIONS.find((candidate) => candidate.name === name.toLowerCase());
+  if (!definition) throw usageError(`unknown channel "${name}": one of ${gateway.CHANNEL_DEFINITIONS.map((d) => d.name).join(', ')}`);
+  const stateDir = gateway.resolveStateDir(stateDirFlag);
+  const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
+  return { gateway, definition, context: { stateDir, file, log: consoleLog, print: printRenderedArt } };
 }
 
 function nextSteps(name: string, file: Record<string, unknown> | undefined): string[] {
@@ -86,12 +90,10 @@ export function channelsCommand(): Command {
     .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)')
     .action(
       action(async (flags, name: string) => {
-        const gateway = await import('@tether/gateway');
-        const definition = findChannel(gateway.CHANNEL_DEFINITIONS, name);
-        const stateDir = gateway.resolveStateDir(flags.stateDir as string | undefined);
-        const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
+        const { gateway, definition, context } = await channelContext(name, flags.stateDir as string | undefined);
+        const { stateDir, file } = context;
         if (definition.login) {
-          const done = await definition.login({ stateDir, file, log: consoleLog, print: printRenderedArt });
+          const done = await definition.login(context);
           return printLines([done, ...nextSteps(definition.name, file)]);
         }
         const keys = definition.secretKeys;
@@ -115,12 +117,10 @@ export function channelsCommand(): Command {
     .option('--state-dir <dir>', 'gateway state directory (default: TETHER_STATE_DIR or ~/.tether)')
     .action(
       action(async (flags, name: string) => {
-        const gateway = await import('@tether/gateway');
-        const definition = findChannel(gateway.CHANNEL_DEFINITIONS, name);
-        const stateDir = gateway.resolveStateDir(flags.stateDir as string | undefined);
-        const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
+        const { gateway, definition, context } = await channelContext(name, flags.stateDir as string | undefined);
+        const { stateDir, file } = context;
         const removed = gateway.removeCredentials(stateDir, definition.name, definition.secretKeys.map((k) => k.key));
-        if (definition.logout) removed.push(...(await definition.logout({ stateDir, file, log: consoleLog, print: printRenderedArt })));
+        if (definition.logout) removed.push(...(await definition.logout(context)));
         if (removed.length === 0) return printLines([`Nothing stored for ${definition.name}.${file && definition.secretKeys.some((k) => typeof file[k.key] === 'string') ? ' Its secrets are in tether.json: remove them there (and revoke the token on the platform if it leaked).' : ''}`]);
         printLines([`Removed ${removed.length} file(s) for ${definition.name}. Restart the gateway (tether up) for it to take effect.`]);
       }),

@@ -23,14 +23,26 @@ export class DeafWatchdog {
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
-  constructor(
-    private readonly channels: readonly Channel[],
-    private readonly options: DeafWatchdogOptions,
-  ) {
+  private readonly channels: Channel[];
+  /** Until start() (and after stop()), watch() only records. */
+  private stopped = true;
+
+  constructor(channels: readonly Channel[], private readonly options: DeafWatchdogOptions) {
+    this.channels = [...channels];
     this.now = options.now ?? Date.now;
   }
 
+  /** Watches one more channel (channels come up one by one). */
+  watch(channel: Channel): void {
+    this.channels.push(channel);
+    if (this.stopped) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.start();
+  }
+
   start(): void {
+    this.stopped = false;
     const watched = this.channels.filter((channel) => channel.deafAfterMs !== undefined && channel.restart);
     if (watched.length === 0 || this.timer) return;
     const shortest = Math.min(...watched.map((channel) => channel.deafAfterMs!));
@@ -39,6 +51,7 @@ export class DeafWatchdog {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -21,7 +21,12 @@ export interface RunningChannels {
   close(): Promise<void>;
 }
 
-export async function startChannels(options: {
+/**
+ * Returns at once: each channel loads its SDK and connects in the background (a platform that does
+ * not answer must not hold the gateway's start), showing `starting` until it is up, or `failed` with
+ * the reason when its SDK cannot be loaded.
+ */
+export function startChannels(options: {
   config: ChannelsConfig;
   agent: AgentService;
   pairing: ChannelPairing;
@@ -30,50 +35,62 @@ export async function startChannels(options: {
   stateDir: string;
   statusText: () => string;
   resetSession: (sessionKey: string) => Promise<unknown>;
-}): Promise<RunningChannels> {
-  const running: { channel: Channel; conversations: ChannelConversations }[] = [];
+}): RunningChannels {
   const configured = CHANNEL_DEFINITIONS.filter((definition) => options.config[definition.name]);
+  const slots = configured.map((definition) => ({ name: definition.name, channel: undefined as Channel | undefined, failure: undefined as string | undefined }));
   const approvals = configured.length > 0 ? new ChatApprovals(options.approvals, options.log) : undefined;
-  for (const definition of configured) {
-    const config = options.config[definition.name]!;
-    let channel: Channel;
-    try {
-      channel = await definition.create(config, { log: options.log, stateDir: options.stateDir });
-    } catch (error) {
-      options.log.error(`channel ${definition.name}: could not be loaded: ${safeLabel(error instanceof Error ? error.message : String(error), 300)}`);
-      continue;
-    }
-    approvals?.attach(channel, config.approvers);
-    const conversations = new ChannelConversations({
-      channel,
-      access: config,
-      pairing: options.pairing,
-      agent: options.agent,
-      owners: config.owners,
-      log: options.log,
-      statusText: options.statusText,
-      resetSession: async (key) => void (await options.resetSession(key)),
-      ...(approvals ? { approvals } : {}),
-    });
-    await channel.start({ onMessage: (message) => conversations.handle(message), onAction: (action) => conversations.handleAction(action) });
-    running.push({ channel, conversations });
-  }
-  const watchdog = new DeafWatchdog(running.map(({ channel }) => channel), { log: options.log });
+  const watchdog = new DeafWatchdog([], { log: options.log });
   watchdog.start();
+  let closing = false;
+  const startup = Promise.allSettled(
+    configured.map(async (definition, index) => {
+      const slot = slots[index]!;
+      const config = options.config[definition.name]!;
+      let channel: Channel;
+      try {
+        channel = await definition.create(config, { log: options.log, stateDir: options.stateDir });
+      } catch (error) {
+        slot.failure = `could not be loaded: ${safeLabel(error instanceof Error ? error.message : String(error), 300)}`;
+        options.log.error(`channel ${definition.name}: ${slot.failure}`);
+        return;
+      }
+      if (closing) return;
+      approvals?.attach(channel, config.approvers);
+      const conversations = new ChannelConversations({
+        channel,
+        access: config,
+        pairing: options.pairing,
+        agent: options.agent,
+        owners: config.owners,
+        log: options.log,
+        statusText: options.statusText,
+        resetSession: async (key) => void (await options.resetSession(key)),
+        ...(approvals ? { approvals } : {}),
+      });
+      slot.channel = channel;
+      await channel.start({ onMessage: (message) => conversations.handle(message), onAction: (action) => conversations.handleAction(action) });
+      watchdog.watch(channel);
+    }),
+  );
   return {
     list: () =>
-      running.map(({ channel }) => {
-        const restarts = watchdog.restartsOf(channel);
-        return { name: channel.name, ...channel.status(), ...(restarts > 0 ? { deafRestarts: restarts } : {}) };
+      slots.map((slot) => {
+        if (!slot.channel) return slot.failure ? { name: slot.name, state: 'failed' as const, reason: slot.failure } : { name: slot.name, state: 'starting' as const };
+        const restarts = watchdog.restartsOf(slot.channel);
+        return { name: slot.name, ...slot.channel.status(), ...(restarts > 0 ? { deafRestarts: restarts } : {}) };
       }),
     webhook: (name) => {
-      const channel = running.find((entry) => entry.channel.name === name)?.channel;
+      const channel = slots.find((slot) => slot.name === name)?.channel;
       return channel?.handleWebhook?.bind(channel);
     },
     close: async () => {
+      closing = true;
       watchdog.stop();
       approvals?.close();
-      await Promise.allSettled(running.map(({ channel }) => channel.stop()));
+      // A channel still connecting is stopped too; a platform that does not answer holds shutdown a few seconds at most.
+      const atMost = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+      await Promise.race([startup, atMost(3_000)]);
+      await Promise.race([Promise.allSettled(slots.map((slot) => slot.channel?.stop())), atMost(5_000)]);
     },
   };
 }
