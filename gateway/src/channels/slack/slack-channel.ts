@@ -178,7 +178,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     }).finally(() => (wake = undefined));
 
   /** auth.test until it answers: false when the token is refused (status is then 'failed'). */
-  const authenticate = async (a: App): Promise<boolean> => {
+  const authenticate = async (a: App, firstOutcome: () => void): Promise<boolean> => {
     let delay = initialMs;
     while (!stopping) {
       try {
@@ -196,6 +196,8 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         }
         setStatus({ state: 'reconnecting', reason: `auth.test failed: ${describe(err)}; retrying in ${seconds(delay)} s` });
         log.warn(`slack: ${status.reason}`);
+        // The gateway does not wait for Slack to come back.
+        firstOutcome();
         await sleep(delay);
         delay = Math.min(delay * 2, maxMs);
       }
@@ -259,7 +261,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     const a = new b.App({ token: botToken, receiver, logger: boltLogger, clientOptions: clientOptions(2), deferInitialization: true });
     app = a;
     register(a, handlers);
-    if (!(await authenticate(a))) return firstOutcome();
+    if (!(await authenticate(a, firstOutcome))) return firstOutcome();
     await superviseSocket(receiver, firstOutcome);
   };
 
@@ -274,7 +276,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     const a = new b.App({ token: botToken, receiver, logger: boltLogger, clientOptions: clientOptions(2), deferInitialization: true });
     app = a;
     register(a, handlers);
-    if (!(await authenticate(a))) return firstOutcome();
+    if (!(await authenticate(a, firstOutcome))) return firstOutcome();
     try {
       const server = (await receiver.start({ port: http.port, host: http.host })) as import('node:http').Server;
       const address = server.address();
