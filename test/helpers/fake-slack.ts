@@ -97,6 +97,8 @@ export interface FakeSlack {
   disconnectSocket(reason?: string): void;
   /** Cuts every open socket at the TCP level (no close frame). */
   dropSocket(): void;
+  /** Whether new sockets get `hello` (default true): false imitates a link that opens but stays deaf. */
+  setHello(enabled: boolean): void;
   /** The first recorded call of `method` matching `match` (already made or future). */
   waitForCall(method: string, match?: (call: FakeSlackCall) => boolean): Promise<FakeSlackCall>;
   waitForAck(envelopeId: string): Promise<unknown>;
@@ -125,6 +127,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
   const sockets = new Set<WebSocket>();
   const queue: string[] = [];
   let connections = 0;
+  let hello = true;
   let sequence = 0;
   let tsCounter = 0;
   const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++tsCounter).padStart(6, '0')}`;
@@ -151,6 +154,8 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
           events.emit('ack', frame.envelope_id);
         }
       });
+      if (!hello) return;
+      greeted.add(ws);
       ws.send(JSON.stringify({ type: 'hello', num_connections: sockets.size, debug_info: { host: 'fake-slack', approximate_connection_time: 3600 }, connection_info: { app_id: 'A0FAKE' } }));
       events.emit('socket');
       flush();
@@ -166,8 +171,9 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     res.end(JSON.stringify(body));
   };
 
+  const greeted = new WeakSet<WebSocket>();
   const flush = () => {
-    const open = [...sockets].find((ws) => ws.readyState === ws.OPEN);
+    const open = [...sockets].find((ws) => ws.readyState === ws.OPEN && greeted.has(ws));
     if (!open) return;
     while (queue.length > 0) open.send(queue.shift()!);
   };
@@ -201,7 +207,7 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
       let data = raw;
       if (type.startsWith('multipart/form-data')) {
         const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
-        const part = [...form.values()].find((value): value is File => typeof value !== 'string');
+        const part = [...form.values()].find((value) => typeof value !== 'string') as Blob | undefined;
         if (part) data = Buffer.from(await part.arrayBuffer());
       }
       upload.data = data;
@@ -390,6 +396,9 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     },
     dropSocket() {
       for (const ws of sockets) ws.terminate();
+    },
+    setHello(enabled) {
+      hello = enabled;
     },
     waitForCall(method, match = () => true) {
       const found = calls.find((call) => call.method === method && match(call));

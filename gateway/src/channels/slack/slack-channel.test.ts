@@ -205,6 +205,19 @@ describe('Slack channel over Socket Mode against the fake', () => {
     expect(t.fake.calls.filter((c) => c.method === 'apps.connections.open')).toHaveLength(3);
   });
 
+  it('a connection that opens but never says hello is dropped and retried (no deaf "connected")', async () => {
+    const t = await setup({ helloTimeoutMs: 150, retry: { initialMs: 20, maxMs: 40 } });
+    t.fake.setHello(false);
+    await t.channel.start(t.handlers);
+    expect(t.channel.status()).toMatchObject({ state: 'reconnecting', reason: expect.stringContaining('did not say hello') });
+    await vi.waitFor(() => expect(t.fake.connectionCount()).toBeGreaterThanOrEqual(2), WAIT);
+    t.fake.setHello(true);
+    await vi.waitFor(() => expect(t.channel.status().state).toBe('connected'), WAIT);
+    await vi.waitFor(() => expect(t.fake.openSockets()).toBe(1), WAIT);
+    t.fake.sendMessage({ channel: 'D0ADA', user: 'U0ADA', text: 'finally' });
+    await vi.waitFor(() => expect(t.received.map((m) => m.text)).toEqual(['finally']), WAIT);
+  });
+
   it('reports reconnecting with the reason while Slack cannot be reached; start() does not wait for it', async () => {
     const t = await setup();
     // Nothing listens on port 9 here.
