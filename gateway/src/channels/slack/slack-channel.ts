@@ -35,6 +35,7 @@ import { safeLabel } from '@tether/protocol';
 import type { Logger } from '../../log.js';
 import type { Channel, ChannelHandlers, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
 import { buttonBlocks, escapeSlackText } from './slack-format.js';
+import { boltLoggerFor, errorText, inertReceiver, platformError, seconds, withTimeout } from './slack-sdk-glue.js';
 import { buttonPressFromBody, messageFromEvent, SLACK_CONVERSATION_ID, SLACK_USER_ID } from './slack-inbound.js';
 
 /** Slack recommends at most 4,000 characters per message (it truncates above 40,000). */
@@ -398,48 +399,3 @@ function checkConversation(chatId: string): void {
   if (!SLACK_CONVERSATION_ID.test(chatId)) throw new RangeError('slack: not a conversation id (C…, D… or G…)');
 }
 
-/** The `error` of a Web API error response (`invalid_auth`, `msg_too_long`, …). */
-function platformError(err: unknown): string | undefined {
-  const data = (err as { data?: { error?: unknown } } | undefined)?.data;
-  return typeof data?.error === 'string' ? data.error : undefined;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : String(err);
-}
-
-function seconds(ms: number): number {
-  return Math.round(ms / 100) / 10;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A receiver that receives nothing, for an App used only to send. */
-function inertReceiver() {
-  return { init: () => undefined, start: async () => undefined, stop: async () => undefined } as never;
-}
-
-/**
- * Bolt's logger interface onto ours. Debug output is dropped (it holds raw payloads: message text and
- * envelope URLs); info goes to debug, warnings and errors to warn; every line redacted and made inert.
- */
-function boltLoggerFor(log: Logger, clean: (text: string) => string) {
-  const line = (parts: unknown[]) => clean(`slack sdk: ${parts.map((p) => errorText(p)).join(' ')}`);
-  return {
-    debug: () => undefined,
-    info: (...parts: unknown[]) => log.debug(line(parts)),
-    warn: (...parts: unknown[]) => log.warn(line(parts)),
-    error: (...parts: unknown[]) => log.warn(line(parts)),
-    setLevel: () => undefined,
-    getLevel: () => 'info' as never,
-    setName: () => undefined,
-  };
-}
