@@ -25,6 +25,11 @@ describe('messageFromEvent', () => {
     expect(messageFromEvent({ ...base, channel: 'C0A', channel_type: 'channel', text: 'x <@.*>' }, '.*')).toMatchObject({ mentioned: false, text: 'x <@.*>' });
   });
 
+  it('text longer than Slack ever sends is cut to 40,000 characters', () => {
+    const message = messageFromEvent({ ...base, text: 'a'.repeat(1_000_000) }, 'U0BOT');
+    expect('text' in message && message.text.length).toBe(40_000);
+  });
+
   it('names lose control and bidi characters and are cut to 64', () => {
     expect(cleanName('Ada\u0000\u001b[31m\u202e\u2066 L')).toBe('Ada[31m L');
     expect(cleanName('x'.repeat(200))).toHaveLength(64);

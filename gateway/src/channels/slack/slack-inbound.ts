@@ -13,6 +13,8 @@ const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
 export const BUTTON_ACTION_PREFIX = 'tether_button_';
 /** Slack caps a button value at 2,000 characters; ours are at most 64 bytes. Longer is not ours. */
 const MAX_BUTTON_DATA = 256;
+/** Slack truncates messages at 40,000 characters; anything longer did not come from Slack's own limits. */
+export const MAX_INBOUND_TEXT = 40_000;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -48,8 +50,9 @@ export function messageFromEvent(event: unknown, botUserId: string | undefined):
   const ts = str(event.ts);
   if (!user || !SLACK_USER_ID.test(user) || !channel || !SLACK_CONVERSATION_ID.test(channel) || !ts || !SLACK_TS.test(ts)) return { skip: 'bad-ids' };
   if (botUserId && user === botUserId) return { skip: 'bot' };
-  const raw = str(event.text);
-  if (raw === undefined) return { skip: 'no-text' };
+  const full = str(event.text);
+  if (full === undefined) return { skip: 'no-text' };
+  const raw = full.length > MAX_INBOUND_TEXT ? full.slice(0, MAX_INBOUND_TEXT) : full;
   const channelType = str(event.channel_type);
   // app_mention carries no channel_type; a D… id is a direct conversation.
   const dm = channelType === 'im' || (channelType === undefined && channel.startsWith('D'));
