@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -226,6 +228,24 @@ describe('Slack channel over Socket Mode against the fake', () => {
     expect(channel.status()).toMatchObject({ state: 'reconnecting', reason: expect.stringContaining('auth.test failed') });
     expect(channel.status().reason).toContain('retrying in 60 s');
   });
+
+  it('a Slack that never answers does not hold up start() or stop()', async () => {
+    const t = await setup();
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      channel = createSlackChannel({ botToken: BOT, appToken: APP, apiUrl: `http://127.0.0.1:${port}/api/`, log: recordingLog(t.lines), startWaitMs: 100, stopWaitMs: 100, requestTimeoutMs: 60_000 });
+      await channel.start(t.handlers);
+      expect(channel.status().state).toBe('starting');
+      await channel.stop();
+      expect(channel.status().state).toBe('stopped');
+      channel = undefined;
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  }, 15_000);
 
   it('ends in failed on a wrong bot token, naming the key, never the token', async () => {
     const wrong = 'xoxb-9999-wrong-bot-secret';

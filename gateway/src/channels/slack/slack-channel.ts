@@ -60,6 +60,10 @@ export interface SlackChannelOptions {
   helloTimeoutMs?: number;
   /** Web API request timeout; default 30 s. */
   requestTimeoutMs?: number;
+  /** start() returns after the first outcome (connected, failed, retrying) or this long; default 10 s. */
+  startWaitMs?: number;
+  /** stop() waits this long for a Web API call in flight; default 5 s. */
+  stopWaitMs?: number;
 }
 
 export interface SlackChannel extends Channel {
@@ -304,11 +308,14 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       await new Promise<void>((resolve) => {
         let resolved = false;
         const once = () => {
+          clearTimeout(deadline);
           if (!resolved) {
             resolved = true;
             resolve();
           }
         };
+        // A Slack that accepts the connection but never answers must not hold up the gateway's start.
+        const deadline = setTimeout(once, options.startWaitMs ?? 10_000);
         loop = (mode === 'http' ? startHttp(b, handlers, once) : startSocket(b, handlers, once))
           .catch((err: unknown) => {
             setStatus({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
@@ -326,7 +333,10 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       } catch (err) {
         log.debug(`slack: stopping: ${describe(err)}`);
       }
-      await loop;
+      // A Web API call in flight ends by its own timeout; the gateway's shutdown does not wait for it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, options.stopWaitMs ?? 5_000)))]);
+      clearTimeout(timer);
       loop = undefined;
       socketReceiver = httpReceiver = undefined;
       httpAddress = undefined;
