@@ -3,7 +3,7 @@
  * API and Socket Mode, the real wire formats) and the scripted model. A stranger gets a pairing code
  * and never reaches the agent; the owner approves the code with the CLI; the next message is an agent
  * run whose answer arrives in the DM. A dropped Socket Mode connection is reconnected and messages flow
- * again. An exec approval is posted to the approver's DM with buttons: a press from someone else
+ * again. An owner's " /status" is answered without the agent. An exec approval is posted to the approver's DM with buttons: a press from someone else
  * changes nothing, the approver's press runs the command and the message loses its buttons.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ beforeAll(async () => {
     join(stateDir, 'tether.json'),
     JSON.stringify({
       agent: { model: 'scripted-model', baseUrl: model.url },
-      channels: { slack: { botToken: '${TEST_SLACK_BOT_TOKEN}', appToken: APP, apiUrl: slack.apiUrl, owners: [APPROVER], approvers: [`slack:${APPROVER}`] } },
+      channels: { slack: { botToken: '${TEST_SLACK_BOT_TOKEN}', appToken: APP, apiUrl: slack.apiUrl, allowFrom: [APPROVER], owners: [APPROVER], approvers: [`slack:${APPROVER}`] } },
     }),
   );
   process.env.TEST_SLACK_BOT_TOKEN = BOT;
@@ -79,6 +79,17 @@ describe('Slack channel', () => {
     const { sessions } = await runTetherJson<{ sessions: { key: string }[] }>(['sessions', 'list', '--state-dir', gateway.stateDir]);
     expect(sessions.map((s) => s.key)).toContain('agent:main:slack:dm:U0MALLORY');
   }, 30_000);
+
+  it('an owner\'s " /status" (a space first, past Slack\'s own slash commands) is answered without the agent; a stranger\'s is refused', async () => {
+    const requests = model.requests.length;
+    slack.sendMessage({ channel: `D${APPROVER.slice(1)}`, user: APPROVER, text: ' /status' });
+    const status = await posted(`D${APPROVER.slice(1)}`);
+    expect(String(status.params.text)).toMatch(/nodes connected/);
+    slack.sendMessage({ channel: 'D0MALLORY', user: 'U0MALLORY', text: ' /status' });
+    const refused = await posted('D0MALLORY', (text) => text.includes('Only the owner'));
+    expect(refused.params.text).toBe('Only the owner can use that command.');
+    expect(model.requests.length).toBe(requests);
+  });
 
   it('a dropped Socket Mode connection is reconnected and messages flow again', async () => {
     const before = slack.connectionCount();
