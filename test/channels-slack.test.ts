@@ -2,9 +2,10 @@
  * Slack end to end: a real gateway process whose channels.slack points at a local fake of Slack (Web
  * API and Socket Mode, the real wire formats) and the scripted model. A stranger gets a pairing code
  * and never reaches the agent; the owner approves the code with the CLI; the next message is an agent
- * run whose answer arrives in the DM. A dropped Socket Mode connection is reconnected and messages flow
- * again. An owner's " /status" is answered without the agent. An exec approval is posted to the approver's DM with buttons: a press from someone else
- * changes nothing, the approver's press runs the command and the message loses its buttons.
+ * run whose answer arrives in the DM. An owner's " /status" is answered without the agent. A dropped
+ * Socket Mode connection is reconnected and messages flow again. An exec approval is posted to the
+ * approver's DM with buttons: a press from someone else changes nothing, the approver's press runs the
+ * command and the message loses its buttons.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
