@@ -125,7 +125,7 @@ describe('Slack channel', () => {
     const stored = [...slack.messages.values()].find((m) => m.channel === `D${APPROVER.slice(1)}` && m.text.includes('Exec approval'))!;
     const buttons = (stored.blocks.find((b) => b.type === 'actions') as { elements: { value: string; action_id: string }[] }).elements;
     const approveOnce = buttons.find((b) => b.value.endsWith(':o'))!;
-    expect(approveOnce.value).toMatch(/^xa:[0-9a-f]{8}:o$/);
+    expect(approveOnce.value).toMatch(/^xa:[0-9a-f-]{36}:o$/);
 
     // Someone who is not an approver presses the button (in their own copy of the payload).
     const forged = slack.pressButton({ user: 'U0MALLORY', channel: 'D0MALLORY', messageTs: stored.ts, value: approveOnce.value, actionId: approveOnce.action_id });

@@ -5,7 +5,7 @@
  * without a `slack:` prefix. Bolt is imported only in create(), through slack-channel.ts.
  */
 import { z } from 'zod';
-import { ACCESS_KEYS, ChannelsConfigError, resolveAccess, secretValue, type ChannelDefinition, type ResolvedChannelConfig } from '../channel-definition.js';
+import { ACCESS_KEYS, channelSecret, ChannelsConfigError, requiredChannelSecret, resolveAccess, type ChannelDefinition, type ResolvedChannelConfig } from '../channel-definition.js';
 
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 export const DEFAULT_SLACK_HTTP_PATH = '/slack/events';
@@ -30,7 +30,8 @@ export const slackDefinition: ChannelDefinition<SlackConfig> = {
   name: 'slack',
   fileSchema: z
     .object({
-      botToken: z.string().min(1),
+      /** Absent here, the secrets are the ones `tether channels login slack` stored. */
+      botToken: z.string().min(1).optional(),
       appToken: z.string().min(1).optional(),
       signingSecret: z.string().min(1).optional(),
       mode: z.enum(['socket', 'http']).optional(),
@@ -46,7 +47,13 @@ export const slackDefinition: ChannelDefinition<SlackConfig> = {
       ...ACCESS_KEYS,
     })
     .strict(),
-  resolve(file, env) {
+  secretKeys: [
+    { key: 'botToken', prompt: 'Slack bot token (xoxb-…, OAuth & Permissions → Bot User OAuth Token): ' },
+    { key: 'appToken', prompt: 'Slack app-level token for Socket Mode (xapp-…; Enter for none if you use mode "http"): ', optional: true },
+    { key: 'signingSecret', prompt: 'Slack signing secret for mode "http" (Basic Information; Enter for none with Socket Mode): ', optional: true },
+  ],
+  resolve(file, env, stateDir) {
+    const sources = { env, ...(stateDir ? { stateDir } : {}) };
     for (const key of ['allowFrom', 'groupAllowFrom', 'owners', 'approvers'] as const) {
       for (const id of (file[key] as string[] | undefined) ?? []) {
         if (id !== '*' && !MEMBER_ID.test(normaliseSlackId(id))) {
@@ -55,7 +62,7 @@ export const slackDefinition: ChannelDefinition<SlackConfig> = {
       }
     }
     const mode = (file.mode as 'socket' | 'http' | undefined) ?? 'socket';
-    const botToken = secretValue(file.botToken as string, 'channels.slack.botToken', env);
+    const botToken = requiredChannelSecret('slack', file, 'botToken', sources);
     if (!botToken.startsWith('xoxb-')) {
       throw new ChannelsConfigError(
         botToken.startsWith('xapp-')
@@ -63,8 +70,8 @@ export const slackDefinition: ChannelDefinition<SlackConfig> = {
           : 'channels.slack.botToken must be a bot token starting with xoxb- (OAuth & Permissions → Bot User OAuth Token)',
       );
     }
-    const appToken = file.appToken === undefined ? undefined : secretValue(file.appToken as string, 'channels.slack.appToken', env);
-    const signingSecret = file.signingSecret === undefined ? undefined : secretValue(file.signingSecret as string, 'channels.slack.signingSecret', env);
+    const appToken = channelSecret('slack', file, 'appToken', sources);
+    const signingSecret = channelSecret('slack', file, 'signingSecret', sources);
     if (mode === 'socket') {
       if (!appToken) throw new ChannelsConfigError('channels.slack.appToken is required for Socket Mode (mode "socket", the default): an app-level token starting with xapp- with the connections:write scope (Basic Information → App-Level Tokens); or set mode: "http" with a signingSecret');
       if (!appToken.startsWith('xapp-')) throw new ChannelsConfigError('channels.slack.appToken must be an app-level token starting with xapp- (Basic Information → App-Level Tokens)');
