@@ -43,7 +43,7 @@ function nextSteps(name: string, file: Record<string, unknown> | undefined): str
 }
 
 export function channelsCommand(): Command {
-  const channels = new Command('channels').description('chat channels (Telegram, …) that reach the agent');
+  const channels = new Command('channels').description('chat channels (Telegram, Slack, Discord, WhatsApp) that reach the agent');
 
   withConnectionOptions(channels.command('status').description('each configured channel and its state')).action(
     action(async (flags) => {
