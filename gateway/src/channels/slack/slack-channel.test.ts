@@ -55,6 +55,7 @@ describe('Slack channel over Socket Mode against the fake', () => {
     expect(t.received[0]).toEqual({ channel: 'slack', chatId: 'D0ADA', chatKind: 'dm', senderId: 'U0ADA', senderName: 'Ada', text: 'hello bot & friends', mentioned: false, messageId: expect.stringMatching(/^\d+\.\d+$/) });
     expect(await t.fake.waitForAck(envelope)).toBeDefined();
     expect(t.channel.status().lastMessageAtMs).toEqual(expect.any(Number));
+    expect(t.channel.status().lastActivityAtMs).toEqual(expect.any(Number));
   });
 
   it('channel messages: mentioned on app_mention or <@BOT>, once per Slack message; others unmentioned', async () => {

@@ -110,7 +110,12 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
 
   let status: ChannelStatus = { state: 'stopped' };
   const setStatus = (next: ChannelStatus) => {
-    status = { ...next, ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}), ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}) };
+    status = {
+      ...next,
+      ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}),
+      ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}),
+      ...(status.lastActivityAtMs !== undefined ? { lastActivityAtMs: status.lastActivityAtMs } : {}),
+    };
   };
   let socketReceiver: SocketModeReceiver | undefined;
   let httpReceiver: HTTPReceiver | undefined;
@@ -212,6 +217,11 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
 
   const superviseSocket = async (receiver: SocketModeReceiver, firstOutcome: () => void) => {
     const client = receiver.client;
+    // Any frame from Slack counts as hearing from it; a connection gone quiet is the SDK's to notice
+    // (its server-ping and pong timeouts close it, and this loop reconnects).
+    client.on('ws_message', () => {
+      status = { ...status, lastActivityAtMs: Date.now() };
+    });
     let delay = initialMs;
     while (!stopping) {
       let onDrop: () => void = () => undefined;
@@ -222,6 +232,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         await withTimeout(client.start(), options.helloTimeoutMs ?? 30_000, 'Slack did not say hello on the Socket Mode connection');
         connected = true;
         delay = initialMs;
+        status = { ...status, lastActivityAtMs: Date.now() };
         setStatus({ state: 'connected' });
         log.info('slack: Socket Mode connected');
         firstOutcome();
