@@ -114,6 +114,8 @@ export interface FakeDiscordOptions {
   /** false: the app was not granted the privileged Message Content intent (IDENTIFY with it → 4014). */
   messageContentIntent?: boolean;
   heartbeatIntervalMs?: number;
+  /** The gateway accepts sockets and never says HELLO (a stalled gateway). */
+  silentGateway?: boolean;
 }
 
 export interface FakeInteractionResponse {
@@ -378,6 +380,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       return;
     }
     events.emit('connection');
+    if (options.silentGateway) return;
     let authenticated = false;
     sendOp(socket, { op: 10, d: { heartbeat_interval: options.heartbeatIntervalMs ?? 41_250, _trace: ['fake-discord'] } });
     socket.on('close', () => {

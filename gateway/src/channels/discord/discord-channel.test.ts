@@ -264,6 +264,17 @@ describe('Discord channel against the fake REST API and gateway', () => {
     noSecret([JSON.stringify(channel.status()), ...lines].join('\n'));
   }, 60_000);
 
+  it('start() does not wait forever for a gateway that never says HELLO: it resolves, reconnecting', async () => {
+    fake = await startFakeDiscord({ token: TOKEN, silentGateway: true });
+    const lines: string[] = [];
+    channel = createDiscordChannel({ token: TOKEN, apiBase: fake.apiBase, log: recordingLog(lines), startTimeoutMs: 100 });
+    await channel.start({ onMessage: async () => {}, onAction: async () => {} });
+    expect(channel.status()).toMatchObject({ state: 'reconnecting', reason: expect.stringContaining('still waiting for the Discord gateway') });
+    // stop() is bounded even here (see discord-channel.ts on @discordjs/ws destroying during the HELLO wait).
+    await channel.stop();
+    expect(channel.status().state).toBe('stopped');
+  });
+
   it('stop() closes the gateway connection and stops delivery', async () => {
     const t = await setup();
     await t.channel.start(t.handlers);

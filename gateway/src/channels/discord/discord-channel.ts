@@ -51,6 +51,12 @@ export interface DiscordChannelOptions {
   retry?: { initialMs?: number; maxMs?: number };
   /** A button press not acknowledged by then is deferred (Discord's limit is 3 s). Default 2,000 ms. */
   ackDeadlineMs?: number;
+  /**
+   * start() resolves by then even if the gateway has not sent READY (unreachable, silent): the login
+   * goes on in the background and the status says so. A channel must never hold up the gateway's start.
+   * Default 15 s.
+   */
+  startTimeoutMs?: number;
 }
 
 type DiscordJs = typeof import('discord.js');
@@ -60,6 +66,8 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
   const initialMs = options.retry?.initialMs ?? 1000;
   const maxMs = options.retry?.maxMs ?? 60_000;
   const ackDeadlineMs = options.ackDeadlineMs ?? 2000;
+  const startTimeoutMs = options.startTimeoutMs ?? 15_000;
+  const stopTimeoutMs = 3_000;
   const secrets = [token, ...token.split('.').filter((part) => part.length >= 6)].filter(Boolean).sort((a, b) => b.length - a.length);
   const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('<redacted>'), text);
   const describe = (err: unknown) => redact(errorText(err));
@@ -86,6 +94,8 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
   let stopping = false;
   let loop: Promise<void> | undefined;
   let wakeBackoff: (() => void) | undefined;
+  // A login waiting for READY does not end when its client is destroyed: stop() settles this instead.
+  let stopped: { promise: Promise<void>; resolve: () => void } = deferred();
 
   const toInbound = (d: DiscordJs, message: Message, botId: string): InboundMessage | undefined => {
     const author = message.author;
@@ -202,7 +212,9 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
       attach(d, c, handlers);
       client = c;
       try {
-        await c.login(token);
+        const login = c.login(token);
+        login.catch(() => undefined);
+        await Promise.race([login, stopped.promise]);
         if (stopping) break;
         setStatus({ state: 'connected' });
         log.info(`discord: connected as ${cleanName(c.user?.username ?? '?')} (${c.user?.id ?? '?'})`);
@@ -250,6 +262,7 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
     async start(handlers) {
       if (loop) throw new Error('the Discord channel is already started');
       stopping = false;
+      stopped = deferred();
       setStatus({ state: 'starting' });
       const d = await load();
       await new Promise<void>((resolve) => {
@@ -260,17 +273,40 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
             resolve();
           }
         };
-        loop = supervise(d, handlers, once)
+        const timer = setTimeout(() => {
+          if (status.state === 'starting') {
+            setStatus({ state: 'reconnecting', reason: 'still waiting for the Discord gateway to accept the connection' });
+            log.warn(`discord: ${status.reason}`);
+          }
+          once();
+        }, startTimeoutMs);
+        timer.unref?.();
+        loop = supervise(d, handlers, () => {
+          clearTimeout(timer);
+          once();
+        })
           .catch((err: unknown) => fail(`supervisor crashed: ${describe(err)}`))
-          .finally(once);
+          .finally(() => {
+            clearTimeout(timer);
+            once();
+          });
       });
     },
     async stop() {
       stopping = true;
+      stopped.resolve();
       wakeBackoff?.();
       const c = client;
       client = undefined;
-      await c?.destroy().catch((err: unknown) => log.debug(`discord: destroying the client failed: ${describe(err)}`));
+      // Bounded: @discordjs/ws 1.2.3 never settles destroy() when it lands while a shard waits for HELLO
+      // (the aborted wait starts a reconnect that drops the close handshake's callback).
+      if (c) {
+        const destroyed = c.destroy().then(
+          () => true,
+          (err: unknown) => (log.debug(`discord: destroying the client failed: ${describe(err)}`), true),
+        );
+        if (!(await Promise.race([destroyed, sleep(stopTimeoutMs).then(() => false)]))) log.warn('discord: the client did not close its gateway connection in time; stopped anyway');
+      }
       await loop;
       loop = undefined;
       setStatus({ state: 'stopped' });
@@ -324,6 +360,16 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
   }
 
   return channel;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** Buttons as ActionRows of up to 5, at most 5 rows; data must fit Discord's 100-character custom_id. */
