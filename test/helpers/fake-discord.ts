@@ -116,6 +116,8 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** The gateway accepts sockets and never says HELLO (a stalled gateway). */
   silentGateway?: boolean;
+  /** REST accepts the token but the gateway refuses it (close 4004), as after a reset mid-flight. */
+  gatewayRejectsToken?: boolean;
 }
 
 export interface FakeInteractionResponse {
@@ -143,6 +145,10 @@ export interface FakeDiscord {
   dropConnection(): void;
   /** Sends op 7 RECONNECT. */
   requestReconnect(): void;
+  /** Sends op 9 INVALID_SESSION (not resumable) and forgets the session: the client must IDENTIFY again. */
+  invalidateSession(): void;
+  /** The next `count` REST calls get Discord's 429 with `retry_after` (seconds). */
+  rateLimitNext(count?: number, retryAfterSeconds?: number): void;
   /** Closes the gateway socket with a code (4004, 4014, …). */
   closeGateway(code: number, reason?: string): void;
   /** The DM channel id `POST /users/@me/channels` gives for a user. */
@@ -195,6 +201,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
   const users = new Map<string, FakeDiscordUser>();
   let session: Session | undefined;
   let port = 0;
+  const rateLimits: number[] = [];
 
   const dmChannelFor = (userId: string) => {
     let id = dmByUser.get(userId);
@@ -297,6 +304,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       return send(res, 200, wireMessage({ id: snowflake(), channel_id: '0', content, components: [], attachments: [], author: bot }));
     }
     if (!call.authorised) return send(res, 401, errors.unauthorized);
+    const limited = rateLimits.shift();
+    if (limited !== undefined) {
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        connection: 'close',
+        'retry-after': String(Math.ceil(limited)),
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset-after': String(limited),
+        'x-ratelimit-bucket': 'fake-bucket',
+        'x-ratelimit-scope': 'user',
+      });
+      res.end(JSON.stringify({ message: 'You are being rate limited.', retry_after: limited, global: false }));
+      return;
+    }
     if (method === 'GET' && path === '/gateway/bot') {
       return send(res, 200, { url: `ws://127.0.0.1:${port}`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
     }
@@ -403,7 +425,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
           gatewayLog.push({ op: 2, d });
           events.emit('gateway');
           if (authenticated) return socket.close(4005, 'Already authenticated.');
-          if (d.token !== options.token) return socket.close(4004, 'Authentication failed.');
+          if (d.token !== options.token || options.gatewayRejectsToken) return socket.close(4004, 'Authentication failed.');
           const intents = Number(d.intents);
           if (!Number.isInteger(intents)) return socket.close(4013, 'Invalid intent(s).');
           if (options.messageContentIntent === false && (intents & MESSAGE_CONTENT_INTENT) !== 0) return socket.close(4014, 'Disallowed intent(s).');
@@ -587,6 +609,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     },
     requestReconnect() {
       if (session?.socket) sendOp(session.socket, { op: 7, d: null });
+    },
+    invalidateSession() {
+      const socket = session?.socket;
+      session = undefined;
+      if (socket) sendOp(socket, { op: 9, d: false });
+    },
+    rateLimitNext(count = 1, retryAfterSeconds = 0.05) {
+      rateLimits.push(...Array.from({ length: count }, () => retryAfterSeconds));
     },
     closeGateway(code, reason = '') {
       session?.socket?.close(code, reason);

@@ -103,6 +103,55 @@ describe('Discord channel against the fake REST API and gateway', () => {
     expect(t.received[0]!.senderName).toBe('Ada[2Jevil');
   });
 
+  it('an @everyone, a mention in the text that Discord did not flag, an unknown guild, and odd button data', async () => {
+    const t = await setup({ ackDeadlineMs: 60_000 });
+    await t.channel.start(t.handlers);
+    const bot = t.fake.bot.id;
+    t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: '@everyone meeting now', extra: { mention_everyone: true } });
+    // Only Discord's own mentions array counts: typing the bot's mention token into a code span does not.
+    t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: `\`<@${bot}>\` is how you mention it` , mentions: [] });
+    t.fake.dispatchRaw('MESSAGE_CREATE', { id: '1000000000000007777', channel_id: '1000000000000008888', guild_id: '1000000000000009999', channel_type: 0, author: { id: ADA, username: 'ada', discriminator: '0' }, content: `<@${bot}> from nowhere`, mentions: [t.fake.bot], mention_roles: [], attachments: [], embeds: [], timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, pinned: false, type: 0 });
+    const big = 'z'.repeat(50_000);
+    t.fake.dispatchMessage({ channelId: DM_CHANNEL, authorId: ADA, content: big });
+    t.fake.dispatchButton({ channelId: DM_CHANNEL, userId: ADA, customId: 'xa:../../etc\u0000:o' });
+    await vi.waitFor(() => expect(t.actions).toHaveLength(1), WAIT);
+    await vi.waitFor(() => expect(t.received).toHaveLength(1), WAIT);
+    // The text arrives whole (the conversation layer caps what reaches the agent); data verbatim (ChatApprovals judges it).
+    expect(t.received[0]!.text).toBe(big);
+    expect(t.actions[0]!.data).toBe('xa:../../etc\u0000:o');
+  });
+
+  it('never logs an interaction token when answering a press fails', async () => {
+    const t = await setup({ ackDeadlineMs: 60_000 });
+    await t.channel.start(t.handlers);
+    const stolen = 'aW50ZXJhY3Rpb246-forged-interaction-token';
+    t.fake.dispatchRaw('INTERACTION_CREATE', {
+      id: '1000000000000006666', application_id: t.fake.bot.id, type: 3, data: { custom_id: 'x', component_type: 2 }, channel_id: DM_CHANNEL,
+      channel: { id: DM_CHANNEL, type: 1, recipients: [{ id: ADA, username: 'ada', discriminator: '0' }] }, user: { id: ADA, username: 'ada', discriminator: '0' },
+      token: stolen, version: 1, message: { id: '1000000000000005555', channel_id: DM_CHANNEL, author: t.fake.bot, content: 'q', timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, mentions: [], mention_roles: [], attachments: [], embeds: [], pinned: false, type: 0 },
+      app_permissions: '0', locale: 'en-US', entitlements: [], authorizing_integration_owners: {}, context: 1,
+    });
+    await vi.waitFor(() => expect(t.actions).toHaveLength(1), WAIT);
+    await t.actions[0]!.acknowledge('hello');
+    expect(t.lines.some((l) => /answering a button press failed: Unknown interaction \(HTTP 404, code 10062\)/.test(l))).toBe(true);
+    expect(t.lines.join('\n')).not.toContain(stolen);
+  });
+
+  it('waits out a 429 and sends; re-identifies after a non-resumable INVALID_SESSION', async () => {
+    const t = await setup();
+    await t.channel.start(t.handlers);
+    t.fake.rateLimitNext(1, 0.05);
+    const dm = await t.channel.directChatId(ADA);
+    expect(t.fake.calls.filter((c) => c.route === '/users/@me/channels')).toHaveLength(2);
+    expect((await t.channel.sendText(dm, 'after the limit'))?.messageId).toMatch(/^\d+$/);
+
+    t.fake.invalidateSession();
+    await t.fake.waitForGateway(2, 2);
+    await vi.waitFor(() => expect(t.channel.status().state).toBe('connected'), WAIT);
+    t.fake.dispatchMessage({ channelId: DM_CHANNEL, authorId: ADA, content: 'new session' });
+    await vi.waitFor(() => expect(t.received.map((m) => m.text)).toEqual(['new session']), WAIT);
+  });
+
   it('a DM without channel_type is not delivered (discord.js 14.28 needs it): the fake models that', async () => {
     const t = await setup();
     await t.channel.start(t.handlers);
@@ -248,6 +297,16 @@ describe('Discord channel against the fake REST API and gateway', () => {
     await vi.waitFor(() => expect(t.channel.status()).toMatchObject({ state: 'failed', reason: expect.stringContaining('4004') }), WAIT);
     expect(t.channel.status().reason).toContain('channels.discord.token');
     noSecret([JSON.stringify(t.channel.status()), ...t.lines].join('\n'));
+  });
+
+  it('ends in failed when REST accepts the token but the gateway refuses it at IDENTIFY (4004)', async () => {
+    fake = await startFakeDiscord({ token: TOKEN, gatewayRejectsToken: true });
+    const lines: string[] = [];
+    channel = createDiscordChannel({ token: TOKEN, apiBase: fake.apiBase, log: recordingLog(lines), retry: { initialMs: 20 } });
+    await channel.start({ onMessage: async () => {}, onAction: async () => {} });
+    expect(channel.status()).toMatchObject({ state: 'failed', reason: expect.stringMatching(/gateway close 4004.*channels\.discord\.token/) });
+    expect(fake.gatewayLog.filter((e) => e.op === 2)).toHaveLength(1);
+    noSecret([JSON.stringify(channel.status()), ...lines].join('\n'));
   });
 
   it('fails with the fix when the Message Content intent is not granted (4014)', async () => {
