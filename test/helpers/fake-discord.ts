@@ -80,6 +80,8 @@ export interface DispatchMessageOptions {
   content: string;
   /** User ids the message mentions (the bot's id for an @mention of the bot). */
   mentions?: string[];
+  /** Role ids the message mentions (`mention_roles`). */
+  mentionRoles?: string[];
   /** The message replies to one by this user id. */
   replyToAuthorId?: string;
   /** Message type (0 default, 19 reply, 7 a member-join system message, …). */
@@ -104,6 +106,8 @@ export interface FakeDiscordGuild {
   id: string;
   name?: string;
   channels: { id: string; name?: string }[];
+  /** The bot's managed role in this guild (Discord creates one per bot; people often mention it instead of the bot). */
+  botRoleId?: string;
 }
 
 export interface FakeDiscordOptions {
@@ -482,7 +486,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
     large: false,
     joined_at: new Date().toISOString(),
     features: [],
-    roles: [{ id: guild.id, name: '@everyone', permissions: '1024', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+    roles: [
+      { id: guild.id, name: '@everyone', permissions: '1024', position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
+      ...(guild.botRoleId ? [{ id: guild.botRoleId, name: bot.username, permissions: '3072', position: 1, color: 0, hoist: false, managed: true, mentionable: false, flags: 0, tags: { bot_id: bot.id } }] : []),
+    ],
     emojis: [],
     stickers: [],
     channels: guild.channels.map((c, i) => ({ id: c.id, type: 0, name: c.name ?? `channel-${i}`, guild_id: guild.id, position: i, permission_overwrites: [], nsfw: false, parent_id: null })),
@@ -555,7 +562,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
         tts: false,
         mention_everyone: false,
         mentions,
-        mention_roles: [],
+        mention_roles: m.mentionRoles ?? [],
         attachments: [],
         embeds: [],
         pinned: false,

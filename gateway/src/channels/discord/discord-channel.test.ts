@@ -16,6 +16,7 @@ const GUILD = '1100000000000000001';
 const GENERAL = '1100000000000000002';
 const ADA = '1000000000000000042';
 const DM_CHANNEL = '1000000000000000500';
+const BOT_ROLE = '1100000000000000003';
 
 let fake: FakeDiscord | undefined;
 let channel: Channel | undefined;
@@ -32,7 +33,7 @@ function recordingLog(lines: string[]): Logger {
 }
 
 async function setup(options: { token?: string; ackDeadlineMs?: number; messageContentIntent?: boolean } = {}) {
-  fake = await startFakeDiscord({ token: TOKEN, guilds: [{ id: GUILD, channels: [{ id: GENERAL }] }], ...(options.messageContentIntent === false ? { messageContentIntent: false } : {}) });
+  fake = await startFakeDiscord({ token: TOKEN, guilds: [{ id: GUILD, channels: [{ id: GENERAL }], botRoleId: BOT_ROLE }], ...(options.messageContentIntent === false ? { messageContentIntent: false } : {}) });
   const lines: string[] = [];
   const received: InboundMessage[] = [];
   const actions: InboundAction[] = [];
@@ -77,11 +78,14 @@ describe('Discord channel against the fake REST API and gateway', () => {
     t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: `<@${bot}> what time is it`, mentions: [bot] });
     t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: 'and this?', replyToAuthorId: bot });
     t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: 'a reply to someone else', replyToAuthorId: '1000000000000000077' });
+    t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: `<@&${BOT_ROLE}> via the role`, mentionRoles: [BOT_ROLE] });
+    t.fake.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: `<@&${GUILD}> not the bot's role`, mentionRoles: [GUILD] });
     t.fake.dispatchMessage({ channelId: DM_CHANNEL, authorId: ADA, content: 'marker' });
     await vi.waitFor(() => expect(t.received.map((m) => m.text)).toContain('marker'), WAIT);
     expect(t.received.map((m) => [m.chatKind, m.chatId, m.mentioned, m.text])).toEqual([
       ['group', GENERAL, true, 'what time is it'],
       ['group', GENERAL, true, 'and this?'],
+      ['group', GENERAL, true, 'via the role'],
       ['dm', DM_CHANNEL, false, 'marker'],
     ]);
   });

@@ -7,7 +7,8 @@
  *   DirectMessages, MessageContent (privileged: enabled in the Developer Portal). `Partials.Channel`
  *   because Discord sends no CHANNEL_CREATE for DMs: without it a DM from an uncached channel is
  *   dropped by discord.js before `messageCreate`.
- * - Inbound: DMs → chatKind 'dm'; guild messages only when they @mention the bot or reply to it →
+ * - Inbound: DMs → chatKind 'dm'; guild messages only when they @mention the bot (or its managed role)
+ *   or reply to it →
  *   'group', mentioned. Bots (this one included), webhooks, system messages (joins, pins, …) and
  *   messages with no text left after the bot's mention is removed are dropped here. The handler is
  *   not awaited (a slow agent turn must not stall other chats).
@@ -103,9 +104,11 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
     if (message.type !== d.MessageType.Default && message.type !== d.MessageType.Reply) return undefined;
     if (!SNOWFLAKE.test(author.id) || !SNOWFLAKE.test(message.channelId) || !SNOWFLAKE.test(message.id)) return undefined;
     const dm = !message.inGuild();
-    const mentioned = message.mentions.users.has(botId) || message.mentions.repliedUser?.id === botId;
+    // The bot's managed role counts too: Discord's autocomplete often offers it instead of the bot.
+    const mentioned = message.mentions.users.has(botId) || message.mentions.repliedUser?.id === botId || message.mentions.roles.some((role) => role.tags?.botId === botId);
     if (!dm && !mentioned) return undefined;
-    const text = stripBotMention(typeof message.content === 'string' ? message.content : '', botId).trim();
+    const botRoles = message.mentions.roles.filter((role) => role.tags?.botId === botId).map((role) => role.id);
+    const text = stripBotMention(typeof message.content === 'string' ? message.content : '', botId, botRoles).trim();
     if (text === '') return undefined;
     const name = cleanName(message.member?.displayName ?? author.globalName ?? author.username);
     return {
@@ -424,8 +427,9 @@ function errorText(err: unknown): string {
 }
 
 /** The bot's own mention tokens (`<@id>`, `<@!id>`) removed, so the agent sees only what was said. */
-export function stripBotMention(text: string, botId: string): string {
-  return text.split(`<@${botId}>`).join('').split(`<@!${botId}>`).join('').replace(/[ \t]{2,}/g, ' ');
+export function stripBotMention(text: string, botId: string, roleIds: readonly string[] = []): string {
+  const tokens = [`<@${botId}>`, `<@!${botId}>`, ...roleIds.map((id) => `<@&${id}>`)];
+  return tokens.reduce((out, token) => out.split(token).join(''), text).replace(/[ \t]{2,}/g, ' ');
 }
 
 /** A display name without control, format or bidi characters, capped. */
