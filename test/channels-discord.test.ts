@@ -33,7 +33,7 @@ beforeAll(async () => {
     join(stateDir, 'tether.json'),
     JSON.stringify({
       agent: { model: 'scripted-model', baseUrl: model.url },
-      channels: { discord: { token: '${TEST_DISCORD_TOKEN}', apiBase: discord.apiBase, allowFrom: [`discord:${ADA}`], approvers: [ADA] } },
+      channels: { discord: { token: '${TEST_DISCORD_TOKEN}', apiBase: discord.apiBase, allowFrom: [`discord:${ADA}`], groupAllowFrom: [ADA], approvers: [ADA] } },
     }),
   );
   // startGatewayProcess, with the token in the environment (the config names it as ${TEST_DISCORD_TOKEN}).
@@ -105,6 +105,25 @@ describe('Discord channel', () => {
     expect(squash(glued)).toBe(squash(answer));
   }, 30_000);
 
+  it('a stranger\'s DM gets a pairing code and never reaches the model', async () => {
+    const requests = model.requests.length;
+    const strangerDm = '1000000000000000667';
+    discord.dispatchMessage({ channelId: strangerDm, authorId: MALLORY, globalName: 'Mallory\u202e', content: 'let me in' });
+    const codeReply = await discord.waitForCall('/channels/:id/messages', (c) => c.method === 'POST' && c.path === `/channels/${strangerDm}/messages`, 20_000);
+    expect(String(codeReply.body.content)).toMatch(/pairing code is [A-Z0-9]{8}/);
+    expect(model.requests.length).toBe(requests);
+  }, 30_000);
+
+  it('a mention in a server channel from a group-allowed sender is answered there', async () => {
+    model.script(reply.text('Answered in #general.'));
+    discord.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: `<@${discord.bot.id}> status please`, mentions: [discord.bot.id] });
+    const answer = await discord.waitForCall('/channels/:id/messages', (c) => c.method === 'POST' && c.path === `/channels/${GENERAL}/messages`, 20_000);
+    expect(answer.body.content).toBe('Answered in #general.');
+    expect(model.requests.at(-1)!.body.messages.at(-1)).toEqual({ role: 'user', content: 'status please' });
+    const { sessions } = await runTetherJson<{ sessions: { key: string }[] }>(['sessions', 'list', '--state-dir', gateway.stateDir]);
+    expect(sessions.map((s) => s.key)).toContain(`agent:main:discord:group:${GENERAL}`);
+  }, 30_000);
+
   it('a guild message without a mention does not reach the model', async () => {
     const requests = model.requests.length;
     discord.dispatchMessage({ channelId: GENERAL, guildId: GUILD, authorId: ADA, content: 'talking among ourselves, no bot here' });
@@ -112,7 +131,7 @@ describe('Discord channel', () => {
     await askInDm('still there?', 'DM answered.');
     expect(model.requests.length).toBe(requests + 1);
     expect(JSON.stringify(model.requests.slice(requests))).not.toContain('talking among ourselves');
-    expect(botMessages(GENERAL)).toHaveLength(0);
+    expect(botMessages(GENERAL)).toHaveLength(1); // only the answer to the mention above
   }, 30_000);
 
   it('a dropped gateway connection (1006) and an op 7 RECONNECT are resumed, and messages flow again', async () => {
