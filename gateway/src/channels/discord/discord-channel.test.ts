@@ -368,7 +368,10 @@ describe('Discord config and helpers', () => {
     const here = (file: string) => readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8');
     const staticImports = (source: string) => [...source.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)].map((m) => ({ type: Boolean(m[1]), from: m[2] }));
     expect(staticImports(here('./discord-definition.ts')).map((i) => i.from)).not.toContain('discord.js');
-    expect(staticImports(here('./discord-channel.ts')).filter((i) => i.from === 'discord.js')).toEqual([{ type: true, from: 'discord.js' }]);
+    for (const file of ['./discord-channel.ts', './discord-failures.ts']) {
+      expect(staticImports(here(file)).filter((i) => i.from === 'discord.js'), file).toEqual([{ type: true, from: 'discord.js' }]);
+    }
+    expect(staticImports(here('./discord-definition.ts')).map((i) => i.from)).not.toContain('./discord-channel.js');
     expect(here('./discord-definition.ts')).toContain("await import('./discord-channel.js')");
   });
 

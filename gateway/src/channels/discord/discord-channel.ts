@@ -34,6 +34,7 @@ import type { Logger } from '../../log.js';
 import type { Channel, ChannelButton, ChannelHandlers, ChannelStatus, InboundAction, InboundMessage, OutboundMedia } from '../channel.js';
 import { chunkText } from '../chunk-text.js';
 import { DEFAULT_DISCORD_API } from './discord-definition.js';
+import { closeReason, errorText, fatalLoginReason, httpStatus, TOKEN_KEY } from './discord-failures.js';
 
 export const DISCORD_TEXT_LIMIT = 2000;
 export const DISCORD_CUSTOM_ID_LIMIT = 100;
@@ -41,7 +42,6 @@ export const DISCORD_BUTTON_LABEL_LIMIT = 80;
 const BUTTONS_PER_ROW = 5;
 const MAX_ROWS = 5;
 const SNOWFLAKE = /^\d{1,21}$/;
-const TOKEN_KEY = 'channels.discord.token';
 
 export interface DiscordChannelOptions {
   token: string;
@@ -389,41 +389,6 @@ function buttonRows(d: DiscordJs, buttons: readonly ChannelButton[]) {
     rows.push(row);
   }
   return rows;
-}
-
-function fatalLoginReason(d: DiscordJs, err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  const message = err instanceof Error ? err.message : '';
-  if (code === d.DiscordjsErrorCodes.TokenInvalid || httpStatus(err) === 401 || message === 'Authentication failed') {
-    return `Discord rejected the bot token (${message === 'Authentication failed' ? 'gateway close 4004' : '401 Unauthorized'}): check ${TOKEN_KEY}`;
-  }
-  if (message === 'Used disallowed intents') return closeReason(4014);
-  if (message === 'Used invalid intents' || message === 'Used an invalid API version' || message === 'Invalid shard' || message === 'Sharding is required') return `the gateway refused the connection: ${message}`;
-  return undefined;
-}
-
-function closeReason(code: number): string {
-  switch (code) {
-    case 4004:
-      return `Discord rejected the bot token (gateway close 4004): check ${TOKEN_KEY}`;
-    case 4014:
-      return 'Discord refused the Message Content intent (gateway close 4014): enable "Message Content Intent" under Bot → Privileged Gateway Intents in the Developer Portal';
-    default:
-      return `the gateway closed the connection for good (close ${code})`;
-  }
-}
-
-function httpStatus(err: unknown): number | undefined {
-  const status = (err as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const status = httpStatus(err);
-  const code = (err as { code?: unknown }).code;
-  const extra = [status !== undefined ? `HTTP ${status}` : '', typeof code === 'number' && code !== 0 ? `code ${code}` : ''].filter(Boolean).join(', ');
-  return `${err.message.split('\n').join('; ')}${extra ? ` (${extra})` : ''}`;
 }
 
 /** The bot's own mention tokens (`<@id>`, `<@!id>`) removed, so the agent sees only what was said. */
