@@ -86,7 +86,7 @@ export class FakeWhatsAppSocket implements WhatsAppSocket {
 }
 
 /** A factory handing out fake sockets; each call (a connect or reconnect) makes a new one. */
-export function fakeSocketFactory(account: { id: string; lid?: string }, options: { onSocket?: (socket: FakeWhatsAppSocket) => void } = {}) {
+export function fakeSocketFactory(account: { id: string; lid?: string }, options: { onSocket?: (socket: FakeWhatsAppSocket) => void; onSave?: () => void | Promise<void> } = {}) {
   const sockets: FakeWhatsAppSocket[] = [];
   let saves = 0;
   const makeSocket: MakeWhatsAppSocket = async () => {
@@ -97,6 +97,7 @@ export function fakeSocketFactory(account: { id: string; lid?: string }, options
       socket,
       saveCreds: async () => {
         saves++;
+        await options.onSave?.();
       },
     };
   };
