@@ -45,23 +45,25 @@ async function fakeWhatsAppWeb() {
 
 async function gateway(url: string, linked: boolean) {
   const stateDir = tempDir('tether-wa-gw-');
+  let secret = '';
   if (linked) {
     const { initAuthCreds, BufferJSON } = await import('baileys');
     const authDir = join(stateDir, 'channels', 'whatsapp', 'auth');
     mkdirSync(authDir, { recursive: true, mode: 0o700 });
     const creds = { ...initAuthCreds(), me: { id: '4915100000001:7@s.whatsapp.net', lid: '99000000000001:7@lid', name: 'Tether' }, registered: true };
     writeFileSync(join(authDir, 'creds.json'), JSON.stringify(creds, BufferJSON.replacer), { mode: 0o600 });
+    secret = Buffer.from(creds.noiseKey.private).toString('base64');
   }
   writeFileSync(join(stateDir, 'tether.json'), JSON.stringify({ channels: { whatsapp: { wsUrl: url, allowFrom: ['+4915112345678'] } } }));
   const process = await startGatewayProcess({ stateDir });
   const status = () => runTetherJson<{ channels: ChannelState[] }>(['channels', 'status', '--state-dir', stateDir]).then((r) => r.channels.find((c) => c.name === 'whatsapp'));
-  return { process, status };
+  return { process, status, secret };
 }
 
 describe('WhatsApp channel in the built gateway', () => {
   it('loads Baileys, speaks to channels.whatsapp.wsUrl, and reconnects on the saved credentials', async () => {
     const web = await fakeWhatsAppWeb();
-    const { process, status } = await gateway(web.url, true);
+    const { process, status, secret } = await gateway(web.url, true);
     await eventually(async () => (web.connections.length >= 2 ? true : undefined), 20_000, 100);
     const first = web.connections[0]!;
     expect(first.origin).toBe('https://web.whatsapp.com');
@@ -73,6 +75,7 @@ describe('WhatsApp channel in the built gateway', () => {
     }, 15_000, 200);
     expect(state.reason).toMatch(/connection closed/);
     expect(process.output()).not.toMatch(/\bqr\b/i);
+    expect(process.output()).not.toContain(secret);
   }, 45_000);
 
   it('without credentials it is failed "not linked" and opens no socket', async () => {

@@ -279,6 +279,17 @@ describe('WhatsApp channel: supervision', () => {
     expect(lines.join('\n')).not.toContain('secret-qr-payload');
   });
 
+  it('start() does not wait for ever on a handshake that hangs: it resolves as "starting"', async () => {
+    const { authDir, factory, handlers } = await setup({ autoOpen: false });
+    const channel = createWhatsAppChannel({ authDir, log: recordingLog().log, makeSocket: factory.makeSocket, startWaitMs: 1 });
+    await channel.start(handlers);
+    expect(channel.status().state).toBe('starting');
+    await until(() => factory.sockets.length === 1);
+    factory.last.open();
+    expect(channel.status().state).toBe('connected');
+    await channel.stop();
+  });
+
   it('saves the credentials on every creds.update', async () => {
     const { factory } = await started();
     factory.last.emit('creds.update', { me: { id: BOT.id } });

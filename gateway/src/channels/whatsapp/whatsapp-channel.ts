@@ -37,6 +37,8 @@ export interface WhatsAppChannelOptions {
   /** Reconnect backoff: doubles from initialMs up to maxMs. Default 1 s → 60 s. */
   retry?: { initialMs?: number; maxMs?: number };
   setTimer?: SetTimer;
+  /** How long start() waits for the first open or close; default 15 s. */
+  startWaitMs?: number;
 }
 
 export function defaultWhatsAppAuthDir(stateDir: string): string {
@@ -184,10 +186,15 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
       stopping = false;
       delay = initialMs;
       setStatus({ state: 'starting' });
+      // The gateway's start waits for the first outcome, but never longer than startWaitMs: a handshake
+      // that hangs shows as "starting" while Baileys' own connect timeout runs.
+      const bound = setTimeout(settleStart, options.startWaitMs ?? 15_000);
+      bound.unref?.();
       await new Promise<void>((resolve) => {
         firstOutcome = resolve;
         connect(handlers).catch((error: unknown) => fail(`supervisor crashed: ${describe(error)}`));
       });
+      clearTimeout(bound);
     },
     async stop() {
       stopping = true;
