@@ -36,6 +36,11 @@ export class FakeWhatsAppSocket implements WhatsAppSocket {
     },
   };
 
+  /** Someone listens for connection.update (the channel or login has wired the socket up). */
+  get wired(): boolean {
+    return (this.listeners.get('connection.update')?.length ?? 0) > 0;
+  }
+
   emit<E extends keyof WhatsAppSocketEvents>(event: E, data: WhatsAppSocketEvents[E]): void {
     for (const listener of this.listeners.get(event) ?? []) (listener as (d: WhatsAppSocketEvents[E]) => void)(data);
   }

@@ -45,9 +45,9 @@ class ManualTimers {
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Waits (on I/O turns, not a clock) until `condition` holds. */
+/** Waits (polling; bounded, nothing asserts on time) until `condition` holds. */
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1_000 && !condition(); i++) await flush();
+  for (let i = 0; i < 5_000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
   if (!condition()) throw new Error('condition never held');
 }
 
@@ -247,13 +247,13 @@ describe('WhatsApp channel: supervision', () => {
   it('repeated failures back off doubling up to the maximum', async () => {
     const { channel, factory, timers, handlers } = await setup({ autoOpen: false });
     const starting = channel.start(handlers);
-    await until(() => factory.sockets.length === 1);
+    await until(() => factory.sockets.length === 1 && factory.last.wired);
     factory.last.close(428);
     await starting;
     const delays: number[] = [];
     for (let i = 0; i < 4; i++) {
       delays.push(await timers.fireNext());
-      await until(() => factory.sockets.length === i + 2);
+      await until(() => factory.sockets.length === i + 2 && factory.last.wired);
       factory.last.close(428);
     }
     expect(delays).toEqual([1000, 2000, 4000, 4000]);
@@ -271,7 +271,7 @@ describe('WhatsApp channel: supervision', () => {
   it('a QR offered to the running channel means the link is gone: failed, not a QR in the gateway log', async () => {
     const { channel, factory, handlers, lines } = await setup({ autoOpen: false });
     const starting = channel.start(handlers);
-    await until(() => factory.sockets.length === 1);
+    await until(() => factory.sockets.length === 1 && factory.last.wired);
     factory.last.qr('2@secret-qr-payload,abc');
     await starting;
     expect(channel.status()).toMatchObject({ state: 'failed', reason: NOT_LINKED });
@@ -284,7 +284,7 @@ describe('WhatsApp channel: supervision', () => {
     const channel = createWhatsAppChannel({ authDir, log: recordingLog().log, makeSocket: factory.makeSocket, startWaitMs: 1 });
     await channel.start(handlers);
     expect(channel.status().state).toBe('starting');
-    await until(() => factory.sockets.length === 1);
+    await until(() => factory.sockets.length === 1 && factory.last.wired);
     factory.last.open();
     expect(channel.status().state).toBe('connected');
     await channel.stop();
