@@ -75,7 +75,9 @@ describe('channels.whatsapp config', () => {
     const definition = CHANNEL_DEFINITIONS.find((d) => d.name === 'whatsapp')!;
     const channel = await definition.create(definition.resolve({}, {}), { log: { debug() {}, info() {}, warn() {}, error() {} }, stateDir: '/nonexistent' });
     expect(channel.name).toBe('whatsapp');
-    await import('./index.js');
+    const cli = await import('./index.js');
+    expect(cli.whatsappAuthDir({}, '/state')).toBe('/state/channels/whatsapp/auth');
+    expect(cli.whatsappAuthDir({ whatsapp: definition.resolve({ authDir: '/srv/wa' }, {}) }, '/state')).toBe('/srv/wa');
     expect(baileysLoaded).toBe(false);
     // And no module on the way statically imports it: only whatsapp-socket.ts has `import('baileys')`.
     for (const file of ['whatsapp-definition.ts', 'whatsapp-channel.ts', 'whatsapp-ids.ts', 'whatsapp-inbound.ts', 'whatsapp-login.ts', 'whatsapp-socket.ts', 'index.ts']) {
