@@ -3,7 +3,7 @@
  * is stored 0600 in the state dir (never in argv or the config), a gateway whose tether.json names only
  * the channel connects with it, and `logout` removes it so the next start fails naming both fixes.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTelegram, type FakeTelegram } from './helpers/fake-telegram.js';
@@ -42,7 +42,7 @@ describe('tether channels login / logout', () => {
 
     const logout = await runTether(['channels', 'logout', 'telegram', '--state-dir', stateDir]);
     expect(logout.code, logout.stderr).toBe(0);
-    expect(logout.stdout).toContain('Removed 1 file(s) for telegram');
+    expect(logout.stdout).toContain(`Removed for telegram: ${stored}.`);
     const refused = await runTether(['gateway', 'run', '--port', '0', '--state-dir', stateDir]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/channels\.telegram\.botToken is not set: put it in tether\.json .* or store it with `tether channels login telegram`/);
@@ -59,4 +59,23 @@ describe('tether channels login / logout', () => {
     const list = await runTetherJson<{ channels: { name: string; configured: boolean }[] }>(['channels', 'list', '--state-dir', stateDir]);
     expect(list.channels.find((c) => c.name === 'telegram')?.configured).toBe(false);
   });
+
+  it('whatsapp: login says why it could not link, and logout removes the linked device\'s keys', async () => {
+    const stateDir = tempDir('tether-login-wa-');
+    // A port nothing listens on: WhatsApp Web cannot be reached.
+    writeFileSync(join(stateDir, 'tether.json'), JSON.stringify({ channels: { whatsapp: { wsUrl: 'ws://127.0.0.1:9/ws/chat' } } }));
+    const login = await runTether(['channels', 'login', 'whatsapp', '--state-dir', stateDir], {}, 60_000);
+    expect(login.code).not.toBe(0);
+    expect(login.stderr).toMatch(/WhatsApp login failed: connection closed/);
+
+    const { initAuthCreds, BufferJSON } = await import('baileys');
+    const authDir = join(stateDir, 'channels', 'whatsapp', 'auth');
+    mkdirSync(authDir, { recursive: true, mode: 0o700 });
+    const creds = { ...initAuthCreds(), me: { id: '4915100000001:7@s.whatsapp.net', name: 'Tether' }, registered: true };
+    writeFileSync(join(authDir, 'creds.json'), JSON.stringify(creds, BufferJSON.replacer), { mode: 0o600 });
+    const logout = await runTether(['channels', 'logout', 'whatsapp', '--state-dir', stateDir]);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(logout.stdout).toContain(`Removed for whatsapp: ${authDir}.`);
+    expect(existsSync(authDir)).toBe(false);
+  }, 90_000);
 });

@@ -1,5 +1,6 @@
 /** `tether channels …`: the chat channels' state, and strangers waiting for the owner's approval. */
 import { Command } from 'commander';
+import QRCode from 'qrcode';
 import { safeLabel, safeText, type ChannelPendingSender, type ChannelState } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
@@ -33,7 +34,8 @@ async function channelContext(name: string, stateDirFlag: string | undefined) {
   if (!definition) throw usageError(`unknown channel "${name}": one of ${gateway.CHANNEL_DEFINITIONS.map((d) => d.name).join(', ')}`);
   const stateDir = gateway.resolveStateDir(stateDirFlag);
   const file = (gateway.readConfigFile(stateDir).channels as Record<string, Record<string, unknown>> | undefined)?.[definition.name];
-  return { gateway, definition, context: { stateDir, file, log: consoleLog, print: printRenderedArt } };
+  const showQr = async (payload: string) => printRenderedArt(await QRCode.toString(payload, { type: 'terminal', small: true }));
+  return { gateway, definition, context: { stateDir, file, log: consoleLog, showQr } };
 }
 
 function nextSteps(name: string, file: Record<string, unknown> | undefined): string[] {
@@ -49,7 +51,7 @@ export function channelsCommand(): Command {
     action(async (flags) => {
       const result = await withGateway(flags, ['operator.read'], (client) => client.request<{ channels: ChannelState[] }>('channels.status', {}));
       if (flags.json) return printJson(result);
-      if (result.channels.length === 0) return printLines(['No chat channel is configured (channels.telegram in tether.json).']);
+      if (result.channels.length === 0) return printLines(['No chat channel is configured (channels.telegram, .slack, .discord or .whatsapp in tether.json; see `tether channels list`).']);
       printTable(
         ['CHANNEL', 'STATE', 'LAST MESSAGE', 'LAST HEARD', 'REASON'],
         result.channels.map((c) => [c.name, c.state, ago(c.lastMessageAtMs), ago(c.lastActivityAtMs), `${c.reason ?? ''}${c.deafRestarts ? ` (restarted ${c.deafRestarts}× after going deaf)` : ''}`]),
@@ -122,7 +124,7 @@ export function channelsCommand(): Command {
         const removed = gateway.removeCredentials(stateDir, definition.name, definition.secretKeys.map((k) => k.key));
         if (definition.logout) removed.push(...(await definition.logout(context)));
         if (removed.length === 0) return printLines([`Nothing stored for ${definition.name}.${file && definition.secretKeys.some((k) => typeof file[k.key] === 'string') ? ' Its secrets are in tether.json: remove them there (and revoke the token on the platform if it leaked).' : ''}`]);
-        printLines([`Removed ${removed.length} file(s) for ${definition.name}. Restart the gateway (tether up) for it to take effect.`]);
+        printLines([`Removed for ${definition.name}: ${removed.join(', ')}. Restart the gateway (tether up) for it to take effect.`]);
       }),
     );
 

@@ -39,8 +39,8 @@ export interface ChannelLoginContext {
   /** `channels.<name>` as written in tether.json, if there is one (secrets unresolved). */
   file: Record<string, unknown> | undefined;
   log: Logger;
-  /** Terminal art the channel rendered itself (a QR code), printed as is; progress lines go to `log`. */
-  print(text: string): void;
+  /** Shows a QR code for the person to scan (the CLI renders it in the terminal); progress lines go to `log`. */
+  showQr(payload: string): Promise<void>;
 }
 
 /** Where secrets are looked up: the environment for `${NAME}`, the state dir for stored ones. */
