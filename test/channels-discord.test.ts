@@ -173,14 +173,14 @@ describe('Discord channel', () => {
     // Mallory presses the same button (say, the message was forwarded): refused, ephemerally.
     const stranger = discord.dispatchButton({ channelId: dmChannel, userId: MALLORY, customId: approve, messageId });
     const refused = await eventually(async () => discord.interactionResponses.find((r) => r.interactionId === stranger), 10_000, 50);
-    expect(refused).toMatchObject({ type: 4, data: { content: expect.stringContaining('Only the approvers'), flags: 64 } });
+    expect(refused).toMatchObject({ type: 4, data: { content: expect.stringContaining('Only the approvers'), flags: 64 | 4 } });
     expect(existsSync(marker)).toBe(false);
 
     const pressed = discord.dispatchButton({ channelId: dmChannel, userId: ADA, username: 'ada', customId: approve, messageId });
     expect(await run.exited).toBe(0);
     expect(existsSync(marker)).toBe(true);
     const ack = await eventually(async () => discord.interactionResponses.find((r) => r.interactionId === pressed), 10_000, 50);
-    expect(ack).toMatchObject({ type: 4, data: { content: 'Approved once.', flags: 64 } });
+    expect(ack).toMatchObject({ type: 4, data: { content: 'Approved once.', flags: 64 | 4 } });
     // The message now says who answered, and its buttons are gone.
     await eventually(async () => (discord.messages.get(messageId)!.components.length === 0 ? true : undefined), 10_000, 50);
     expect(discord.messages.get(messageId)!.content).toMatch(/Approved once by /);

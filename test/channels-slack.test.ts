@@ -142,8 +142,9 @@ describe('Slack channel', () => {
     expect(existsSync(marker)).toBe(true);
     const ack = await slack.waitForCall('chat.postEphemeral', (call) => call.params.user === APPROVER);
     expect(ack.params.text).toBe('Approved once.');
-    await eventually(async () => (slack.messages.get(`${stored.channel}:${stored.ts}`)!.blocks.length === 0 ? true : undefined), 10_000, 50);
-    expect(slack.messages.get(`${stored.channel}:${stored.ts}`)!.text).toContain('Approved once by approver.');
+    // Edited: the actions block (the buttons) is gone, the text stays plain_text, and names the answerer by id.
+    await eventually(async () => (slack.messages.get(`${stored.channel}:${stored.ts}`)!.blocks.every((b) => b.type !== 'actions') ? true : undefined), 10_000, 50);
+    expect(slack.messages.get(`${stored.channel}:${stored.ts}`)!.text).toContain(`Approved once by approver (${APPROVER}).`);
 
     // Pressed again after it was answered: told so, nothing runs twice.
     slack.pressButton({ user: APPROVER, channel: stored.channel, messageTs: stored.ts, value: approveOnce.value, actionId: approveOnce.action_id });

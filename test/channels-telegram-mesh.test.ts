@@ -89,7 +89,7 @@ describe('Telegram and the mesh', () => {
     expect(ack.params.text).toBe('Approved once.');
     await eventually(async () => (existsSync(out) ? true : undefined), 15_000);
     const edit = await telegram.waitForCall('editMessageText', (call) => Number(call.params.message_id) === messageId);
-    expect(String(edit.params.text)).toMatch(/Approved once by Ada\.$/);
+    expect(String(edit.params.text)).toMatch(/Approved once by Ada \(42\)\.$/);
     // The buttons are gone (Telegram refuses a press of a button that is not there), and the code is spent.
     expect(telegram.buttonsOf(OWNER, messageId)).toEqual([]);
     const code = /Exec approval ([0-9A-F]{8})/.exec(text)![1]!;

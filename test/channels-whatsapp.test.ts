@@ -126,7 +126,7 @@ describe('WhatsApp end to end through the conversation layer', () => {
     const { socket, agent, deliver } = await gatewayWithWhatsApp({ dmPolicy: 'allowlist', allowFrom: ['+4915112345678'] });
     await deliver(dmMessage({ jid: ALICE.lid, alt: ALICE.pn }, 'via lid'));
     expect(agent.runs.map((r) => r.message)).toEqual(['via lid']);
-    expect(socket.sent.at(-1)).toEqual({ jid: ALICE.lid, content: { text: 'you said: via lid' } });
+    expect(socket.sent.at(-1)).toEqual({ jid: ALICE.lid, content: { text: 'you said: via lid', linkPreview: null } });
     // Without the alt field the LID alone is a stranger (allowlist: dropped, no answer).
     await deliver(dmMessage({ jid: ALICE.lid }, 'lid only'));
     expect(agent.runs).toHaveLength(1);
@@ -163,7 +163,7 @@ describe('WhatsApp end to end through the conversation layer', () => {
     // The approver's reply arrives by LID, with the phone number (which the config names) as alt.
     await deliver(dmMessage({ jid: OWNER.lid, alt: OWNER.pn }, '/approve a1b2c3d4', { pushName: 'Owner' }));
     expect(source.decisions).toEqual([{ id: 'a1b2c3d4-0000-4000-8000-000000000001', decision: 'allow-once' }]);
-    await until(() => socket.texts().includes('Approved once by Owner.'));
+    await until(() => socket.texts().some((text) => /^Approved once by Owner \(.+\)\.$/.test(text)));
     expect(socket.texts()).toContain('Approved once.');
 
     // Answering again changes nothing.

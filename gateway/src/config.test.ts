@@ -292,6 +292,20 @@ describe('channels config', () => {
     expect(error.message).not.toContain('SECRET');
   });
 
+  it('refuses a platform endpoint in the clear beyond this machine (the bot token travels in it)', () => {
+    const config = (channels: unknown) => stateDir(JSON.stringify({ channels }));
+    for (const channels of [
+      { telegram: { botToken: 't', apiRoot: 'http://192.168.1.5:8081' } },
+      { discord: { token: 't', apiBase: 'http://proxy.lan/api' } },
+      { slack: { botToken: 'xoxb-1', appToken: 'xapp-1', apiUrl: 'http://slack.proxy/api/' } },
+      { whatsapp: { wsUrl: 'ws://10.0.0.2/ws/chat' } },
+    ]) {
+      expect(configError(() => resolveGatewayConfig(config(channels), {}, {})).message).toMatch(/must be (https|wss):\/\/ \(plain (http|ws):\/\/ only to this machine/);
+    }
+    expect(resolveGatewayConfig(config({ telegram: { botToken: 't', apiRoot: 'http://127.0.0.1:8081' } }), {}, {}).channels.telegram).toMatchObject({ apiRoot: 'http://127.0.0.1:8081' });
+    expect(resolveGatewayConfig(config({ discord: { token: 't', apiBase: 'https://proxy.example/api' } }), {}, {}).channels.discord).toMatchObject({ apiBase: 'https://proxy.example/api' });
+  });
+
   it('refuses an open DM policy without an explicit "*", and a misspelt key', () => {
     expect(configError(() => resolveGatewayConfig(stateDir('{ channels: { telegram: { botToken: "t", dmPolicy: "open", allowFrom: ["42"] } } }'), {}, {})).message).toMatch(/needs allowFrom: \["\*"\]/);
     expect(configError(() => resolveGatewayConfig(stateDir('{ channels: { telegram: { botToken: "t", dmPolicey: "open" } } }'), {}, {})).message).toMatch(/did you mean "channels\.telegram\.dmPolicy"/);

@@ -4,6 +4,7 @@
  * place a channel's SDK may be imported (dynamically), so an unconfigured channel costs nothing.
  * Adding a channel is one folder plus one line in registry.ts.
  */
+import { isLoopbackUrlHost } from '@tether/protocol';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { checkAccessConfig, type ChannelAccessConfig, type DmPolicy } from './access-policy.js';
@@ -74,7 +75,22 @@ export const ACCESS_KEYS = {
   approvers: Ids.optional(),
 };
 
-export const ApiUrl = z.string().url().refine((url) => !url.endsWith('/'), 'must not end with "/"');
+/**
+ * A platform endpoint the bot's secrets travel to: encrypted (`https://`, `wss://`), or plain only to
+ * this machine (a local Bot API server, a test fake), never in the clear across a network.
+ */
+export function encryptedOrLocal(secure: 'https:' | 'wss:') {
+  const plain = secure === 'https:' ? 'http:' : 'ws:';
+  return z
+    .string()
+    .url()
+    .refine((url) => {
+      const parsed = new URL(url);
+      return parsed.protocol === secure || (parsed.protocol === plain && isLoopbackUrlHost(parsed.hostname));
+    }, `must be ${secure}// (plain ${plain}// only to this machine: 127.0.0.1, localhost or ::1), as the bot's credentials travel in it`);
+}
+
+export const ApiUrl = encryptedOrLocal('https:').refine((url) => !url.endsWith('/'), 'must not end with "/"');
 
 /** `${NAME}` → the variable's value; anything else as written. The value never appears in an error. */
 export function secretValue(value: string, key: string, env: NodeJS.ProcessEnv): string {

@@ -91,6 +91,11 @@ export interface Channel {
   readonly textLimit: number;
   /** Whether sendText can attach buttons; without them approvals are answered by reply commands. */
   readonly supportsButtons: boolean;
+  /**
+   * sendText's text is read as the platform's markdown (`*`, `_`, `~`, `||`, links): what must be read
+   * literally (an approval's command line) goes in a code block, and is refused if it holds a backtick.
+   */
+  readonly rendersMarkdown?: boolean;
   start(handlers: ChannelHandlers): Promise<void>;
   stop(): Promise<void>;
   status(): ChannelStatus;

@@ -65,6 +65,8 @@ const INTERPRETER = /^(sh|bash|zsh|dash|ash|ksh|mksh|fish|csh|tcsh|busybox|env|s
 export const MIN_ANNOUNCE_TTL_MS = 5_000;
 /** Approvals posted per node per minute; beyond, one line says so and the rest wait in `tether approvals list`. */
 export const MAX_ANNOUNCED_PER_NODE_PER_MINUTE = 10;
+/** Characters a chat app may read as markup; dropped from the names in decision lines. */
+const MARKUP = /[`*_~|[\]()<>#]/g;
 /** Longest cwd or program path shown; a longer one counts as cut. */
 const MAX_PATH_SHOWN = 512;
 
@@ -164,7 +166,9 @@ export class ChatApprovals {
     }
     try {
       // Marked first: resolve() tells settle() synchronously, which edits the messages with the name.
-      posted.answeredBy = from.senderName ? safeLabel(from.senderName, 32) : safeLabel(from.senderId, 64);
+      // A display name is whatever its owner typed: the id is what says who it was.
+      const name = from.senderName ? safeLabel(from.senderName, 32).replace(MARKUP, '') : '';
+      posted.answeredBy = name ? `${name} (${safeLabel(from.senderId, 64).replace(MARKUP, '')})` : safeLabel(from.senderId, 64).replace(MARKUP, '');
       this.source.resolve(posted.id, decision);
     } catch {
       delete posted.answeredBy;
@@ -275,7 +279,7 @@ export class ChatApprovals {
 export function approvalMessage(
   approval: ExecApproval,
   code: string,
-  channel: Pick<Channel, 'textLimit' | 'supportsButtons'>,
+  channel: Pick<Channel, 'textLimit' | 'supportsButtons' | 'rendersMarkdown'>,
   options: { noAlways?: boolean } = {},
 ): { text: string; buttons: ChannelButton[]; cut: boolean } {
   const seconds = Math.max(0, Math.round((approval.expiresAtMs - Date.now()) / 1000));
@@ -297,12 +301,19 @@ export function approvalMessage(
     ...(options.noAlways ? [] : [{ label: `Always allow ${safeLabel(basename(approval.resolvedPath), 24)}`, data: `xa:${approval.id}:a` }]),
     deny,
   ];
-  if (full.length <= channel.textLimit && !pathCut) return { text: full, buttons, cut: false };
-  // Too long to show whole: never an Approve under a cut command line, folder or program.
+  // Where the platform reads markdown the whole message is one code block (read literally), which a
+  // backtick in any field could end early: such an approval is treated as one that cannot be shown.
+  const literal = (text: string) => (channel.rendersMarkdown ? `\`\`\`\n${text}\n\`\`\`` : text);
+  const fenceBreak = channel.rendersMarkdown === true && [argv, approval.cwd ?? '', approval.resolvedPath, node].some((field) => field.includes('`'));
+  if (full.length + 8 <= channel.textLimit && !pathCut && !fenceBreak) return { text: literal(full), buttons, cut: false };
+  // Not shown whole: never an Approve under a cut command line, folder or program.
   const denyOnly = channel.supportsButtons ? '' : `\nReply /deny ${shownCode} to refuse.`;
-  const note = `\n… (too long to show here in full; read it whole with \`tether approvals list\` and approve there)\n${tail.slice(0, 3).join('\n')}${denyOnly}`;
-  const room = Math.max(0, channel.textLimit - head.length - note.length - 2);
-  return { text: `${head}\n${argv.slice(0, room)}${note}`, buttons: [deny], cut: true };
+  const why = fenceBreak ? 'it holds a backtick this chat app would read as formatting' : 'too long to show here in full';
+  // Shown with its backticks as ' (marked as not the exact line), so nothing can close the code block.
+  const tidy = (text: string) => (fenceBreak ? text.replace(/`/g, "'") : text);
+  const note = `\n… (${why}; read it whole with \`tether approvals list\` and approve there)\n${tidy(tail.slice(0, 3).join('\n'))}${denyOnly}`;
+  const room = Math.max(0, channel.textLimit - head.length - note.length - 10);
+  return { text: literal(`${tidy(head)}\n${tidy(argv).slice(0, room)}${note}`), buttons: [deny], cut: true };
 }
 
 function basename(path: string): string {

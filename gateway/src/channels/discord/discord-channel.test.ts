@@ -177,7 +177,10 @@ describe('Discord channel against the fake REST API and gateway', () => {
     const sent = await t.channel.sendText(dm, 'hi @everyone', { buttons: [{ label: 'Approve once', data: 'xa:0123abcd:o' }, { label: 'Deny', data: 'xa:0123abcd:d' }] });
     expect(sent?.messageId).toMatch(/^\d+$/);
     const post = t.calls('POST', '/channels/:id/messages')[0]!;
-    expect(post.body).toMatchObject({ content: 'hi @everyone', allowed_mentions: { parse: [] } });
+    // No pings, and no link previews (SuppressEmbeds = 4): a URL the model wrote is not fetched by Discord.
+    expect(post.body).toMatchObject({ content: 'hi @everyone', allowed_mentions: { parse: [] }, flags: 4 });
+    await t.channel.sendText(dm, 'see [bank.example](https://evil.example)');
+    expect(t.calls('POST', '/channels/:id/messages')[1]!.body).toMatchObject({ content: 'see \\[bank.example\\](https://evil.example)', flags: 4 });
     expect(post.body.components).toEqual([
       {
         type: 1,
@@ -232,7 +235,8 @@ describe('Discord channel against the fake REST API and gateway', () => {
     expect(t.actions[0]).toMatchObject({ channel: 'discord', chatId: dm, senderId: ADA, data: 'xa:0123abcd:d', messageId: sent!.messageId });
     await t.actions[0]!.acknowledge('Denied.');
     await t.actions[0]!.acknowledge('again');
-    expect(t.fake.interactionResponses).toEqual([{ interactionId, type: 4, data: expect.objectContaining({ content: 'Denied.', flags: 64 }) }]);
+    // Ephemeral (64) and no link preview (SuppressEmbeds, 4).
+    expect(t.fake.interactionResponses).toEqual([{ interactionId, type: 4, data: expect.objectContaining({ content: 'Denied.', flags: 64 | 4 }) }]);
   });
 
   it('defers a press the handler has not acknowledged in time; a late acknowledge is an ephemeral follow-up', async () => {
@@ -243,7 +247,7 @@ describe('Discord channel against the fake REST API and gateway', () => {
     const interactionId = t.fake.dispatchButton({ channelId: dm, userId: ADA, customId: 'xa:0123abcd:d' });
     await vi.waitFor(() => expect(t.fake.interactionResponses).toEqual([{ interactionId, type: 6 }]), WAIT);
     await t.actions[0]!.acknowledge('Only the approvers named for this chat can answer exec approvals.');
-    expect(t.fake.interactionResponses[1]).toMatchObject({ type: -1, data: { content: 'Only the approvers named for this chat can answer exec approvals.', flags: 64 } });
+    expect(t.fake.interactionResponses[1]).toMatchObject({ type: -1, data: { content: 'Only the approvers named for this chat can answer exec approvals.', flags: 64 | 4 } });
   });
 
   it('an empty acknowledge is a silent deferred update (Discord refuses an empty reply)', async () => {

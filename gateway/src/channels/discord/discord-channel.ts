@@ -35,6 +35,7 @@ import type { Channel, ChannelButton, ChannelHandlers, ChannelStatus, InboundAct
 import { chunkText } from '../chunk-text.js';
 import { DEFAULT_DISCORD_API } from './discord-definition.js';
 import { closeReason, errorText, fatalLoginReason, httpStatus, TOKEN_KEY } from './discord-failures.js';
+import { escapeDiscordLinks } from './discord-format.js';
 
 export const DISCORD_TEXT_LIMIT = 2000;
 export const DISCORD_CUSTOM_ID_LIMIT = 100;
@@ -154,9 +155,9 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
         try {
           if (deferred) {
             await deferred;
-            if (content) await interaction.followUp({ content, flags: d.MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+            if (content) await interaction.followUp({ content: escapeDiscordLinks(content), flags: d.MessageFlags.Ephemeral | d.MessageFlags.SuppressEmbeds, allowedMentions: { parse: [] } });
           } else if (content) {
-            await interaction.reply({ content, flags: d.MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+            await interaction.reply({ content: escapeDiscordLinks(content), flags: d.MessageFlags.Ephemeral | d.MessageFlags.SuppressEmbeds, allowedMentions: { parse: [] } });
           } else {
             await interaction.deferUpdate();
           }
@@ -272,6 +273,8 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
     name: 'discord',
     textLimit: DISCORD_TEXT_LIMIT,
     supportsButtons: true,
+    // Discord reads *, _, ~~, ||spoilers||, `code` and [masked](links) in message text.
+    rendersMarkdown: true,
     async start(handlers) {
       if (loop) throw new Error('the Discord channel is already started');
       stopping = false;
@@ -331,13 +334,14 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
       const d = await load();
       const components = buttonRows(d, sendOptions?.buttons ?? []);
       const target = await sendable(chatId);
-      const sent = await wrap(async (): Promise<{ id: string }> => target.send({ content: text, ...(components.length > 0 ? { components } : {}) }));
+      const sent = await wrap(async (): Promise<{ id: string }> => target.send({ content: escapeDiscordLinks(text), flags: d.MessageFlags.SuppressEmbeds, ...(components.length > 0 ? { components } : {}) }));
       return { messageId: sent.id };
     },
     async editText(chatId, messageId, text) {
       if (!SNOWFLAKE.test(messageId)) throw new RangeError('discord: a message id is numeric');
       const target = await sendable(chatId);
-      await wrap(async (): Promise<unknown> => target.messages.edit(messageId, { content: text.slice(0, DISCORD_TEXT_LIMIT), components: [] }));
+      const d = await load();
+      await wrap(async (): Promise<unknown> => target.messages.edit(messageId, { content: escapeDiscordLinks(text).slice(0, DISCORD_TEXT_LIMIT), components: [], flags: d.MessageFlags.SuppressEmbeds }));
     },
     async sendMedia(chatId, media: OutboundMedia) {
       const d = await load();
@@ -345,8 +349,9 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
       const caption = media.caption?.trim() ?? '';
       const chunks = caption ? chunkText(caption, DISCORD_TEXT_LIMIT) : [];
       const file = new d.AttachmentBuilder(media.path, { name: basename(media.path) });
-      await wrap(async (): Promise<unknown> => target.send({ ...(chunks[0] ? { content: chunks[0] } : {}), files: [file] }));
-      for (const rest of chunks.slice(1)) await wrap(async (): Promise<unknown> => target.send({ content: rest }));
+      const flags = d.MessageFlags.SuppressEmbeds;
+      await wrap(async (): Promise<unknown> => target.send({ ...(chunks[0] ? { content: escapeDiscordLinks(chunks[0]) } : {}), files: [file], flags }));
+      for (const rest of chunks.slice(1)) await wrap(async (): Promise<unknown> => target.send({ content: escapeDiscordLinks(rest), flags }));
     },
     async sendTyping(chatId) {
       const target = await sendable(chatId);

@@ -121,7 +121,11 @@ describe('Slack channel over Socket Mode against the fake', () => {
     ]);
 
     await t.channel.editText!('D0ADA', withButtons!.messageId, 'approve?\n\nApproved once by Ada.');
-    expect(t.fake.messages.get(`D0ADA:${withButtons!.messageId}`)).toMatchObject({ text: 'approve?\n\nApproved once by Ada.', blocks: [] });
+    // The buttons are gone, and the text stays in plain_text blocks (read literally, not as mrkdwn).
+    expect(t.fake.messages.get(`D0ADA:${withButtons!.messageId}`)).toMatchObject({
+      text: 'approve?\n\nApproved once by Ada.',
+      blocks: [{ type: 'section', text: { type: 'plain_text', text: 'approve?\n\nApproved once by Ada.', emoji: false } }],
+    });
     await expect(t.channel.editText!('D0ADA', '1.2', 'nope')).rejects.toThrow(/chat.update failed: message_not_found/);
   });
 

@@ -34,7 +34,7 @@ import type { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { safeLabel } from '@tether/protocol';
 import type { Logger } from '../../log.js';
 import type { Channel, ChannelHandlers, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
-import { buttonBlocks, escapeSlackText } from './slack-format.js';
+import { buttonBlocks, textBlocks, escapeSlackText } from './slack-format.js';
 import { boltLoggerFor, errorText, inertReceiver, platformError, seconds, withTimeout } from './slack-sdk-glue.js';
 import { buttonPressFromBody, messageFromEvent, SLACK_CONVERSATION_ID, SLACK_USER_ID } from './slack-inbound.js';
 
@@ -374,8 +374,9 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     },
     async editText(chatId, messageId, text) {
       checkConversation(chatId);
-      // An empty blocks array removes the old blocks, so an answered approval's buttons are gone.
-      await call('chat.update', async (a) => a.client.chat.update({ channel: chatId, ts: messageId, text: escapeSlackText(text), blocks: [] }));
+      // Plain-text blocks without the actions block: the buttons are gone, and the edited approval is
+      // still read literally (the fallback `text` alone would be rendered as mrkdwn).
+      await call('chat.update', async (a) => a.client.chat.update({ channel: chatId, ts: messageId, text: escapeSlackText(text), blocks: textBlocks(text) as never }));
     },
     async sendMedia(chatId, media: OutboundMedia) {
       checkConversation(chatId);

@@ -5,7 +5,7 @@
  * without a `slack:` prefix. Bolt is imported only in create(), through slack-channel.ts.
  */
 import { z } from 'zod';
-import { ACCESS_KEYS, channelSecret, ChannelsConfigError, requiredChannelSecret, resolveAccess, type ChannelDefinition, type ResolvedChannelConfig } from '../channel-definition.js';
+import { ACCESS_KEYS, channelSecret, encryptedOrLocal, ChannelsConfigError, requiredChannelSecret, resolveAccess, type ChannelDefinition, type ResolvedChannelConfig } from '../channel-definition.js';
 
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 export const DEFAULT_SLACK_HTTP_PATH = '/slack/events';
@@ -21,10 +21,7 @@ export interface SlackConfig extends ResolvedChannelConfig {
   http: { port: number; path: string; host: string };
 }
 
-const HttpUrl = z
-  .string()
-  .url()
-  .refine((url) => /^https?:\/\//i.test(url), 'must be an http(s) URL');
+const HttpUrl = encryptedOrLocal('https:');
 
 export const slackDefinition: ChannelDefinition<SlackConfig> = {
   name: 'slack',

@@ -19,11 +19,17 @@ export function escapeSlackText(text: string): string {
 
 export type SlackBlock = Record<string, unknown>;
 
-export function buttonBlocks(text: string, buttons: readonly ChannelButton[]): SlackBlock[] {
+/** The text as plain_text sections: shown literally (no mrkdwn, no emoji codes). */
+export function textBlocks(text: string): SlackBlock[] {
   const blocks: SlackBlock[] = [];
   for (let start = 0; start < text.length; start += SECTION_TEXT_LIMIT) {
     blocks.push({ type: 'section', text: { type: 'plain_text', text: text.slice(start, start + SECTION_TEXT_LIMIT), emoji: false } });
   }
+  return blocks;
+}
+
+export function buttonBlocks(text: string, buttons: readonly ChannelButton[]): SlackBlock[] {
+  const blocks = textBlocks(text);
   blocks.push({
     type: 'actions',
     elements: buttons.map((button, index) => ({

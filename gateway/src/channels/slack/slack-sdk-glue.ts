@@ -38,13 +38,25 @@ export function inertReceiver() {
  * Bolt's logger interface onto ours. Debug output is dropped (it holds raw payloads: message text and
  * envelope URLs); info goes to debug, warnings and errors to warn; every line redacted and made inert.
  */
-export function boltLoggerFor(log: Logger, clean: (text: string) => string) {
+export function boltLoggerFor(log: Logger, clean: (text: string) => string, now: () => number = Date.now) {
   const line = (parts: unknown[]) => clean(`slack sdk: ${parts.map((p) => errorText(p)).join(' ')}`);
+  // HTTP mode: anyone who can reach the receiver can send unsigned requests, each refused with a
+  // warning; at most one such line a minute reaches the log (with how many were left out).
+  let refusedAtMs = -Infinity;
+  let leftOut = 0;
+  const warn = (parts: unknown[]) => {
+    const text = line(parts);
+    if (!/verif|signature/i.test(text)) return log.warn(text);
+    if (now() - refusedAtMs < 60_000) return void leftOut++;
+    log.warn(leftOut > 0 ? `${text} (and ${leftOut} more refused requests in the last minute)` : text);
+    refusedAtMs = now();
+    leftOut = 0;
+  };
   return {
     debug: () => undefined,
     info: (...parts: unknown[]) => log.debug(line(parts)),
-    warn: (...parts: unknown[]) => log.warn(line(parts)),
-    error: (...parts: unknown[]) => log.warn(line(parts)),
+    warn: (...parts: unknown[]) => warn(parts),
+    error: (...parts: unknown[]) => warn(parts),
     setLevel: () => undefined,
     getLevel: () => 'info' as never,
     setName: () => undefined,

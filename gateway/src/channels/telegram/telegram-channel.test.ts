@@ -114,7 +114,7 @@ describe('Telegram channel against the fake Bot API', () => {
 
     const calls = t.fake.calls.filter((c) => c.method !== 'getMe');
     expect(calls.map((c) => c.method)).toEqual(['sendMessage', 'sendChatAction', 'sendPhoto', 'sendVideo', 'sendMessage']);
-    expect(calls[0]!.params).toMatchObject({ chat_id: 1001, text: 'hi there' });
+    expect(calls[0]!.params).toMatchObject({ chat_id: 1001, text: 'hi there', link_preview_options: { is_disabled: true } });
     expect(calls[1]!.params).toMatchObject({ chat_id: 1001, action: 'typing' });
     expect(calls[2]!.params).toMatchObject({ chat_id: '1001', caption: 'the porch', photo: expect.stringMatching(/^attach:\/\//) });
     expect(calls[2]!.files).toEqual([{ field: 'photo', filename: 'snap.jpg', data: jpeg }]);

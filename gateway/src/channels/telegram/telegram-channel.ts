@@ -259,12 +259,13 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       if (text.length > TELEGRAM_TEXT_LIMIT) throw new RangeError(`a Telegram message is at most ${TELEGRAM_TEXT_LIMIT} characters: chunk it first`);
       const buttons = sendOptions?.buttons ?? [];
       const extra = buttons.length > 0 ? { reply_markup: { inline_keyboard: [buttons.map((button) => ({ text: button.label, callback_data: button.data }))] } } : {};
-      const sent = await wrap(async () => (await getApi()).sendMessage(chatTarget(chatId), text, extra));
+      // No link preview: Telegram would fetch a URL the model wrote (and show a page it did not choose).
+      const sent = await wrap(async () => (await getApi()).sendMessage(chatTarget(chatId), text, { ...extra, link_preview_options: { is_disabled: true } }));
       return { messageId: String(sent.message_id) };
     },
     async editText(chatId, messageId, text) {
       // An empty inline keyboard removes the buttons, so an answered approval cannot be pressed again.
-      await wrap(async () => (await getApi()).editMessageText(chatTarget(chatId), Number(messageId), text, { reply_markup: { inline_keyboard: [] } }));
+      await wrap(async () => (await getApi()).editMessageText(chatTarget(chatId), Number(messageId), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } }));
     },
     async sendMedia(chatId, media: OutboundMedia) {
       const g = await load();

@@ -188,7 +188,7 @@ describe('WhatsApp channel: outbound', () => {
     await channel.sendMedia(GROUP, { path: '/media/c.pdf', mimeType: 'application/pdf', caption: 'doc' });
     await channel.sendTyping(ALICE.pn);
     expect(socket.sent).toEqual([
-      { jid: ALICE.lid, content: { text: 'hi there' } },
+      { jid: ALICE.lid, content: { text: 'hi there', linkPreview: null } },
       { jid: ALICE.pn, content: { image: { url: '/media/a.jpg' }, mimetype: 'image/jpeg', caption: 'kitchen: camera.snap' } },
       { jid: ALICE.pn, content: { video: { url: '/media/b.mp4' }, mimetype: 'video/mp4' } },
       { jid: GROUP, content: { document: { url: '/media/c.pdf' }, mimetype: 'application/pdf', fileName: 'c.pdf', caption: 'doc' } },

@@ -181,6 +181,8 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
     name: 'whatsapp',
     textLimit: WHATSAPP_TEXT_LIMIT,
     supportsButtons: false,
+    // WhatsApp reads *bold*, _italic_, ~strike~ and ``` blocks in message text.
+    rendersMarkdown: true,
     async start(handlers) {
       if (!stopping) throw new Error('the WhatsApp channel is already started');
       stopping = false;
@@ -211,7 +213,8 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
     async sendText(chatId, text) {
       if (text.trim() === '') throw new RangeError('a WhatsApp message cannot be empty');
       if (text.length > WHATSAPP_TEXT_LIMIT) throw new RangeError(`a WhatsApp message is at most ${WHATSAPP_TEXT_LIMIT} characters here: chunk it first`);
-      const sent = await send(chatId, { text });
+      // No link preview: building one would fetch a URL the model wrote, from the gateway's machine.
+      const sent = await send(chatId, { text, linkPreview: null });
       const id = sent?.key?.id;
       return typeof id === 'string' ? { messageId: id } : undefined;
     },

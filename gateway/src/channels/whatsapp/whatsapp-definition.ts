@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { safeLabel } from '@tether/protocol';
-import { ACCESS_KEYS, resolveAccess, type ChannelDefinition, type ResolvedChannelConfig } from '../channel-definition.js';
+import { ACCESS_KEYS, encryptedOrLocal, resolveAccess, type ChannelDefinition, type ResolvedChannelConfig } from '../channel-definition.js';
 import { normaliseWhatsAppId } from './whatsapp-ids.js';
 
 export interface WhatsAppConfig extends ResolvedChannelConfig {
@@ -16,10 +16,7 @@ export interface WhatsAppConfig extends ResolvedChannelConfig {
   wsUrl?: string;
 }
 
-const WsUrl = z
-  .string()
-  .url()
-  .refine((url) => /^wss?:\/\//i.test(url), 'must be a ws:// or wss:// URL');
+const WsUrl = encryptedOrLocal('wss:');
 const AuthDir = z
   .string()
   .min(1)

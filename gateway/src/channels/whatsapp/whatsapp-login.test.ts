@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -118,6 +118,16 @@ describe('logoutWhatsApp', () => {
     expect(await logoutWhatsApp({ authDir })).toEqual({ removed: true });
     expect(existsSync(authDir)).toBe(false);
     expect(await logoutWhatsApp({ authDir })).toEqual({ removed: false });
+  });
+
+  it('deletes only what Baileys keeps: an authDir pointed at a folder with other files keeps them', async () => {
+    const authDir = authDirIn();
+    mkdirSync(authDir, { recursive: true });
+    for (const name of ['creds.json', 'pre-key-1.json', 'session-4915.json', 'app-state-sync-key-AAA.json']) writeFileSync(join(authDir, name), '{}');
+    for (const name of ['gateway.token', 'state.json', 'cli-tls-pins.json', 'tether.json']) writeFileSync(join(authDir, name), 'keep');
+    mkdirSync(join(authDir, 'pairing'));
+    await logoutWhatsApp({ authDir });
+    expect(readdirSync(authDir).sort()).toEqual(['cli-tls-pins.json', 'gateway.token', 'pairing', 'state.json', 'tether.json']);
   });
 });
 

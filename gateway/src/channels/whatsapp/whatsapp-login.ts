@@ -7,7 +7,8 @@
  * (515): that is the normal second step, so login reconnects once more with the new credentials. An
  * auth folder whose credentials WhatsApp refuses (loggedOut, 401) is cleared and a new QR shown.
  */
-import { rm } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { safeLabel } from '@tether/protocol';
 import type { Logger } from '../../log.js';
 import { DISCONNECT, disconnectCode, makeBaileysSocket, readLinkedAccount, tightenAuthDir, type MakeWhatsAppSocket, type WhatsAppConnectionUpdate } from './whatsapp-socket.js';
@@ -87,7 +88,7 @@ export async function loginWhatsApp(options: LoginWhatsAppOptions): Promise<Logi
       // Old credentials the phone has unlinked: start over with a new QR.
       log.info('whatsapp: the saved credentials were logged out; starting a fresh link');
       clearedOnce = true;
-      await rm(authDir, { recursive: true, force: true });
+      await removeAuthFiles(authDir);
       continue;
     }
     if (attempt >= maxRestarts) throw new WhatsAppLoginError(`WhatsApp login failed: connection closed (${outcome.code ?? '-'} ${outcome.reason})`);
@@ -98,9 +99,29 @@ export async function loginWhatsApp(options: LoginWhatsAppOptions): Promise<Logi
 /** Removes the linked device's credentials; the phone may still list it under Linked devices. */
 export async function logoutWhatsApp(options: { authDir: string }): Promise<{ removed: boolean }> {
   const linked = (await readLinkedAccount(options.authDir)) !== undefined;
-  await rm(options.authDir, { recursive: true, force: true });
+  await removeAuthFiles(options.authDir);
   return { removed: linked };
 }
+
+/**
+ * Deletes what Baileys keeps in the auth folder (`creds.json` and its `<kind>-<id>.json` keys) and then
+ * the folder if that left it empty. Never a recursive delete: `authDir` is the owner's setting, and a
+ * mistaken one (the state dir, the home folder) must not take anything else with it.
+ */
+async function removeAuthFiles(authDir: string): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(authDir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) if (entry.isFile() && BAILEYS_FILE.test(entry.name)) await rm(join(authDir, entry.name), { force: true });
+  await rmdir(authDir).catch(() => undefined); // kept when anything else is in it
+}
+
+/** `creds.json` and `pre-key-1.json`, `session-….json`, `app-state-sync-key-….json`, …, as useMultiFileAuthState names them. */
+const BAILEYS_FILE = /^(creds|(pre-key|session|sender-key|sender-key-memory|app-state-sync-key|app-state-sync-version|lid-mapping|device-list|tctoken|identity-key)-[^/]{1,200})\.json$/;
 
 function describe(error: unknown): string {
   return safeLabel(error instanceof Error ? error.message : String(error), 200);

@@ -35,7 +35,7 @@ export interface WhatsAppSocketEvents {
 
 type MediaSource = { url: string };
 export type WhatsAppContent =
-  | { text: string }
+  | { text: string; linkPreview?: null }
   | { image: MediaSource; caption?: string; mimetype?: string }
   | { video: MediaSource; caption?: string; mimetype?: string }
   | { document: MediaSource; mimetype: string; fileName: string; caption?: string };
