@@ -18,11 +18,11 @@ import { decideAccess, type ChannelAccessConfig } from './access-policy.js';
 import { ChannelMediaError, type Channel, type InboundAction, type InboundImage, type InboundMessage } from './channel.js';
 import type { ChatApprovals } from './chat-approvals.js';
 import { chunkText } from './chunk-text.js';
+import { defaultSetTimer, type SetTimer } from './supervision.js';
 import type { ChannelPairing } from './pairing-codes.js';
 import { channelSessionKey } from './session-keys.js';
 
-/** Schedules `fn` after `ms`; returns the cancel. Injected by tests. */
-export type SetTimer = (fn: () => void, ms: number) => () => void;
+export type { SetTimer };
 
 export const DEFAULT_TYPING_INTERVAL_MS = 4_000;
 export const DEFAULT_PROGRESS_AFTER_MS = 10_000;
@@ -49,12 +49,6 @@ export interface ChannelConversationsOptions {
   /** Exec approvals answered from this chat (buttons and /approve /always /deny). */
   approvals?: ChatApprovals;
 }
-
-const defaultSetTimer: SetTimer = (fn, ms) => {
-  const timer = setTimeout(fn, ms);
-  timer.unref?.();
-  return () => clearTimeout(timer);
-};
 
 const COMMAND = /^\/(status|new|stop)(?:@[A-Za-z0-9_.-]{1,64})?$/i;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeDiscord, type FakeDiscord } from '../../../../test/helpers/fake-discord.js';
-import type { Logger } from '../../log.js';
 import type { Channel, InboundAction, InboundMessage } from '../channel.js';
 import { cleanName, createDiscordChannel, stripBotMention } from './discord-channel.js';
 import { discordDefinition, normaliseDiscordId } from './discord-definition.js';
+import { recordingLog } from '../../../../test/helpers/recording-log.js';
 
 // Shaped like a real bot token (id.timestamp.hmac), so discord.js's "censored" form is exercised too.
 const TOKEN = 'MTIwMDAwMDAwMDAwMDAwMDAwMQ.GsEcRt.super-secret-hmac-part-0123456789';
@@ -27,10 +27,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   channel = fake = dir = undefined;
 });
-
-function recordingLog(lines: string[]): Logger {
-  return { debug: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
-}
 
 async function setup(options: { token?: string; ackDeadlineMs?: number; messageContentIntent?: boolean } = {}) {
   fake = await startFakeDiscord({ token: TOKEN, guilds: [{ id: GUILD, channels: [{ id: GENERAL }], botRoleId: BOT_ROLE }], ...(options.messageContentIntent === false ? { messageContentIntent: false } : {}) });

@@ -31,11 +31,12 @@
 import { basename } from 'node:path';
 import type { ButtonInteraction, Client, Message, SendableChannels } from 'discord.js';
 import type { Logger } from '../../log.js';
-import type { Channel, ChannelButton, ChannelHandlers, ChannelStatus, InboundAction, InboundMessage, OutboundMedia } from '../channel.js';
+import type { Channel, ChannelButton, ChannelHandlers, InboundAction, InboundMessage, OutboundMedia } from '../channel.js';
 import { chunkText } from '../chunk-text.js';
 import { DEFAULT_DISCORD_API } from './discord-definition.js';
 import { closeReason, errorText, fatalLoginReason, httpStatus, TOKEN_KEY } from './discord-failures.js';
 import { escapeDiscordLinks } from './discord-format.js';
+import { ChannelStatusKeeper, sdkNamespace, WakeableSleep } from '../supervision.js';
 
 export const DISCORD_TEXT_LIMIT = 2000;
 export const DISCORD_CUSTOM_ID_LIMIT = 100;
@@ -75,32 +76,17 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
   const describe = (err: unknown) => redact(errorText(err));
 
   let discord: DiscordJs | undefined;
-  // Bundled, discord.js's CommonJS build may arrive as the namespace's default export.
-  const load = async (): Promise<DiscordJs> => {
-    if (!discord) {
-      const module = await import('discord.js');
-      discord = (module as { Client?: unknown }).Client ? module : (module as unknown as { default: DiscordJs }).default;
-    }
-    return discord;
-  };
+  const load = async (): Promise<DiscordJs> => (discord ??= sdkNamespace<DiscordJs>(await import('discord.js'), 'Client'));
 
-  let status: ChannelStatus = { state: 'stopped' };
-  const setStatus = (next: ChannelStatus) => {
-    status = {
-      ...next,
-      ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}),
-      ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}),
-      ...(status.lastActivityAtMs !== undefined ? { lastActivityAtMs: status.lastActivityAtMs } : {}),
-    };
-  };
+  const status = new ChannelStatusKeeper(redact);
   const fail = (reason: string) => {
-    setStatus({ state: 'failed', reason });
+    status.set({ state: 'failed', reason });
     log.error(`discord: ${status.reason}`);
   };
   let client: Client | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
-  let wakeBackoff: (() => void) | undefined;
+  const backoff = new WakeableSleep();
   // A login waiting for READY does not end when its client is destroyed: stop() settles this instead.
   let stopped: { promise: Promise<void>; resolve: () => void } = deferred();
 
@@ -172,32 +158,32 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
     // Every gateway dispatch counts as hearing from Discord; a zombie connection (no heartbeat ACK) is
     // discord.js's to notice: it reconnects, and ShardReconnecting shows it here.
     c.on(d.Events.Raw, () => {
-      status = { ...status, lastActivityAtMs: Date.now() };
+      status.heard();
     });
     c.on(d.Events.MessageCreate, (message) => {
       const botId = c.user?.id;
       if (!botId) return;
       const inbound = toInbound(d, message, botId);
       if (!inbound) return;
-      status = { ...status, lastMessageAtMs: Date.now() };
+      status.messageSeen();
       void handlers.onMessage(inbound).catch((err: unknown) => log.warn(`discord: message handler failed: ${describe(err)}`));
     });
     c.on(d.Events.InteractionCreate, (interaction) => {
       if (!interaction.isButton()) return;
       const action = toAction(d, interaction);
       if (!action) return;
-      status = { ...status, lastMessageAtMs: Date.now() };
+      status.messageSeen();
       void handlers.onAction(action).catch((err: unknown) => log.warn(`discord: button handler failed: ${describe(err)}`));
     });
     c.on(d.Events.ShardReconnecting, () => {
       if (stopping || status.state === 'failed') return;
-      setStatus({ state: 'reconnecting', reason: 'the gateway connection dropped; resuming' });
+      status.set({ state: 'reconnecting', reason: 'the gateway connection dropped; resuming' });
       log.warn(`discord: ${status.reason}`);
     });
     const back = (how: string) => {
       if (stopping) return;
       if (status.state !== 'connected') log.info(`discord: gateway connection ${how}`);
-      setStatus({ state: 'connected' });
+      status.set({ state: 'connected' });
     };
     c.on(d.Events.ShardResume, () => back('resumed'));
     c.on(d.Events.ShardReady, () => back('ready'));
@@ -230,7 +216,7 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
         login.catch(() => undefined);
         await Promise.race([login, stopped.promise]);
         if (stopping) break;
-        setStatus({ state: 'connected' });
+        status.set({ state: 'connected' });
         log.info(`discord: connected as ${cleanName(c.user?.username ?? '?')} (${c.user?.id ?? '?'})`);
         firstOutcome();
         return;
@@ -244,18 +230,11 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
           firstOutcome();
           return;
         }
-        setStatus({ state: 'reconnecting', reason: `login failed: ${describe(err)}; retrying in ${Math.round(delay / 100) / 10} s` });
+        status.set({ state: 'reconnecting', reason: `login failed: ${describe(err)}; retrying in ${Math.round(delay / 100) / 10} s` });
         log.warn(`discord: ${status.reason}`);
         firstOutcome();
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wakeBackoff = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeBackoff = undefined;
+      await backoff.sleep(delay);
       delay = Math.min(delay * 2, maxMs);
     }
   };
@@ -279,7 +258,7 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
       if (loop) throw new Error('the Discord channel is already started');
       stopping = false;
       stopped = deferred();
-      setStatus({ state: 'starting' });
+      status.set({ state: 'starting' });
       const d = await load();
       await new Promise<void>((resolve) => {
         let resolved = false;
@@ -291,7 +270,7 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
         };
         const timer = setTimeout(() => {
           if (status.state === 'starting') {
-            setStatus({ state: 'reconnecting', reason: 'still waiting for the Discord gateway to accept the connection' });
+            status.set({ state: 'reconnecting', reason: 'still waiting for the Discord gateway to accept the connection' });
             log.warn(`discord: ${status.reason}`);
           }
           once();
@@ -311,7 +290,7 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
     async stop() {
       stopping = true;
       stopped.resolve();
-      wakeBackoff?.();
+      backoff.wake();
       const c = client;
       client = undefined;
       // Bounded: @discordjs/ws 1.2.3 never settles destroy() when it lands while a shard waits for HELLO
@@ -325,9 +304,9 @@ export function createDiscordChannel(options: DiscordChannelOptions): Channel {
       }
       await loop;
       loop = undefined;
-      setStatus({ state: 'stopped' });
+      status.set({ state: 'stopped' });
     },
-    status: () => ({ ...status }),
+    status: () => status.get(),
     async sendText(chatId, text, sendOptions) {
       if (text.trim() === '') throw new RangeError('a Discord message cannot be empty');
       if (text.length > DISCORD_TEXT_LIMIT) throw new RangeError(`a Discord message is at most ${DISCORD_TEXT_LIMIT} characters: chunk it first`);

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signSlackRequest, startFakeSlack, type FakeSlack } from '../../../../test/helpers/fake-slack.js';
-import type { Logger } from '../../log.js';
 import type { InboundAction, InboundMessage } from '../channel.js';
 import { createSlackChannel, type SlackChannel, type SlackChannelOptions } from './slack-channel.js';
+import { recordingLog } from '../../../../test/helpers/recording-log.js';
 
 const BOT = 'xoxb-1111-2222-bot-secret-value';
 const APP = 'xapp-1-A0FAKE-3333-app-secret-value';
@@ -23,10 +23,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   channel = fake = dir = undefined;
 });
-
-function recordingLog(lines: string[]): Logger {
-  return { debug: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
-}
 
 async function setup(overrides: Partial<SlackChannelOptions> = {}) {
   fake = await startFakeSlack({ botToken: BOT, appToken: APP });

@@ -33,10 +33,11 @@ import { basename } from 'node:path';
 import type { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { safeLabel } from '@tether/protocol';
 import type { Logger } from '../../log.js';
-import type { Channel, ChannelHandlers, ChannelStatus, InboundMessage, OutboundMedia } from '../channel.js';
+import type { Channel, ChannelHandlers, InboundMessage, OutboundMedia } from '../channel.js';
 import { buttonBlocks, textBlocks, escapeSlackText } from './slack-format.js';
 import { boltLoggerFor, errorText, inertReceiver, platformError, seconds, withTimeout } from './slack-sdk-glue.js';
 import { buttonPressFromBody, messageFromEvent, SLACK_CONVERSATION_ID, SLACK_USER_ID } from './slack-inbound.js';
+import { ChannelStatusKeeper, sdkNamespace, WakeableSleep } from '../supervision.js';
 
 /** Slack recommends at most 4,000 characters per message (it truncates above 40,000). */
 export const SLACK_TEXT_LIMIT = 4000;
@@ -84,14 +85,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   const describe = (err: unknown) => safeLabel(redact(errorText(err)), 300);
 
   let bolt: Bolt | undefined;
-  // Bundled, Bolt's CommonJS build may arrive as the namespace's default export.
-  const load = async (): Promise<Bolt> => {
-    if (!bolt) {
-      const module = (await import('@slack/bolt')) as unknown as Bolt & { default?: Bolt };
-      bolt = typeof module.App === 'function' ? module : module.default!;
-    }
-    return bolt!;
-  };
+  const load = async (): Promise<Bolt> => (bolt ??= sdkNamespace<Bolt>(await import('@slack/bolt'), 'App'));
   const boltLogger = boltLoggerFor(log, (text) => safeLabel(redact(text), 300));
   const clientOptions = (retries: number) => ({
     slackApiUrl: options.apiUrl ?? 'https://slack.com/api/',
@@ -108,21 +102,13 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     return (app = new b.App({ token: botToken, logger: boltLogger, clientOptions: clientOptions(2), deferInitialization: true, receiver: inertReceiver() }));
   };
 
-  let status: ChannelStatus = { state: 'stopped' };
-  const setStatus = (next: ChannelStatus) => {
-    status = {
-      ...next,
-      ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}),
-      ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}),
-      ...(status.lastActivityAtMs !== undefined ? { lastActivityAtMs: status.lastActivityAtMs } : {}),
-    };
-  };
+  const status = new ChannelStatusKeeper(redact);
   let socketReceiver: SocketModeReceiver | undefined;
   let httpReceiver: HTTPReceiver | undefined;
   let httpAddress: { host: string; port: number } | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
+  const backoff = new WakeableSleep();
   let botUserId: string | undefined;
   const seen = new Set<string>();
   const directChats = new Map<string, string>();
@@ -142,7 +128,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         return;
       }
       if (!firstTime(`${inbound.chatId}:${inbound.messageId}`)) return;
-      status = { ...status, lastMessageAtMs: Date.now() };
+      status.messageSeen();
       deliver(handlers, inbound);
     };
     a.event('message', onEvent as never);
@@ -154,7 +140,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         log.debug('slack: ignored a block action that is not one of our buttons');
         return;
       }
-      status = { ...status, lastMessageAtMs: Date.now() };
+      status.messageSeen();
       void handlers
         .onAction({
           channel: 'slack',
@@ -178,15 +164,6 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     void handlers.onMessage(inbound).catch((err: unknown) => log.warn(`slack: message handler failed: ${describe(err)}`));
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    }).finally(() => (wake = undefined));
-
   /** auth.test until it answers: false when the token is refused (status is then 'failed'). */
   const authenticate = async (a: App, firstOutcome: () => void): Promise<boolean> => {
     let delay = initialMs;
@@ -200,15 +177,15 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       } catch (err) {
         if (stopping) return false;
         if (AUTH_ERRORS.has(platformError(err) ?? '')) {
-          setStatus({ state: 'failed', reason: `Slack refused the bot token (${platformError(err)}): check channels.slack.botToken` });
+          status.set({ state: 'failed', reason: `Slack refused the bot token (${platformError(err)}): check channels.slack.botToken` });
           log.error(`slack: ${status.reason}`);
           return false;
         }
-        setStatus({ state: 'reconnecting', reason: `auth.test failed: ${describe(err)}; retrying in ${seconds(delay)} s` });
+        status.set({ state: 'reconnecting', reason: `auth.test failed: ${describe(err)}; retrying in ${seconds(delay)} s` });
         log.warn(`slack: ${status.reason}`);
         // The gateway does not wait for Slack to come back.
         firstOutcome();
-        await sleep(delay);
+        await backoff.sleep(delay);
         delay = Math.min(delay * 2, maxMs);
       }
     }
@@ -220,7 +197,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     // Any frame from Slack counts as hearing from it; a connection gone quiet is the SDK's to notice
     // (its server-ping and pong timeouts close it, and this loop reconnects).
     client.on('ws_message', () => {
-      status = { ...status, lastActivityAtMs: Date.now() };
+      status.heard();
     });
     let delay = initialMs;
     while (!stopping) {
@@ -232,38 +209,38 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         await withTimeout(client.start(), options.helloTimeoutMs ?? 30_000, 'Slack did not say hello on the Socket Mode connection');
         connected = true;
         delay = initialMs;
-        status = { ...status, lastActivityAtMs: Date.now() };
-        setStatus({ state: 'connected' });
+        status.heard();
+        status.set({ state: 'connected' });
         log.info('slack: Socket Mode connected');
         firstOutcome();
         await dropped;
         if (stopping) break;
-        setStatus({ state: 'reconnecting', reason: `the Socket Mode connection closed; reconnecting in ${seconds(delay)} s` });
+        status.set({ state: 'reconnecting', reason: `the Socket Mode connection closed; reconnecting in ${seconds(delay)} s` });
         log.warn(`slack: ${status.reason}`);
       } catch (err) {
         if (stopping) break;
         const code = platformError(err);
         if (AUTH_ERRORS.has(code ?? '')) {
-          setStatus({ state: 'failed', reason: `Slack refused the app-level token (${code}): check channels.slack.appToken (xapp-… with connections:write)` });
+          status.set({ state: 'failed', reason: `Slack refused the app-level token (${code}): check channels.slack.appToken (xapp-… with connections:write)` });
           log.error(`slack: ${status.reason}`);
           firstOutcome();
           return;
         }
         if (!connected) await client.disconnect().catch(() => undefined);
-        setStatus({ state: 'reconnecting', reason: `Socket Mode connection failed: ${describe(err)}; retrying in ${seconds(delay)} s` });
+        status.set({ state: 'reconnecting', reason: `Socket Mode connection failed: ${describe(err)}; retrying in ${seconds(delay)} s` });
         log.warn(`slack: ${status.reason}`);
         firstOutcome();
       } finally {
         client.off('disconnected', onDrop);
       }
-      await sleep(delay);
+      await backoff.sleep(delay);
       delay = Math.min(delay * 2, maxMs);
     }
   };
 
   const startSocket = async (b: Bolt, handlers: ChannelHandlers, firstOutcome: () => void) => {
     if (!options.appToken) {
-      setStatus({ state: 'failed', reason: 'Socket Mode needs channels.slack.appToken' });
+      status.set({ state: 'failed', reason: 'Socket Mode needs channels.slack.appToken' });
       return firstOutcome();
     }
     const receiver = new b.SocketModeReceiver({
@@ -284,7 +261,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   const startHttp = async (b: Bolt, handlers: ChannelHandlers, firstOutcome: () => void) => {
     const http = options.http ?? { port: 3000, path: '/slack/events', host: '127.0.0.1' };
     if (!options.signingSecret) {
-      setStatus({ state: 'failed', reason: 'mode "http" needs channels.slack.signingSecret' });
+      status.set({ state: 'failed', reason: 'mode "http" needs channels.slack.signingSecret' });
       return firstOutcome();
     }
     const receiver = new b.HTTPReceiver({ signingSecret: options.signingSecret, endpoints: http.path, logger: boltLogger, port: http.port });
@@ -297,10 +274,10 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       const server = (await receiver.start({ port: http.port, host: http.host })) as import('node:http').Server;
       const address = server.address();
       httpAddress = typeof address === 'object' && address ? { host: address.address, port: address.port } : undefined;
-      setStatus({ state: 'connected' });
+      status.set({ state: 'connected' });
       log.info(`slack: Events API receiver on http://${http.host}:${httpAddress?.port ?? http.port}${http.path}`);
     } catch (err) {
-      setStatus({ state: 'failed', reason: `the Events API receiver could not listen on ${http.host}:${http.port} (${describe(err)}): check channels.slack.http` });
+      status.set({ state: 'failed', reason: `the Events API receiver could not listen on ${http.host}:${http.port} (${describe(err)}): check channels.slack.http` });
       log.error(`slack: ${status.reason}`);
     }
     firstOutcome();
@@ -314,7 +291,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     async start(handlers) {
       if (loop) throw new Error('the Slack channel is already started');
       stopping = false;
-      setStatus({ state: 'starting' });
+      status.set({ state: 'starting' });
       const b = await load();
       await new Promise<void>((resolve) => {
         let resolved = false;
@@ -329,7 +306,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         const deadline = setTimeout(once, options.startWaitMs ?? 10_000);
         loop = (mode === 'http' ? startHttp(b, handlers, once) : startSocket(b, handlers, once))
           .catch((err: unknown) => {
-            setStatus({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
+            status.set({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
             log.error(`slack: ${status.reason}`);
           })
           .finally(once);
@@ -337,7 +314,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     },
     async stop() {
       stopping = true;
-      wake?.();
+      backoff.wake();
       try {
         await socketReceiver?.client.disconnect();
         if (httpReceiver && httpAddress) await httpReceiver.stop();
@@ -352,9 +329,9 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       socketReceiver = httpReceiver = undefined;
       httpAddress = undefined;
       app = undefined;
-      setStatus({ state: 'stopped' });
+      status.set({ state: 'stopped' });
     },
-    status: () => ({ ...status }),
+    status: () => status.get(),
     async sendText(chatId, text, sendOptions) {
       checkConversation(chatId);
       if (text.trim() === '') throw new RangeError('a Slack message cannot be empty');

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeTelegram, type FakeTelegram } from '../../../../test/helpers/fake-telegram.js';
-import type { Logger } from '../../log.js';
 import type { Channel, InboundMessage } from '../channel.js';
 import { DeafWatchdog } from '../deaf-watchdog.js';
 import { createTelegramChannel, splitCaption } from './telegram-channel.js';
+import { recordingLog } from '../../../../test/helpers/recording-log.js';
 
 const TOKEN = '424242:AAE-super-secret-token-value';
 const WAIT = { timeout: 20_000, interval: 20 };
@@ -20,15 +20,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   channel = fake = dir = undefined;
 });
-
-function recordingLog(lines: string[]): Logger {
-  return {
-    debug: (m) => lines.push(m),
-    info: (m) => lines.push(m),
-    warn: (m) => lines.push(m),
-    error: (m) => lines.push(m),
-  };
-}
 
 async function setup(token = TOKEN, extra: { pollTimeoutSeconds?: number; deafAfterMs?: number } = {}) {
   fake = await startFakeTelegram({ token: TOKEN, botUsername: 'tether_bot' });

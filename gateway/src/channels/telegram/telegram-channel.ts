@@ -23,9 +23,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { safeLabel } from '@tether/protocol';
 import type { Api, Bot } from 'grammy';
 import type { Logger } from '../../log.js';
-import type { Channel, ChannelHandlers, ChannelStatus, OutboundMedia } from '../channel.js';
+import type { Channel, ChannelHandlers, OutboundMedia } from '../channel.js';
 import { chunkText } from '../chunk-text.js';
 import { attachInbound, fetchTelegramPhoto } from './telegram-inbound.js';
+import { ChannelStatusKeeper, sdkNamespace, WakeableSleep } from '../supervision.js';
 
 export const TELEGRAM_TEXT_LIMIT = 4000;
 export const TELEGRAM_CAPTION_LIMIT = 1024;
@@ -65,38 +66,23 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
   const describe = (err: unknown) => safeLabel(redact(err instanceof Error ? err.message : String(err)), 300);
 
   let grammy: Grammy | undefined;
-  // Bundled, grammY's CommonJS build may arrive as the namespace's default export.
-  const load = async (): Promise<Grammy> => {
-    if (!grammy) {
-      const module = await import('grammy');
-      grammy = (module as { Bot?: unknown }).Bot ? module : (module as unknown as { default: Grammy }).default;
-    }
-    return grammy;
-  };
+  const load = async (): Promise<Grammy> => (grammy ??= sdkNamespace<Grammy>(await import('grammy'), 'Bot'));
   let api: Api | undefined;
   const getApi = async () => {
     const g = await load();
     return (api ??= new g.Api(botToken, options.apiRoot ? { apiRoot: options.apiRoot } : undefined));
   };
 
-  let status: ChannelStatus = { state: 'stopped' };
-  const setStatus = (next: ChannelStatus) => {
-    status = {
-      ...next,
-      ...(next.reason !== undefined ? { reason: redact(next.reason) } : {}),
-      ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}),
-      ...(status.lastActivityAtMs !== undefined ? { lastActivityAtMs: status.lastActivityAtMs } : {}),
-    };
-  };
+  const status = new ChannelStatusKeeper(redact);
   let bot: Bot | undefined;
   let stopping = false;
   let loop: Promise<void> | undefined;
-  let wakeBackoff: (() => void) | undefined;
+  const backoff = new WakeableSleep();
   let restartReason: string | undefined;
   /** Webhook mode: ends the wait of the current round (stop or restart). */
   let endWebhookRound: (() => void) | undefined;
   const heard = () => {
-    status = { ...status, lastActivityAtMs: Date.now() };
+    status.heard();
   };
 
   const supervise = async (g: Grammy, handlers: ChannelHandlers, firstOutcome: () => void) => {
@@ -113,7 +99,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       describe,
       ...(options.botUsername ? { botUsername: options.botUsername } : {}),
       seen: () => {
-        status = { ...status, lastMessageAtMs: Date.now() };
+        status.messageSeen();
       },
       fetchPhoto: (sizes) => fetchTelegramPhoto(sizes, { getFile: (id) => wrap(async () => (await getApi()).getFile(id)), fileUrl: (path) => `${options.apiRoot ?? 'https://api.telegram.org'}/file/bot${botToken}/${path}`, describe }),
     });
@@ -126,7 +112,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
           await b.api.setWebhook(options.webhook.url, { secret_token: options.webhook.secretToken, allowed_updates: ['message', 'callback_query'] });
           delay = initialMs;
           heard();
-          setStatus({ state: 'connected' });
+          status.set({ state: 'connected' });
           log.info(`telegram: webhook set for @${safeLabel(b.botInfo.username, 64)}; Telegram posts to the configured URL`);
           firstOutcome();
           if (!stopping && restartReason === undefined) await new Promise<void>((resolve) => (endWebhookRound = resolve));
@@ -137,21 +123,21 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
           onStart: (info) => {
             delay = initialMs;
             heard();
-            setStatus({ state: 'connected' });
+            status.set({ state: 'connected' });
             log.info(`telegram: polling as @${safeLabel(info.username, 64)}`);
             firstOutcome();
           },
         });
         if (stopping) break;
         // start() resolving without stop(): a restart asked for, or a dropped poll; go round again.
-        setStatus({ state: 'reconnecting', reason: restartReason ? `restarting: ${restartReason}` : 'polling ended unexpectedly' });
+        status.set({ state: 'reconnecting', reason: restartReason ? `restarting: ${restartReason}` : 'polling ended unexpectedly' });
         if (restartReason) delay = initialMs;
         restartReason = undefined;
       } catch (err) {
         if (stopping) break;
         const code = err instanceof g.GrammyError ? err.error_code : undefined;
         if (code === 401) {
-          setStatus({ state: 'failed', reason: 'Telegram rejected the bot token (401 Unauthorized): check channels.telegram.botToken' });
+          status.set({ state: 'failed', reason: 'Telegram rejected the bot token (401 Unauthorized): check channels.telegram.botToken' });
           log.error(`telegram: ${status.reason}`);
           firstOutcome();
           return;
@@ -160,18 +146,11 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
           code === 409
             ? 'another getUpdates consumer is polling this bot (409 Conflict)'
             : `polling failed: ${describe(err)}`;
-        setStatus({ state: 'reconnecting', reason: `${why}; retrying in ${Math.round(delay / 100) / 10} s` });
+        status.set({ state: 'reconnecting', reason: `${why}; retrying in ${Math.round(delay / 100) / 10} s` });
         log.warn(`telegram: ${status.reason}`);
         firstOutcome();
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        wakeBackoff = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeBackoff = undefined;
+      await backoff.sleep(delay);
       delay = Math.min(delay * 2, maxMs);
     }
   };
@@ -185,7 +164,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     async start(handlers) {
       if (loop) throw new Error('the Telegram channel is already started');
       stopping = false;
-      setStatus({ state: 'starting' });
+      status.set({ state: 'starting' });
       const g = await load();
       await new Promise<void>((resolve) => {
         let resolved = false;
@@ -197,7 +176,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
         };
         loop = supervise(g, handlers, once)
           .catch((err: unknown) => {
-            setStatus({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
+            status.set({ state: 'failed', reason: `supervisor crashed: ${describe(err)}` });
             log.error(`telegram: ${status.reason}`);
           })
           .finally(once);
@@ -205,7 +184,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
     },
     async stop() {
       stopping = true;
-      wakeBackoff?.();
+      backoff.wake();
       endWebhookRound?.();
       try {
         if (bot?.isRunning()) await bot.stop();
@@ -215,9 +194,9 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       await loop;
       loop = undefined;
       bot = undefined;
-      setStatus({ state: 'stopped' });
+      status.set({ state: 'stopped' });
     },
-    status: () => ({ ...status }),
+    status: () => status.get(),
     // A webhook hears nothing while nobody writes: only polling can be judged deaf.
     ...(options.webhook ? {} : { deafAfterMs: options.deafAfterMs ?? ((options.pollTimeoutSeconds ?? 30) + 30) * 1000 }),
     async handleWebhook(delivery) {
@@ -249,7 +228,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Channel 
       }
       if (!bot || stopping || !bot.isRunning()) return;
       restartReason = reason;
-      setStatus({ state: 'reconnecting', reason: `restarting: ${reason}` });
+      status.set({ state: 'reconnecting', reason: `restarting: ${reason}` });
       // Not awaited: stop() confirms the offset with one more getUpdates, which may hang on the same
       // quiet connection; aborting the poll is enough for start() to return and the loop to poll anew.
       void bot.stop().catch((err: unknown) => log.debug(`telegram: confirming the offset during a restart failed: ${describe(err)}`));

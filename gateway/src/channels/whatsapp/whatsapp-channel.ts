@@ -17,17 +17,17 @@
 import { join } from 'node:path';
 import { safeLabel } from '@tether/protocol';
 import type { Logger } from '../../log.js';
-import type { Channel, ChannelHandlers, ChannelStatus, OutboundMedia } from '../channel.js';
+import type { Channel, ChannelHandlers, OutboundMedia } from '../channel.js';
 import { normaliseWhatsAppId, userJid, isGroupJid } from './whatsapp-ids.js';
 import { toInboundMessage } from './whatsapp-inbound.js';
 import { DISCONNECT, disconnectCode, makeBaileysSocket, readLinkedAccount, tightenAuthDir, type MakeWhatsAppSocket, type WhatsAppContent, type WhatsAppSocket } from './whatsapp-socket.js';
+import { ChannelStatusKeeper, defaultSetTimer, type SetTimer } from '../supervision.js';
 
 export const WHATSAPP_TEXT_LIMIT = 4000;
 export const NOT_LINKED = 'not linked: run `tether channels login whatsapp`';
 export const LOGGED_OUT = 'logged out: run `tether channels login whatsapp`';
 
-/** Schedules `fn` after `ms`; returns the cancel. */
-export type SetTimer = (fn: () => void, ms: number) => () => void;
+export type { SetTimer };
 
 export interface WhatsAppChannelOptions {
   authDir: string;
@@ -45,11 +45,6 @@ export function defaultWhatsAppAuthDir(stateDir: string): string {
   return join(stateDir, 'channels', 'whatsapp', 'auth');
 }
 
-const defaultSetTimer: SetTimer = (fn, ms) => {
-  const timer = setTimeout(fn, ms);
-  return () => clearTimeout(timer);
-};
-
 const describe = (error: unknown) => safeLabel(error instanceof Error ? error.message : String(error), 200);
 
 export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel {
@@ -59,10 +54,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
   const initialMs = options.retry?.initialMs ?? 1000;
   const maxMs = options.retry?.maxMs ?? 60_000;
 
-  let status: ChannelStatus = { state: 'stopped' };
-  const setStatus = (next: ChannelStatus) => {
-    status = { ...next, ...(status.lastMessageAtMs !== undefined ? { lastMessageAtMs: status.lastMessageAtMs } : {}) };
-  };
+  const status = new ChannelStatusKeeper();
   let socket: WhatsAppSocket | undefined;
   let connected = false;
   let botIds: string[] = [];
@@ -76,7 +68,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
   };
 
   const fail = (reason: string) => {
-    setStatus({ state: 'failed', reason });
+    status.set({ state: 'failed', reason });
     log.error(`whatsapp: ${reason}`);
     const current = socket;
     socket = undefined;
@@ -88,7 +80,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
   const scheduleReconnect = (handlers: ChannelHandlers, why: string) => {
     socket = undefined;
     connected = false;
-    setStatus({ state: 'reconnecting', reason: `${why}; reconnecting in ${Math.round(delay / 100) / 10} s` });
+    status.set({ state: 'reconnecting', reason: `${why}; reconnecting in ${Math.round(delay / 100) / 10} s` });
     log.warn(`whatsapp: ${status.reason}`);
     settleStart();
     const wait = delay;
@@ -132,7 +124,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
         const user = sock.user;
         const ids = [userJid(user?.id), userJid(user?.lid)].filter((id): id is string => id !== undefined);
         if (ids.length > 0) botIds = [...new Set([...ids, ...botIds])];
-        setStatus({ state: 'connected' });
+        status.set({ state: 'connected' });
         log.info(`whatsapp: connected as ${safeLabel(botIds[0], 64)}`);
         settleStart();
         return;
@@ -153,7 +145,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
           continue;
         }
         if (!inbound) continue;
-        status = { ...status, lastMessageAtMs: Date.now() };
+        status.messageSeen();
         void handlers.onMessage(inbound).catch((error: unknown) => log.warn(`whatsapp: message handler failed: ${describe(error)}`));
       }
     });
@@ -187,7 +179,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
       if (!stopping) throw new Error('the WhatsApp channel is already started');
       stopping = false;
       delay = initialMs;
-      setStatus({ state: 'starting' });
+      status.set({ state: 'starting' });
       // The gateway's start waits for the first outcome, but never longer than startWaitMs: a handshake
       // that hangs shows as "starting" while Baileys' own connect timeout runs.
       const bound = setTimeout(settleStart, options.startWaitMs ?? 15_000);
@@ -207,9 +199,9 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): Channel 
       connected = false;
       current?.end(undefined);
       settleStart();
-      setStatus({ state: 'stopped' });
+      status.set({ state: 'stopped' });
     },
-    status: () => ({ ...status }),
+    status: () => status.get(),
     async sendText(chatId, text) {
       if (text.trim() === '') throw new RangeError('a WhatsApp message cannot be empty');
       if (text.length > WHATSAPP_TEXT_LIMIT) throw new RangeError(`a WhatsApp message is at most ${WHATSAPP_TEXT_LIMIT} characters here: chunk it first`);
