@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTelegram, type FakeTelegram } from './helpers/fake-telegram.js';
-import { cleanup, eventually, runTether, runTetherJson, startGatewayProcess, tempDir } from './helpers/processes.js';
+import { cleanup, eventually, runTether, runTetherJson, spawnTether, startGatewayProcess, tempDir } from './helpers/processes.js';
 
 const TOKEN = '555000:LOGIN-token-not-real';
 let telegram: FakeTelegram;
@@ -47,6 +47,16 @@ describe('tether channels login / logout', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/channels\.telegram\.botToken is not set: put it in tether\.json .* or store it with `tether channels login telegram`/);
   }, 60_000);
+
+  it('`tether up` names the configured chat channels and where to see their state', async () => {
+    const stateDir = tempDir('tether-login-up-');
+    writeFileSync(join(stateDir, 'tether.json'), JSON.stringify({ channels: { telegram: { botToken: TOKEN, apiRoot: telegram.apiRoot } } }));
+    const up = spawnTether(['up', '--port', '0', '--state-dir', stateDir, '--display-name', 'up-box']);
+    await up.waitFor(/Press Ctrl\+C to stop/, 20_000);
+    expect(up.output()).toMatch(/Chat channels: telegram (starting|connected) \(npx tether channels status --state-dir /);
+    up.child.kill('SIGINT');
+    expect(await up.exited).toBe(0);
+  }, 40_000);
 
   it('refuses an unknown channel and an empty token, storing nothing', async () => {
     const stateDir = tempDir('tether-login-bad-');

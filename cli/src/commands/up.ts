@@ -70,11 +70,13 @@ export function upCommand(): Command {
         const ready = await Promise.race([node.ready().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
         const name = (flags.displayName as string | undefined) ?? (await import('node:os')).hostname();
         const stateFlag = flags.stateDir ? ` --state-dir ${String(flags.stateDir)}` : '';
+        const channels = gateway.context.channels.list();
         process.stdout.write(
           [
             '',
             `Tether is up: gateway ${gateway.url}, state in ${gateway.stateDir}`,
             ready ? `This machine is paired as node "${name}".` : 'The node is waiting for approval (see above).',
+            ...(channels.length > 0 ? [`Chat channels: ${channels.map((c) => `${c.name} ${c.state}`).join(', ')} (npx tether channels status${stateFlag})`] : []),
             '',
             'Try next (in another terminal):',
             `  npx tether nodes list${stateFlag}`,
