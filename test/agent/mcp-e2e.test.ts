@@ -153,7 +153,8 @@ describe('tether mcp across a gateway restart', () => {
     const before = mcp.listChanged();
     gateway = await startGatewayProcess({ stateDir: gateway.stateDir, port: gateway.port });
     await eventually(async () => (mcp.listChanged() > before ? true : undefined), 30_000, 200);
-    expect(mcp.stderr()).toContain('reconnected to the gateway');
+    // stderr arrives on its own pipe: the line may land just after the list_changed notification.
+    await eventually(async () => (mcp.stderr().includes('reconnected to the gateway') ? true : undefined));
     node = await scriptedNode(gateway, 'attic', ['location.get'], () => ({ payload: LOCATION }));
     await eventually(async () => ((await toolNames(mcp.client)).includes('location_get') ? true : undefined), 15_000);
     const result: any = await mcp.client.callTool({ name: 'location_get', arguments: { node: 'attic' } });
