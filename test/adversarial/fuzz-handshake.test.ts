@@ -212,9 +212,9 @@ function breaches(outcome: WsOutcome & { challenge?: ConnectChallenge }, sent: u
     if (res.ok !== false || typeof e?.code !== 'string' || typeof e.message !== 'string' || typeof e.details?.code !== 'string') {
       found.push(`a malformed refusal: ${JSON.stringify(res).slice(0, 300)}`);
     }
+    // `sent` is the frame as the gateway decoded it (see framesFor), so the ids must match exactly.
     const sentId = (sent as { id?: unknown } | null)?.id;
-    // A lone surrogate cannot cross a text frame: UTF-8 carries it as U+FFFD, so compare what was on the wire.
-    if (typeof sentId === 'string' && res.id !== onTheWire(sentId)) found.push(`refusal for id ${JSON.stringify(res.id)}, sent ${JSON.stringify(sentId)}`);
+    if (typeof sentId === 'string' && res.id !== sentId) found.push(`refusal for id ${JSON.stringify(res.id)}, sent ${JSON.stringify(sentId)}`);
   } else count(`closed ${outcome.close?.code} ${outcome.close?.reason.slice(0, 40)}`);
   if (!outcome.close) found.push('a refusal without a close');
   else if (!validClose(outcome.close.code)) found.push(`closed with code ${outcome.close.code} (${outcome.close.reason})`);
@@ -266,40 +266,34 @@ const connectCaseArb: fc.Arbitrary<ConnectCase> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('raw' as const), before: fc.array(junkFrameArb, { maxLength: 2 }), connect: fc.boolean(), after: fc.array(junkFrameArb, { maxLength: 2 }) }), weight: 2 },
 );
 
-/** The frames one case sends, and the first of them as JSON (what the oracle judges). */
+/**
+ * The JSON a text frame carries as the gateway decodes it: a lone surrogate written raw crosses UTF-8
+ * as U+FFFD, while one JSON.stringify escaped (`\\ud800`) arrives as itself.
+ */
+function asDecoded(text: string): unknown {
+  try {
+    return JSON.parse(onTheWire(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The frames one case sends, and the first of them as the gateway decodes it (what the oracle judges). */
 function framesFor(c: ConnectCase, mesh: Mesh, challenge: ConnectChallenge): { frames: WsSend[]; sent: unknown } {
   const base = connectFrame(mesh.paired, challenge, mesh.deviceToken);
-  if (c.kind === 'valid') return { frames: [JSON.stringify(base)], sent: base };
-  if (c.kind === 'fields') {
-    const mutated = c.mutations.reduce((frame, m) => mutateConnect(frame, m, { challenge, other: OTHER }), base);
-    return { frames: [JSON.stringify(mutated)], sent: mutated };
-  }
-  if (c.kind === 'edits') {
-    const text = applyTextEdit(JSON.stringify(applyEdits(base, c.edits)), c.text);
-    let sent: unknown;
-    try {
-      sent = JSON.parse(text);
-    } catch {
-      sent = undefined;
-    }
-    return { frames: [text], sent };
-  }
+  const one = (text: string) => ({ frames: [text], sent: asDecoded(text) });
+  if (c.kind === 'valid') return one(JSON.stringify(base));
+  if (c.kind === 'fields') return one(JSON.stringify(c.mutations.reduce((frame, m) => mutateConnect(frame, m, { challenge, other: OTHER }), base)));
+  if (c.kind === 'edits') return one(applyTextEdit(JSON.stringify(applyEdits(base, c.edits)), c.text));
   if (c.kind === 'resign') {
     const signer = c.key === 'paired' ? mesh.paired : memorySigner();
     const deviceToken = c.token === 'real' ? mesh.deviceToken : c.token === 'wrong' ? `${mesh.deviceToken}x` : undefined;
-    const frame = connectFrame(signer, challenge, undefined, { ...c.claims, ...(deviceToken !== undefined && { deviceToken }) });
-    return { frames: [JSON.stringify(frame)], sent: frame };
+    return one(JSON.stringify(connectFrame(signer, challenge, undefined, { ...c.claims, ...(deviceToken !== undefined && { deviceToken }) })));
   }
   const frames = [...c.before.map(renderJunk), ...(c.connect ? [JSON.stringify(base)] : []), ...c.after.map(renderJunk)];
   if (frames.length === 0) frames.push('');
   const first = frames[0]!;
-  let sent: unknown;
-  try {
-    sent = typeof first === 'string' ? JSON.parse(first) : undefined;
-  } catch {
-    sent = undefined;
-  }
-  return { frames, sent };
+  return { frames, sent: typeof first === 'string' ? asDecoded(first) : undefined };
 }
 
 /*
