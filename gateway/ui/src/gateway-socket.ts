@@ -23,7 +23,8 @@ interface Pending {
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
-const SCOPES = ['operator.read', 'operator.write', 'operator.pairing', 'operator.approvals'];
+// What this slice uses, no more: reading state and deciding pairings.
+const SCOPES = ['operator.read', 'operator.pairing'];
 
 export class GatewaySocket {
   private ws: WebSocket | undefined;
