@@ -150,6 +150,26 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(gateway.output()).toMatch(/refused a WebSocket from a browser page \(Origin http:\/\/127\.0\.0\.1:\d+\)/);
   });
 
+  it.each([
+    ['HTML in the fragment', '#code=<img src=x onerror=alert(1)>'],
+    ['a well-formed but forged code', '#code=v1.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['a script URL', '#code=javascript:alert(1)'],
+  ])('a hostile login fragment (%s) logs nothing in, runs nothing, and leaves the address bar', async (_name, fragment) => {
+    const fresh = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const seen: string[] = [];
+    fresh.on('dialog', (dialog) => {
+      seen.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await fresh.goto(`http://127.0.0.1:${gateway.port}/${fragment}`);
+    await fresh.getByText('tether dashboard').first().waitFor(WAIT);
+    expect(fresh.url()).toBe(`http://127.0.0.1:${gateway.port}/`);
+    expect(await fresh.locator('img').count()).toBe(0);
+    expect(await fresh.getByRole('status').count()).toBe(0);
+    expect(seen).toEqual([]);
+    await fresh.close();
+  });
+
   it('without a login the page says how to get one', async () => {
     const fresh = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await fresh.goto(`http://127.0.0.1:${gateway.port}/`);
