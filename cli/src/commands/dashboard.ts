@@ -16,6 +16,8 @@ export function dashboardUrl(gatewayUrl: string, code: string | undefined): stri
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
   if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
   if (url.hostname === '[::]') url.hostname = '[::1]';
+  url.username = '';
+  url.password = '';
   url.pathname = '/';
   url.search = '';
   url.hash = code ? `code=${code}` : '';
