@@ -98,6 +98,9 @@ describe('serving the page', () => {
     '//etc/passwd',
     'http://127.0.0.1/gateway.token',
     '/ui/../../../../etc/passwd',
+    '/media/%2e%2e',
+    '/healthz/..',
+    '/ui/x/../main.js',
   ])('%s serves no file outside the build', async (target) => {
     const { status, text } = await rawGet(target);
     expect([400, 404]).toContain(status);

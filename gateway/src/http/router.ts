@@ -36,9 +36,9 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   // Public: the channel checks its platform's secret on every delivery.
   { method: 'POST', path: /^\/channels\/([a-z][a-z0-9-]{0,31})\/webhook$/, handle: (g, q, r, _u, m) => channelWebhook(g, q, r, m[1]!) },
   // The Control UI: its page, its built files by plain name (never a path), and the login-link exchange.
-  { method: 'GET', path: /^\/$/, handle: (g, q, r) => serveUiPage(g, q, r) },
+  { method: 'GET', path: /^\/$/, handle: (g, q, r, url) => serveUiPage(g, q, r, url) },
   { method: 'POST', path: /^\/ui\/login$/, handle: (g, q, r) => exchangeLoginCode(g, q, r) },
-  { method: 'GET', path: /^\/ui\/([A-Za-z0-9_-]{1,100}\.[a-z]{2,4})$/, handle: (g, q, r, _u, m) => serveUiAsset(g, q, r, m[1]!) },
+  { method: 'GET', path: /^\/ui\/([A-Za-z0-9_-]{1,100}\.[a-z]{2,4})$/, handle: (g, q, r, url, m) => serveUiAsset(g, q, r, url, m[1]!) },
   ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, path: /^\/mcp$/, handle: ((g, q, r) => handleMcpHttp(g.mcp, q, r)) as Route })),
 ];
 

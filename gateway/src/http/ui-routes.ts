@@ -97,14 +97,25 @@ function assetsOrFail(gateway: GatewayContext): Map<string, UiAsset> {
   return assets;
 }
 
-export function serveUiPage(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): void {
+/**
+ * The page and its files answer only to their exact, plain path: a target that reached them through
+ * dot segments (`/media/%2e%2e`, which URL parsing folds into `/`) gets the same 404 as any other.
+ */
+function assertPlainTarget(request: IncomingMessage, url: URL): void {
+  const raw = (request.url ?? '').split(/[?#]/)[0];
+  if (raw !== url.pathname) throw new HttpError(404, 'NOT_FOUND', 'no such file; the Control UI is at /');
+}
+
+export function serveUiPage(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, url: URL): void {
+  assertPlainTarget(request, url);
   const page = assetsOrFail(gateway).get('index.html');
   if (!page) throw new HttpError(503, 'UI_NOT_BUILT', 'the Control UI was not built; run npm run build, then restart the gateway');
   send(gateway, request, response, page, 'no-store');
 }
 
 /** `name` matched `[A-Za-z0-9_-]+\.[a-z]+` in the router: a plain file name, never a path. */
-export function serveUiAsset(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, name: string): void {
+export function serveUiAsset(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, url: URL, name: string): void {
+  assertPlainTarget(request, url);
   const asset = name === 'index.html' ? undefined : assetsOrFail(gateway).get(name);
   if (!asset) throw new HttpError(404, 'NOT_FOUND', `the Control UI has no file named ${JSON.stringify(name)}; reload the page at /`);
   // Asset names carry their content hash (the build names them so): a new build is a new name.
