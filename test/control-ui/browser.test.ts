@@ -91,7 +91,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
 
   it('the CSP holds in the browser: an inline script does not run', async () => {
     await expect(page.addScriptTag({ content: 'window.__inlineRan = true' })).rejects.toThrow();
-    expect(await page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined();
   });
 
   it('a node asking to pair appears without a reload, its hostile name as text', async () => {
@@ -138,7 +138,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     try {
       const foreign = await page.context().newPage();
       await foreign.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
-      const result = await foreign.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, WAIT);
+      const result = await foreign.waitForFunction(() => (globalThis as unknown as { result?: unknown }).result, undefined, WAIT);
       const closed = (await result.jsonValue()) as { code: number; reason: string; frames: number };
       expect(closed.code).toBe(1008);
       expect(closed.reason).toMatch(/origin not allowed/);
