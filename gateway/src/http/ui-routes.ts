@@ -31,7 +31,12 @@ interface UiAsset {
 interface UiState {
   assets: Map<string, UiAsset> | undefined;
   usedCodes: UsedLoginCodes;
+  /** Refused logins are logged at most once a minute, so a stranger cannot flood the log. */
+  lastRefusalLogMs: number;
+  refusalsSinceLog: number;
 }
+
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 const states = new WeakMap<GatewayContext, UiState>();
 
@@ -55,7 +60,7 @@ function loadAssets(dir: string | undefined): Map<string, UiAsset> | undefined {
 function stateOf(gateway: GatewayContext): UiState {
   let state = states.get(gateway);
   if (!state) {
-    state = { assets: loadAssets(uiDistDir()), usedCodes: new UsedLoginCodes() };
+    state = { assets: loadAssets(uiDistDir()), usedCodes: new UsedLoginCodes(), lastRefusalLogMs: 0, refusalsSinceLog: 0 };
     states.set(gateway, state);
   }
   return state;
@@ -153,9 +158,15 @@ export async function exchangeLoginCode(gateway: GatewayContext, request: Incomi
     return json(response, 200, { token: null }, { 'referrer-policy': 'no-referrer' });
   }
   const checked = checkLoginCode(token, code);
-  if (!checked.ok || !stateOf(gateway).usedCodes.claim(checked.nonce, checked.expiresAtMs)) {
+  const state = stateOf(gateway);
+  if (!checked.ok || !state.usedCodes.claim(checked.nonce, checked.expiresAtMs)) {
     const why = checked.ok ? 'was used already' : checked.reason === 'expired' ? 'has expired' : 'is not valid';
-    gateway.log.warn(`refused a Control UI login: the code ${why}`);
+    state.refusalsSinceLog++;
+    if (Date.now() - state.lastRefusalLogMs >= REFUSAL_LOG_INTERVAL_MS) {
+      gateway.log.warn(`refused ${state.refusalsSinceLog} Control UI login(s) since the last report; the latest code ${why}`);
+      state.lastRefusalLogMs = Date.now();
+      state.refusalsSinceLog = 0;
+    }
     throw new HttpError(401, 'LOGIN_CODE_INVALID', `this login link ${why}; run tether dashboard for a new one`);
   }
   gateway.log.info('the Control UI logged in with a one-time link');
