@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTestKey, openRawPeer, signedConnect } from '../helpers/raw-client.js';
 import { cleanup, ROOT, runTether, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
 
 const CHROMIUM = process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium';
@@ -122,6 +123,20 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     await expect.poll(() => node.getAttribute('data-state'), WAIT).toBe('offline');
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
+  });
+
+  it('capture commands are marked, and "Approve without capture" leaves them out', async () => {
+    const peer = await openRawPeer(gateway.url);
+    peer.send(signedConnect(newTestKey(), peer.challenge, { commands: ['system.run', 'camera.snap', 'location.get'], displayName: 'cam-pi' }));
+    await page.getByRole('button', { name: /^Devices/ }).click();
+    const card = page.locator('li.pending', { hasText: 'cam-pi' });
+    await card.waitFor(WAIT);
+    expect(await card.locator('li.capture code').allTextContents()).toEqual(['camera.snap', 'location.get']);
+    await card.locator('button.approve-without').click();
+    await card.waitFor({ state: 'detached', ...WAIT });
+    peer.ws.close();
+    const list = JSON.parse((await runTether(['devices', 'list', '--json', '--state-dir', gateway.stateDir])).stdout) as { paired: { displayName?: string; commands: string[] }[] };
+    expect(list.paired.find((device) => device.displayName === 'cam-pi')?.commands).toEqual(['system.run']);
   });
 
   it('a page on another origin cannot open a WebSocket to the gateway', async () => {

@@ -7,6 +7,7 @@ import { h, render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import htm from 'htm';
 import { safeLabel } from '../../../protocol/src/display.js';
+import { UI_CAPTURE_COMMANDS } from './capture.js';
 import { GatewaySocket, type SocketStatus } from './gateway-socket.js';
 import { exchangeLoginCode, forgetCredential, storedCredential, takeLoginCode, type Credential } from './login.js';
 
@@ -73,10 +74,16 @@ function Login(props: { error: string | undefined }) {
 
 function Commands(props: { commands: string[] }) {
   if (props.commands.length === 0) return html`<span class="muted">no commands</span>`;
-  return html`<ul class="commands">${props.commands.map((command) => html`<li><code>${label(command, 128)}</code></li>`)}</ul>`;
+  return html`<ul class="commands">
+    ${props.commands.map((command) =>
+      UI_CAPTURE_COMMANDS.has(command)
+        ? html`<li class="capture" title="captures people or where they are"><code>${label(command, 128)}</code> <span class="capture-mark">capture</span></li>`
+        : html`<li><code>${label(command, 128)}</code></li>`,
+    )}
+  </ul>`;
 }
 
-function DevicesView(props: { pending: PendingRequest[]; paired: PairedDevice[]; act(method: string, requestId: string): void; busy: Set<string> }) {
+function DevicesView(props: { pending: PendingRequest[]; paired: PairedDevice[]; act(method: string, requestId: string, without?: string[]): void; busy: Set<string> }) {
   return html`<section aria-labelledby="devices-heading">
     <h2 id="devices-heading">Devices</h2>
     <h3>Waiting for approval (${props.pending.length})</h3>
@@ -90,6 +97,9 @@ function DevicesView(props: { pending: PendingRequest[]; paired: PairedDevice[];
           <div>Declares: <${Commands} commands=${request.commands} /></div>
           <div class="actions">
             <button class="approve" disabled=${props.busy.has(request.requestId)} onClick=${() => props.act('device.pair.approve', request.requestId)}>Approve</button>
+            ${request.commands.some((command) => UI_CAPTURE_COMMANDS.has(command))
+              ? html`<button class="approve-without" disabled=${props.busy.has(request.requestId)} onClick=${() => props.act('device.pair.approve', request.requestId, request.commands.filter((command) => UI_CAPTURE_COMMANDS.has(command)))}>Approve without capture</button>`
+              : null}
             <button class="reject" disabled=${props.busy.has(request.requestId)} onClick=${() => props.act('device.pair.reject', request.requestId)}>Reject</button>
           </div>
         </li>`,
@@ -163,9 +173,9 @@ function Dashboard(props: { credential: Credential; onLoggedOut(reason: string):
     return () => socket.stop();
   }, [socket]);
 
-  const act = (method: string, requestId: string) => {
+  const act = (method: string, requestId: string, without?: string[]) => {
     setBusy((current) => new Set(current).add(requestId));
-    socket.request(method, { requestId }).then(
+    socket.request(method, without ? { requestId, without } : { requestId }).then(
       () => setError(undefined),
       (failure: Error) => setError(failure.message),
     ).finally(() => setBusy((current) => {
