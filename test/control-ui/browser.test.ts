@@ -22,7 +22,9 @@ if (missing) console.warn(`skipping the Control UI browser tests: ${missing}`);
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>\u001b[31m';
 const IMAGES = join(ROOT, 'docs/images');
 /** Waits are for conditions, never for time: this only bounds how long a broken build hangs. */
-const WAIT = { timeout: 20_000 };
+const WAIT = { timeout: 60_000 };
+/** Each case's own bound, above WAIT: the suite runs beside fuzzers on two cores. */
+const CASE_MS = 120_000;
 
 let gateway: GatewayProcess;
 let browser: Browser;
@@ -69,7 +71,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
   afterAll(async () => {
     await browser?.close();
     await cleanup();
-  });
+  }, CASE_MS);
 
   it('logs in with the tether dashboard link, and the code leaves the address bar', async () => {
     const link = await dashboardLink();
@@ -88,17 +90,19 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(await second.getByRole('alert').textContent()).toMatch(/used already/);
     expect(second.url()).not.toContain('code=');
     await second.close();
-  });
+  }, CASE_MS);
 
   it('the CSP holds in the browser: an inline script does not run', async () => {
     await expect(page.addScriptTag({ content: 'window.__inlineRan = true' })).rejects.toThrow();
     expect(await page.evaluate(() => (globalThis as unknown as { __inlineRan?: boolean }).__inlineRan)).toBeUndefined();
-  });
+  }, CASE_MS);
 
   it('a node asking to pair appears without a reload, its hostile name as text', async () => {
-    startNode(HOSTILE_NAME);
+    const node = startNode(HOSTILE_NAME);
     const card = page.locator('li.pending');
-    await card.waitFor(WAIT);
+    await card.waitFor(WAIT).catch((error: Error) => {
+      throw new Error(`${error.message}\nthe node's output:\n${node.output()}\nthe gateway's output:\n${gateway.output().slice(-3000)}`);
+    });
     const name = await card.locator('.name').textContent();
     expect(name).toBe('<img src=x onerror=alert(1)>\\x1b[31m');
     expect(await card.locator('.code').textContent()).toMatch(/\S/);
@@ -106,7 +110,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
     await screenshot('control-ui-devices.png', 'Devices');
-  });
+  }, CASE_MS);
 
   it('approving it from the page pairs it, and the Nodes view shows it online then offline, live', async () => {
     await page.locator('li.pending button.approve').click();
@@ -123,7 +127,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     await expect.poll(() => node.getAttribute('data-state'), WAIT).toBe('offline');
     expect(await page.locator('img').count()).toBe(0);
     expect(dialogs).toEqual([]);
-  });
+  }, CASE_MS);
 
   it('capture commands are marked, and "Approve without capture" leaves them out', async () => {
     const peer = await openRawPeer(gateway.url);
@@ -137,7 +141,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     peer.ws.close();
     const list = JSON.parse((await runTether(['devices', 'list', '--json', '--state-dir', gateway.stateDir])).stdout) as { paired: { displayName?: string; commands: string[] }[] };
     expect(list.paired.find((device) => device.displayName === 'cam-pi')?.commands).toEqual(['system.run']);
-  });
+  }, CASE_MS);
 
   it('a page on another origin cannot open a WebSocket to the gateway', async () => {
     const other: Server = createServer((_request, response) => {
@@ -163,7 +167,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
       await new Promise((resolve) => other.close(resolve));
     }
     expect(gateway.output()).toMatch(/refused a WebSocket from a browser page \(Origin http:\/\/127\.0\.0\.1:\d+\)/);
-  });
+  }, CASE_MS);
 
   it.each([
     ['HTML in the fragment', '#code=<img src=x onerror=alert(1)>'],
@@ -183,7 +187,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(await fresh.getByRole('status').count()).toBe(0);
     expect(seen).toEqual([]);
     await fresh.close();
-  });
+  }, CASE_MS);
 
   it('without a login the page says how to get one', async () => {
     const fresh = await browser.newPage({ viewport: { width: 390, height: 844 } });
@@ -192,5 +196,5 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(await fresh.locator('h1').textContent()).toBe('Tether Control UI');
     await fresh.close();
     expect(readFileSync(join(IMAGES, 'control-ui-devices.png')).length).toBeGreaterThan(1000);
-  });
+  }, CASE_MS);
 });
