@@ -5,7 +5,9 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { cleanup, runTether, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
+import { cleanup, runTether, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
+
+const tempDirFor = () => tempDir('tether-ui-empty-');
 import { openRawPeer } from '../helpers/raw-client.js';
 
 let gateway: GatewayProcess;
@@ -154,6 +156,25 @@ describe('the login exchange', () => {
     expect((await fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"code":"x"}' })).status).toBe(415);
     expect((await login(undefined, {}, JSON.stringify({ code: 'x'.repeat(5000) }))).status).toBe(413);
     expect((await fetch(`${base}/ui/login`)).status).toBe(405);
+  });
+});
+
+describe('tether dashboard', () => {
+  it('refuses to make a link for plain ws:// beyond loopback (the page would fetch the token in the clear)', async () => {
+    const refused = await runTether(['dashboard', '--no-open', '--url', 'ws://192.0.2.1:18789', '--token', 'some-token']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/refusing plaintext.*--insecure/s);
+    expect(refused.stdout + refused.stderr).not.toContain('code=');
+    const accepted = await runTether(['dashboard', '--no-open', '--insecure', '--url', 'ws://192.0.2.1:18789', '--token', 'some-token']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toMatch(/http:\/\/192\.0\.2\.1:18789\/#code=v1\./);
+    expect(accepted.stdout).not.toContain('some-token');
+  });
+
+  it('without a token it says where to get one', async () => {
+    const result = await runTether(['dashboard', '--no-open', '--state-dir', tempDirFor()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no gateway token here/);
   });
 });
 

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { LOGIN_CODE_TTL_MS, mintLoginCode } from '@tether/gateway';
+import { checkPlaintextAllowed } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { resolveTarget } from '../gateway-target.js';
 import { printJson, printLines, usageError } from '../output.js';
@@ -55,6 +56,13 @@ export function dashboardCommand(): Command {
         const target = resolveTarget(flags);
         if (target.token === undefined) {
           throw usageError("no gateway token here: run tether dashboard on the gateway's machine, or pass --token (or set TETHER_GATEWAY_TOKEN)");
+        }
+        // The page trades the code for the token over this same transport: plain http beyond loopback
+        // would hand the token to anyone on the network, so the CLI's plaintext rule applies here too.
+        try {
+          checkPlaintextAllowed(target.url, flags.insecure === true, 'tether dashboard');
+        } catch (error) {
+          throw usageError((error as Error).message);
         }
         const url = dashboardUrl(target.url, mintLoginCode(target.token));
         const opened = flags.open !== false && tryOpen(url, process.env);
