@@ -30,6 +30,8 @@ let gateway: GatewayProcess;
 let browser: Browser;
 let page: Page;
 const dialogs: string[] = [];
+/** Console errors and uncaught exceptions on the main page (a CSP violation shows up here too). */
+const pageErrors: string[] = [];
 const nodes: Spawned[] = [];
 
 async function dashboardLink(): Promise<string> {
@@ -66,6 +68,10 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
       dialogs.push(dialog.message());
       void dialog.dismiss();
     });
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
   }, 60_000);
 
   afterAll(async () => {
@@ -90,6 +96,12 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(await second.getByRole('alert').textContent()).toMatch(/used already/);
     expect(second.url()).not.toContain('code=');
     await second.close();
+  }, CASE_MS);
+
+  it('the page itself runs without a console error or a CSP violation', async () => {
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'connected' }).waitFor(WAIT);
+    expect(pageErrors).toEqual([]);
   }, CASE_MS);
 
   it('the CSP holds in the browser: an inline script does not run', async () => {

@@ -36,7 +36,13 @@ export function allowedOriginsOf(gateway: GatewayContext): string[] {
   return [...gateway.config.allowedOrigins, ...selfOrigins(gateway.listen, gateway.config.tls.enabled)];
 }
 
-/** The same origins as WebSocket URLs, for the page's `connect-src`. */
+/**
+ * The same origins as WebSocket URLs, for the page's `connect-src`. CSP's source grammar has no IPv6
+ * literals (Chromium ignores `ws://[::1]:…` with a console error); a page loaded from one reaches its
+ * socket through `'self'`, which covers ws(s) to the page's own host in current browsers.
+ */
 export function selfWebSocketOrigins(gateway: GatewayContext): string[] {
-  return selfOrigins(gateway.listen, gateway.config.tls.enabled).map((origin) => origin.replace(/^http/, 'ws'));
+  return selfOrigins(gateway.listen, gateway.config.tls.enabled)
+    .filter((origin) => !origin.includes('['))
+    .map((origin) => origin.replace(/^http/, 'ws'));
 }
