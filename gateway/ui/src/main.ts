@@ -54,6 +54,15 @@ function label(text: string | undefined, max = 64): string {
   return safeLabel(text, max);
 }
 
+function ago(ms: number | undefined): string {
+  if (ms === undefined) return 'never seen';
+  const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (seconds < 60) return 'seen just now';
+  if (seconds < 3600) return `seen ${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `seen ${Math.round(seconds / 3600)} h ago`;
+  return `seen ${Math.round(seconds / 86_400)} d ago`;
+}
+
 function shortId(id: string): string {
   return id.slice(0, 12);
 }
@@ -110,7 +119,7 @@ function DevicesView(props: { pending: PendingRequest[]; paired: PairedDevice[];
       ${props.paired.map(
         (device) => html`<li class="card paired" data-device-id=${device.deviceId}>
           <div class="title"><strong class="name">${label(device.displayName)}</strong> <span class=${device.connected ? 'badge online' : 'badge offline'}>${device.connected ? 'online' : 'offline'}</span></div>
-          <div class="muted">${label(device.roles.join(', '))} · ${label(device.platform)} · device ${shortId(device.deviceId)} · ${label(device.remoteIp)}</div>
+          <div class="muted">${label(device.roles.join(', '))} · ${label(device.platform)} · device ${shortId(device.deviceId)} · ${label(device.remoteIp)} · ${device.connected ? 'connected' : ago(device.lastSeenAtMs)}</div>
         </li>`,
       )}
     </ul>
