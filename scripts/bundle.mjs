@@ -14,3 +14,6 @@ await Promise.all([
   build({ ...common, entryPoints: { main: 'cli/dist/main.js' }, outdir: 'cli/bundle' }),
   build({ ...common, entryPoints: { cli: 'node-agent/dist/cli.js' }, outdir: 'node-agent/bundle' }),
 ]);
+
+// The Control UI's static files, served by the gateway.
+await import('./build-ui.mjs');

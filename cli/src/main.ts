@@ -4,6 +4,7 @@ import { exitState } from './command-kit.js';
 import { agentCommand, chatCommand } from './commands/agent.js';
 import { approvalsCommand } from './commands/approvals.js';
 import { channelsCommand } from './commands/channels.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { devicesCommand } from './commands/devices.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
 import { mcpCommand } from './commands/mcp.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.

@@ -3,7 +3,8 @@
  * - Browsers: a page the owner visits can open a WebSocket to loopback (browsers apply no CORS to
  *   WebSockets) and sign with WebCrypto. Browsers always send `Origin`; non-browser clients (the CLI,
  *   node-agents, OpenClaw's node host and CLI) send none. So an upgrade with an Origin header is
- *   refused unless `gateway.allowedOrigins` lists it, with a close reason the page's console shows.
+ *   refused unless `gateway.allowedOrigins` lists it or it is the gateway's own origin (its Control UI
+ *   page, http/self-origins.ts), with a close reason the page's console shows.
  * - Floods: sockets still in their handshake are capped per address and in total.
  */
 import type { IncomingMessage } from 'node:http';
@@ -14,6 +15,7 @@ import { normalizeRemoteIp } from './address.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import { normalizeOrigin } from './config.js';
 import type { GatewayContext } from './context.js';
+import { allowedOriginsOf } from './http/self-origins.js';
 
 export interface UpgradeDeps {
   gateway: GatewayContext;
@@ -44,7 +46,7 @@ export function handleUpgrade(deps: UpgradeDeps, request: IncomingMessage, socke
     return;
   }
   socket.once('close', slot.release);
-  const refusal = originRefusal(deps.gateway.config.allowedOrigins, request.headers);
+  const refusal = originRefusal(allowedOriginsOf(deps.gateway), request.headers);
   try {
     deps.wss.handleUpgrade(request, socket, head, (ws) => {
       if (refusal) {

@@ -198,6 +198,12 @@ function breach(response: HttpResponse): string | undefined {
     if (response.status >= 400 && response.body.length === 0) return undefined;
     return `status ${response.status} without a content-type`;
   }
+  // The Control UI's page and files (GET / and /ui/<name>) are the one non-JSON answer: only as a 200,
+  // and only with the page's strict CSP and nosniff.
+  if (/^text\/(html|javascript|css)\b/.test(type) && response.status === 200) {
+    const csp = response.headers.get('content-security-policy')?.[0] ?? '';
+    return csp.includes("default-src 'none'") && response.headers.get('x-content-type-options')?.[0] === 'nosniff' ? undefined : `Control UI answer without its CSP and nosniff`;
+  }
   if (!/^application\/json\b/.test(type)) return `status ${response.status} with content-type ${type}`;
   if (response.head) return undefined;
   let body: unknown;

@@ -1,6 +1,6 @@
 /**
  * The plain HTTP side of the gateway port, one router: liveness and readiness probes, the media
- * hand-off, and the OpenAI-compatible agent endpoints. The edge never dies: the target is parsed
+ * hand-off, the OpenAI-compatible agent endpoints and the Control UI. The edge never dies: the target is parsed
  * inside the guard, every handler's failure (thrown or rejected) becomes a JSON answer, and nothing a
  * client sends can reach an uncaught exception.
  */
@@ -16,6 +16,8 @@ import { liveness, readiness } from './probes.js';
 import { fail, HttpError, json } from './respond.js';
 import { readRotations } from '../tls/rotate.js';
 import { channelWebhook } from './channel-webhook.js';
+import { allowedOriginsOf } from './self-origins.js';
+import { exchangeLoginCode, serveUiAsset, serveUiPage } from './ui-routes.js';
 
 /** Longest request target we read; anything longer is refused before parsing. */
 const MAX_TARGET_LENGTH = 2048;
@@ -33,6 +35,10 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   { method: 'GET', path: /^\/tls\/rotations$/, handle: (g, _q, r) => json(r, 200, { rotations: readRotations(g.config.stateDir) }) },
   // Public: the channel checks its platform's secret on every delivery.
   { method: 'POST', path: /^\/channels\/([a-z][a-z0-9-]{0,31})\/webhook$/, handle: (g, q, r, _u, m) => channelWebhook(g, q, r, m[1]!) },
+  // The Control UI: its page, its built files by plain name (never a path), and the login-link exchange.
+  { method: 'GET', path: /^\/$/, handle: (g, q, r, url) => serveUiPage(g, q, r, url) },
+  { method: 'POST', path: /^\/ui\/login$/, handle: (g, q, r) => exchangeLoginCode(g, q, r) },
+  { method: 'GET', path: /^\/ui\/([A-Za-z0-9_-]{1,100}\.[a-z]{2,4})$/, handle: (g, q, r, url, m) => serveUiAsset(g, q, r, url, m[1]!) },
   ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, path: /^\/mcp$/, handle: ((g, q, r) => handleMcpHttp(g.mcp, q, r)) as Route })),
 ];
 
@@ -51,8 +57,9 @@ function route(gateway: GatewayContext, request: IncomingMessage, response: Serv
   const method = request.method ?? '';
   // A page the owner's browser shows is not the owner: a DNS-rebound page is same-origin to the
   // browser, so no preflight stops its JSON POST. Refused before any route, as the WebSocket refuses it.
+  // The gateway's own origin (its Control UI) is allowed; so are the owner's allowedOrigins.
   const origin = request.headers.origin;
-  if (origin !== undefined && !gateway.config.allowedOrigins.includes(normalizeOrigin(origin))) {
+  if (origin !== undefined && !allowedOriginsOf(gateway).includes(normalizeOrigin(origin))) {
     throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', `requests from the web origin ${JSON.stringify(safeText(origin.slice(0, 200)))} are refused; list it in gateway.allowedOrigins to allow it`);
   }
   const allowed: string[] = [];
@@ -66,7 +73,7 @@ function route(gateway: GatewayContext, request: IncomingMessage, response: Serv
   throw new HttpError(
     404,
     'NOT_FOUND',
-    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, /healthz, /readyz, /media, /v1/chat/completions, /v1/models, /mcp, /tls/rotations and /channels/<name>/webhook`,
+    `no such endpoint: ${safeText(method)} ${safeText(url.pathname)}; this port serves WebSocket clients, the Control UI at /, /healthz, /readyz, /media, /v1/chat/completions, /v1/models, /mcp, /tls/rotations and /channels/<name>/webhook`,
   );
 }
 

@@ -1,0 +1,78 @@
+/**
+ * `tether dashboard`: prints a one-time login link to the gateway's Control UI and opens it in a
+ * browser when this machine has one (an SSH session or a headless server has none: the link is the
+ * answer). The link carries a short-lived single-use code in its fragment, never the token itself.
+ */
+import { spawn } from 'node:child_process';
+import { Command } from 'commander';
+import { LOGIN_CODE_TTL_MS, mintLoginCode } from '@tether/gateway';
+import { checkPlaintextAllowed } from '@tether/protocol';
+import { action, withConnectionOptions } from '../command-kit.js';
+import { resolveTarget } from '../gateway-target.js';
+import { printJson, printLines, usageError } from '../output.js';
+
+/** The page's address for a gateway's WebSocket URL: same host and port, http(s) instead of ws(s). */
+export function dashboardUrl(gatewayUrl: string, code: string | undefined): string {
+  const url = new URL(gatewayUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
+  if (url.hostname === '[::]') url.hostname = '[::1]';
+  url.username = '';
+  url.password = '';
+  url.pathname = '/';
+  url.search = '';
+  url.hash = code ? `code=${code}` : '';
+  return url.toString();
+}
+
+/** Which program opens a URL here, or undefined when there is no desktop to open it on. */
+function browserOpener(env: NodeJS.ProcessEnv): { command: string; args: string[] } | undefined {
+  if (env.TETHER_NO_BROWSER === '1') return undefined;
+  if (process.platform === 'darwin') return { command: 'open', args: [] };
+  if (process.platform === 'win32') return { command: 'rundll32', args: ['url.dll,FileProtocolHandler'] };
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return undefined;
+  return { command: 'xdg-open', args: [] };
+}
+
+/** Best effort: a missing opener or a failing one is never this command's failure. */
+function tryOpen(url: string, env: NodeJS.ProcessEnv): boolean {
+  const opener = browserOpener(env);
+  if (!opener) return false;
+  try {
+    const child = spawn(opener.command, [...opener.args, url], { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined);
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function dashboardCommand(): Command {
+  return withConnectionOptions(new Command('dashboard').description('open the Control UI with a one-time login link (and print the link)'))
+    .option('--no-open', 'only print the link, do not start a browser')
+    .action(
+      action(async (flags) => {
+        const target = resolveTarget(flags);
+        if (target.token === undefined) {
+          throw usageError("no gateway token here: run tether dashboard on the gateway's machine, or pass --token (or set TETHER_GATEWAY_TOKEN)");
+        }
+        // The page trades the code for the token over this same transport: plain http beyond loopback
+        // would hand the token to anyone on the network, so the CLI's plaintext rule applies here too.
+        try {
+          checkPlaintextAllowed(target.url, flags.insecure === true, 'tether dashboard');
+        } catch (error) {
+          throw usageError((error as Error).message);
+        }
+        const url = dashboardUrl(target.url, mintLoginCode(target.token));
+        const opened = flags.open !== false && tryOpen(url, process.env);
+        const minutes = Math.round(LOGIN_CODE_TTL_MS / 60_000);
+        if (flags.json) return printJson({ url, expiresInMs: LOGIN_CODE_TTL_MS, opened });
+        printLines([
+          `Control UI login link (works once, for ${minutes} minutes):`,
+          `  ${url}`,
+          opened ? 'Opened it in your browser.' : 'Open it in a browser on a machine that can reach the gateway.',
+        ]);
+      }),
+    );
+}

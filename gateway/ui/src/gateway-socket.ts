@@ -1,0 +1,130 @@
+/**
+ * The page's WebSocket to its own gateway, the same frames as the CLI's GatewayClient
+ * (protocol/src/client/): wait for `connect.challenge`, answer with `connect` as an operator on the
+ * shared token (a token-only operator needs no device signature), then `req`/`res` by id and `event`s.
+ * Reconnects with a growing delay; the caller re-reads state on every (re)connect.
+ */
+import { SUPPORTED_PROTOCOLS } from '../../../protocol/src/constants.js';
+
+export type SocketStatus = { state: 'connecting' } | { state: 'online' } | { state: 'offline'; reason: string } | { state: 'refused'; reason: string };
+
+export interface GatewaySocketOptions {
+  token: string | null;
+  onStatus(status: SocketStatus): void;
+  onEvent(event: string, payload: unknown): void;
+  /** Called after each successful connect (first and every reconnect). */
+  onReady(): void;
+}
+
+interface Pending {
+  resolve(payload: unknown): void;
+  reject(error: Error): void;
+  timer: number;
+}
+
+const REQUEST_TIMEOUT_MS = 15_000;
+// What this slice uses, no more: reading state and deciding pairings.
+const SCOPES = ['operator.read', 'operator.pairing'];
+
+export class GatewaySocket {
+  private ws: WebSocket | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 1;
+  private retryMs = 500;
+  private stopped = false;
+
+  constructor(private readonly options: GatewaySocketOptions) {}
+
+  start(): void {
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ws?.close(1000, 'page closed');
+  }
+
+  request<T>(method: string, params: unknown = {}): Promise<T> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the gateway'));
+    const id = `ui-${this.nextId++}`;
+    return new Promise<T>((resolve, reject) => {
+      const timer = window.setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method} got no answer in ${REQUEST_TIMEOUT_MS / 1000} s`));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve: resolve as (payload: unknown) => void, reject, timer });
+      ws.send(JSON.stringify({ type: 'req', id, method, params }));
+    });
+  }
+
+  private open(): void {
+    this.options.onStatus({ state: 'connecting' });
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/`);
+    this.ws = ws;
+    let admitted = false;
+    ws.onmessage = (message) => {
+      let frame: { type?: unknown; id?: unknown; ok?: unknown; payload?: unknown; error?: { message?: unknown }; event?: unknown };
+      try {
+        frame = JSON.parse(String(message.data)) as typeof frame;
+      } catch {
+        return;
+      }
+      if (frame.type === 'event' && typeof frame.event === 'string') {
+        if (frame.event === 'connect.challenge') return void this.sendConnect(ws);
+        return this.options.onEvent(frame.event, frame.payload);
+      }
+      if (frame.type !== 'res' || typeof frame.id !== 'string') return;
+      if (frame.id === 'connect') {
+        if (frame.ok === true) {
+          admitted = true;
+          this.retryMs = 500;
+          this.options.onStatus({ state: 'online' });
+          this.options.onReady();
+        } else {
+          const reason = typeof frame.error?.message === 'string' ? frame.error.message : 'the gateway refused the login';
+          this.options.onStatus({ state: 'refused', reason });
+          this.stopped = true;
+          ws.close();
+        }
+        return;
+      }
+      const waiting = this.pending.get(frame.id);
+      if (!waiting) return;
+      this.pending.delete(frame.id);
+      window.clearTimeout(waiting.timer);
+      if (frame.ok === true) waiting.resolve(frame.payload);
+      else waiting.reject(new Error(typeof frame.error?.message === 'string' ? frame.error.message : 'the gateway refused the request'));
+    };
+    ws.onclose = (event) => {
+      for (const [id, waiting] of this.pending) {
+        window.clearTimeout(waiting.timer);
+        waiting.reject(new Error('the connection to the gateway closed'));
+        this.pending.delete(id);
+      }
+      if (this.stopped) return;
+      // A policy close before admission (1008: origin or auth) will not get better by retrying.
+      if (!admitted && event.code === 1008) {
+        this.options.onStatus({ state: 'refused', reason: event.reason || 'the gateway refused this page' });
+        return;
+      }
+      this.options.onStatus({ state: 'offline', reason: event.reason || `connection closed (${event.code})` });
+      window.setTimeout(() => this.open(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 10_000);
+    };
+  }
+
+  private sendConnect(ws: WebSocket): void {
+    const params = {
+      minProtocol: SUPPORTED_PROTOCOLS[0],
+      maxProtocol: SUPPORTED_PROTOCOLS[SUPPORTED_PROTOCOLS.length - 1],
+      client: { id: 'tether-control-ui', version: '0.1.0', platform: 'web', mode: 'ui', displayName: 'Control UI' },
+      role: 'operator',
+      scopes: SCOPES,
+      caps: [],
+      ...(this.options.token !== null ? { auth: { token: this.options.token } } : {}),
+    };
+    ws.send(JSON.stringify({ type: 'req', id: 'connect', method: 'connect', params }));
+  }
+}
