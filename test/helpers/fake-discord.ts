@@ -27,7 +27,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parseMultipart } from './fake-telegram.js';
+import { parseMultipart, readBody } from './fake-telegram.js';
 
 export const DISCORD_TEXT_LIMIT = 2000;
 /** discord-api-types GatewayIntentBits.MessageContent (privileged). */
@@ -644,15 +644,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions): Promise<Fak
       });
     },
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function parseBody(req: IncomingMessage, raw: Buffer): { body: Record<string, unknown>; files: FakeDiscordFile[] } {

@@ -27,6 +27,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { readBody } from './fake-telegram.js';
 
 export interface FakeSlackCall {
   method: string;
@@ -186,12 +187,6 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     calls.push(call);
     events.emit('call', call);
   };
-
-  async function readBody(req: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base);

@@ -478,7 +478,8 @@ function inlineKeyboard(markup: unknown): { text: string; callback_data: string 
   return rows as { text: string; callback_data: string }[][];
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** A request's whole body (the fakes of every platform read it the same way). */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -34,14 +34,6 @@ export const MAX_INBOUND_IMAGE_BYTES = 10 * 1024 * 1024;
 /** A photo that could not be taken: too big, not an image, the platform refused. Said to the sender. */
 export class ChannelMediaError extends Error {}
 
-/** The image type from the first bytes, or undefined: a file's name or the platform's claim is not trusted. */
-export function sniffImage(data: Uint8Array): InboundImage['mimeType'] | undefined {
-  if (data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff) return 'image/jpeg';
-  if (data[0] === 0x89 && data[1] === 0x50 && data[2] === 0x4e && data[3] === 0x47) return 'image/png';
-  if (Buffer.from(data.subarray(0, 4)).toString('latin1') === 'RIFF' && Buffer.from(data.subarray(8, 12)).toString('latin1') === 'WEBP') return 'image/webp';
-  return undefined;
-}
-
 /** A button under a message. `data` comes back verbatim in an InboundAction (at most 64 bytes). */
 export interface ChannelButton {
   label: string;

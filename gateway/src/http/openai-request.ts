@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parseSessionKey } from '../agent/sessions/session-key.js';
 import type { RunImage } from '../agent/service-types.js';
+import { sniffImage } from '../media/sniff-image.js';
 
 export type OpenAIErrorType = 'invalid_request_error' | 'authentication_error' | 'server_error' | 'service_unavailable_error';
 
@@ -251,14 +252,6 @@ function parseImage(value: unknown, param: string, limits: OpenAILimits): RunIma
   if (bytes.length > limits.maxImageBytes) throw invalid(`an image is ${bytes.length} bytes; the limit is ${limits.maxImageBytes}`, `${param}.url`, 'image_too_large');
   if (sniffImage(bytes) !== mimeType) throw invalid(`image_url declares ${mimeType} but its data is not that image type`, `${param}.url`, 'invalid_image');
   return { mimeType, base64 };
-}
-
-function sniffImage(bytes: Buffer): string | undefined {
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.length >= 6 && (bytes.subarray(0, 6).toString('latin1') === 'GIF87a' || bytes.subarray(0, 6).toString('latin1') === 'GIF89a')) return 'image/gif';
-  if (bytes.length >= 12 && bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
-  return undefined;
 }
 
 /** One earlier turn as a labelled transcript line; images there are named, not sent. */

@@ -9,7 +9,8 @@
 import type { Bot, Context } from 'grammy';
 import type { File, PhotoSize } from 'grammy/types';
 import type { Logger } from '../../log.js';
-import { ChannelMediaError, MAX_INBOUND_IMAGE_BYTES, sniffImage, type ChannelHandlers, type InboundImage, type InboundMessage } from '../channel.js';
+import { sniffImage } from '../../media/sniff-image.js';
+import { ChannelMediaError, MAX_INBOUND_IMAGE_BYTES, type ChannelHandlers, type InboundImage, type InboundMessage } from '../channel.js';
 
 export interface InboundDeps {
   handlers: ChannelHandlers;
@@ -94,7 +95,7 @@ export async function fetchTelegramPhoto(
     throw err instanceof ChannelMediaError ? err : new Error(`telegram: downloading a photo failed: ${api.describe(err)}`);
   });
   const mimeType = sniffImage(data);
-  if (!mimeType) throw new ChannelMediaError('it is not a JPEG, PNG or WebP image');
+  if (mimeType !== 'image/jpeg' && mimeType !== 'image/png' && mimeType !== 'image/webp') throw new ChannelMediaError('it is not a JPEG, PNG or WebP image');
   return [{ mimeType, base64: Buffer.from(data).toString('base64') }];
 }
 

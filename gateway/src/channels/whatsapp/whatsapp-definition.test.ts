@@ -75,12 +75,12 @@ describe('channels.whatsapp config', () => {
     const definition = CHANNEL_DEFINITIONS.find((d) => d.name === 'whatsapp')!;
     const channel = await definition.create(definition.resolve({}, {}), { log: { debug() {}, info() {}, warn() {}, error() {} }, stateDir: '/nonexistent' });
     expect(channel.name).toBe('whatsapp');
-    const cli = await import('./index.js');
-    expect(cli.whatsappAuthDir({}, '/state')).toBe('/state/channels/whatsapp/auth');
-    expect(cli.whatsappAuthDir({ whatsapp: definition.resolve({ authDir: '/srv/wa' }, {}) }, '/state')).toBe('/srv/wa');
+    const { defaultWhatsAppAuthDir } = await import('./whatsapp-channel.js');
+    expect(defaultWhatsAppAuthDir('/state')).toBe('/state/channels/whatsapp/auth');
+    expect((definition.resolve({ authDir: '/srv/wa' }, {}) as { authDir?: string }).authDir).toBe('/srv/wa');
     expect(baileysLoaded).toBe(false);
     // And no module on the way statically imports it: only whatsapp-socket.ts has `import('baileys')`.
-    for (const file of ['whatsapp-definition.ts', 'whatsapp-channel.ts', 'whatsapp-ids.ts', 'whatsapp-inbound.ts', 'whatsapp-login.ts', 'whatsapp-socket.ts', 'index.ts']) {
+    for (const file of ['whatsapp-definition.ts', 'whatsapp-channel.ts', 'whatsapp-ids.ts', 'whatsapp-inbound.ts', 'whatsapp-login.ts', 'whatsapp-socket.ts']) {
       const source = readFileSync(join(here, file), 'utf8');
       expect(source, file).not.toMatch(/^import(?!\s+type)[^;]*from\s+'baileys'/m);
     }
