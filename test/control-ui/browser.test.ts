@@ -4,52 +4,28 @@
  * a node ask to pair without a reload, approve it, watch it go offline, render a hostile device name
  * as text, and check that a page on another origin cannot connect. Screenshots land in docs/images/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CASE_MS, chromiumMissing as missing, dashboardLink as linkFor, IMAGES, launchChromium, openView, PHONE, screenshot as saveScreenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { newTestKey, openRawPeer, signedConnect } from '../helpers/raw-client.js';
-import { cleanup, ROOT, runTether, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
-
-const CHROMIUM = process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set TETHER_CHROMIUM)`;
-if (missing && process.env.TETHER_UI_REQUIRED === '1') throw new Error(`TETHER_UI_REQUIRED=1 but ${missing}: the Control UI tests cannot run`);
-if (missing) console.warn(`skipping the Control UI browser tests: ${missing}`);
+import { cleanup, runTether, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
 
 const HOSTILE_NAME = '<img src=x onerror=alert(1)>\u001b[31m';
-const IMAGES = join(ROOT, 'docs/images');
-/** Waits are for conditions, never for time: this only bounds how long a broken build hangs. */
-const WAIT = { timeout: 60_000 };
-/** Each case's own bound, above WAIT: the suite runs beside fuzzers on two cores. */
-const CASE_MS = 120_000;
 
 let gateway: GatewayProcess;
 let browser: Browser;
 let page: Page;
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 /** Console errors and uncaught exceptions on the main page (a CSP violation shows up here too). */
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 const nodes: Spawned[] = [];
 
-async function dashboardLink(): Promise<string> {
-  const result = await runTether(['dashboard', '--no-open', '--json', '--state-dir', gateway.stateDir]);
-  expect(result.code, result.stderr).toBe(0);
-  return (JSON.parse(result.stdout) as { url: string }).url;
-}
-
-async function screenshot(name: string, heading: string): Promise<void> {
-  await expect.poll(() => page.locator('h2').first().textContent(), WAIT).toBe(heading);
-  mkdirSync(IMAGES, { recursive: true });
-  const png = await page.screenshot({ fullPage: true });
-  writeFileSync(join(IMAGES, name), png);
-  // Not blank: some channel varies across the image (a single-colour PNG has min = max everywhere).
-  const stats = await sharp(png).stats();
-  expect(stats.channels.some((channel) => channel.max - channel.min > 64)).toBe(true);
-  expect(stats.isOpaque).toBe(true);
-}
+const dashboardLink = () => linkFor(gateway);
+const screenshot = (name: string, heading: string) => saveScreenshot(page, name, heading);
 
 function startNode(displayName: string): Spawned {
   const node = spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', tempDir('tether-ui-node-'), '--display-name', displayName]);
@@ -60,18 +36,8 @@ function startNode(displayName: string): Spawned {
 describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
   beforeAll(async () => {
     gateway = await startGatewayProcess();
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-    // A phone-sized viewport: the page must be usable there.
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, colorScheme: 'light' });
-    page = await context.newPage();
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    browser = await launchChromium();
+    ({ page, dialogs, errors: pageErrors } = await watchedPage(browser));
   }, 60_000);
 
   afterAll(async () => {
@@ -128,7 +94,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     await page.locator('li.pending button.approve').click();
     await page.locator('li.pending').waitFor({ state: 'detached', ...WAIT });
     await page.locator('li.paired').waitFor(WAIT);
-    await page.getByRole('button', { name: /^Nodes/ }).click();
+    await openView(page, 'Nodes');
     const node = page.locator('li.node');
     await expect.poll(() => node.getAttribute('data-state'), WAIT).toBe('online');
     expect(await node.locator('.name').textContent()).toBe('<img src=x onerror=alert(1)>\\x1b[31m');
@@ -144,7 +110,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
   it('capture commands are marked, and "Approve without capture" leaves them out', async () => {
     const peer = await openRawPeer(gateway.url);
     peer.send(signedConnect(newTestKey(), peer.challenge, { commands: ['system.run', 'camera.snap', 'location.get'], displayName: 'cam-pi' }));
-    await page.getByRole('button', { name: /^Devices/ }).click();
+    await openView(page, 'Devices');
     const card = page.locator('li.pending', { hasText: 'cam-pi' });
     await card.waitFor(WAIT);
     expect(await card.locator('li.capture code').allTextContents()).toEqual(['camera.snap', 'location.get']);
@@ -186,7 +152,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     ['a well-formed but forged code', '#code=v1.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
     ['a script URL', '#code=javascript:alert(1)'],
   ])('a hostile login fragment (%s) logs nothing in, runs nothing, and leaves the address bar', async (_name, fragment) => {
-    const fresh = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const fresh = await browser.newPage({ viewport: PHONE });
     const seen: string[] = [];
     fresh.on('dialog', (dialog) => {
       seen.push(dialog.message());
@@ -202,7 +168,7 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
   }, CASE_MS);
 
   it('without a login the page says how to get one', async () => {
-    const fresh = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const fresh = await browser.newPage({ viewport: PHONE });
     await fresh.goto(`http://127.0.0.1:${gateway.port}/`);
     await fresh.getByText('tether dashboard').waitFor(WAIT);
     expect(await fresh.locator('h1').textContent()).toBe('Tether Control UI');

@@ -12,8 +12,8 @@ export interface GatewaySocketOptions {
   token: string | null;
   onStatus(status: SocketStatus): void;
   onEvent(event: string, payload: unknown): void;
-  /** Called after each successful connect (first and every reconnect). */
-  onReady(): void;
+  /** Called after each successful connect (first and every reconnect) with the scopes granted. */
+  onReady(scopes: string[]): void;
 }
 
 interface Pending {
@@ -23,8 +23,8 @@ interface Pending {
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
-// What this slice uses, no more: reading state and deciding pairings.
-const SCOPES = ['operator.read', 'operator.pairing'];
+// What the page's views use, no more: operator.admin (gateway settings) is never asked for.
+const SCOPES = ['operator.read', 'operator.write', 'operator.pairing', 'operator.approvals'];
 
 export class GatewaySocket {
   private ws: WebSocket | undefined;
@@ -32,6 +32,7 @@ export class GatewaySocket {
   private nextId = 1;
   private retryMs = 500;
   private stopped = false;
+  private admitted = false;
 
   constructor(private readonly options: GatewaySocketOptions) {}
 
@@ -42,6 +43,10 @@ export class GatewaySocket {
   stop(): void {
     this.stopped = true;
     this.ws?.close(1000, 'page closed');
+  }
+
+  isOnline(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN && this.admitted;
   }
 
   request<T>(method: string, params: unknown = {}): Promise<T> {
@@ -63,7 +68,7 @@ export class GatewaySocket {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const ws = new WebSocket(`${scheme}://${location.host}/`);
     this.ws = ws;
-    let admitted = false;
+    this.admitted = false;
     ws.onmessage = (message) => {
       let frame: { type?: unknown; id?: unknown; ok?: unknown; payload?: unknown; error?: { message?: unknown }; event?: unknown };
       try {
@@ -78,10 +83,11 @@ export class GatewaySocket {
       if (frame.type !== 'res' || typeof frame.id !== 'string') return;
       if (frame.id === 'connect') {
         if (frame.ok === true) {
-          admitted = true;
+          this.admitted = true;
           this.retryMs = 500;
+          const granted = (frame.payload as { auth?: { scopes?: unknown } } | undefined)?.auth?.scopes;
           this.options.onStatus({ state: 'online' });
-          this.options.onReady();
+          this.options.onReady(Array.isArray(granted) ? granted.filter((scope): scope is string => typeof scope === 'string') : []);
         } else {
           const reason = typeof frame.error?.message === 'string' ? frame.error.message : 'the gateway refused the login';
           this.options.onStatus({ state: 'refused', reason });
@@ -98,6 +104,8 @@ export class GatewaySocket {
       else waiting.reject(new Error(typeof frame.error?.message === 'string' ? frame.error.message : 'the gateway refused the request'));
     };
     ws.onclose = (event) => {
+      const wasAdmitted = this.admitted;
+      this.admitted = false;
       for (const [id, waiting] of this.pending) {
         window.clearTimeout(waiting.timer);
         waiting.reject(new Error('the connection to the gateway closed'));
@@ -105,7 +113,7 @@ export class GatewaySocket {
       }
       if (this.stopped) return;
       // A policy close before admission (1008: origin or auth) will not get better by retrying.
-      if (!admitted && event.code === 1008) {
+      if (!wasAdmitted && event.code === 1008) {
         this.options.onStatus({ state: 'refused', reason: event.reason || 'the gateway refused this page' });
         return;
       }

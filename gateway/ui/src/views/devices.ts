@@ -1,0 +1,91 @@
+/** Devices: pending requests to approve or reject (capture commands marked), and the paired devices. */
+import { useEffect, useState } from 'preact/hooks';
+import { UI_CAPTURE_COMMANDS } from '../capture.js';
+import { Commands } from '../commands-list.js';
+import { html } from '../html.js';
+import { ago, label, shortId } from '../text.js';
+import { useLoaded, type UiContext } from '../ui-context.js';
+
+export interface PendingRequest {
+  requestId: string;
+  deviceId: string;
+  displayName?: string;
+  platform?: string;
+  role: string;
+  commands: string[];
+  remoteIp?: string;
+  verificationCode?: string;
+}
+
+export interface PairedDevice {
+  deviceId: string;
+  displayName?: string;
+  platform?: string;
+  roles: string[];
+  commands: string[];
+  remoteIp?: string;
+  connected?: boolean;
+  lastSeenAtMs?: number;
+}
+
+interface PairList {
+  pending: PendingRequest[];
+  paired: PairedDevice[];
+}
+
+const PAIRING_EVENTS = ['presence', 'device.pair.requested', 'device.pair.resolved', 'node.pair.resolved'];
+
+export function DevicesView(props: { ctx: UiContext }) {
+  const { ctx } = props;
+  const [list] = useLoaded<PairList>(ctx, () => ctx.socket.request<PairList>('device.pair.list'), PAIRING_EVENTS, { pending: [], paired: [] });
+  const [busy, setBusy] = useState<Set<string>>(new Set());
+  useEffect(() => ctx.setBadge('devices', list.pending.length), [list.pending.length]);
+  const denied = ctx.denied('operator.pairing');
+
+  const act = (method: string, requestId: string, without?: string[]) => {
+    setBusy((current) => new Set(current).add(requestId));
+    ctx.socket
+      .request(method, without ? { requestId, without } : { requestId })
+      .then(() => ctx.report(undefined), (failure: unknown) => ctx.report(failure))
+      .finally(() =>
+        setBusy((current) => {
+          const next = new Set(current);
+          next.delete(requestId);
+          return next;
+        }),
+      );
+  };
+
+  return html`<section aria-labelledby="devices-heading">
+    <h2 id="devices-heading">Devices</h2>
+    <h3>Waiting for approval (${list.pending.length})</h3>
+    ${denied ? html`<p class="muted denied">Approving and rejecting ${denied}.</p>` : null}
+    ${list.pending.length === 0 ? html`<p class="muted">No device is waiting.</p>` : null}
+    <ul class="cards">
+      ${list.pending.map(
+        (request) => html`<li class="card pending" data-request-id=${request.requestId}>
+          <div class="title"><strong class="name">${label(request.displayName)}</strong> <span class="muted">${label(request.platform)} · ${label(request.role)}</span></div>
+          <div>Verification code: <code class="code">${label(request.verificationCode)}</code></div>
+          <div class="muted">device ${shortId(request.deviceId)} · from ${label(request.remoteIp)}</div>
+          <div>Declares: <${Commands} commands=${request.commands} /></div>
+          <div class="actions">
+            <button class="approve" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId)}>Approve</button>
+            ${request.commands.some((command) => UI_CAPTURE_COMMANDS.has(command))
+              ? html`<button class="approve-without" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId, request.commands.filter((command) => UI_CAPTURE_COMMANDS.has(command)))}>Approve without capture</button>`
+              : null}
+            <button class="reject" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.reject', request.requestId)}>Reject</button>
+          </div>
+        </li>`,
+      )}
+    </ul>
+    <h3>Paired (${list.paired.length})</h3>
+    <ul class="cards">
+      ${list.paired.map(
+        (device) => html`<li class="card paired" data-device-id=${device.deviceId}>
+          <div class="title"><strong class="name">${label(device.displayName)}</strong> <span class=${device.connected ? 'badge online' : 'badge offline'}>${device.connected ? 'online' : 'offline'}</span></div>
+          <div class="muted">${label(device.roles.join(', '))} · ${label(device.platform)} · device ${shortId(device.deviceId)} · ${label(device.remoteIp)} · ${device.connected ? 'connected' : ago(device.lastSeenAtMs)}</div>
+        </li>`,
+      )}
+    </ul>
+  </section>`;
+}
