@@ -2,40 +2,65 @@
  * One-time login codes for the Control UI. `tether dashboard` mints one from the shared token it
  * already holds (no round trip, so it works while the gateway is busy or on another host); the page
  * finds it in the URL fragment (never sent in a request line, so never in an access log), trades it
- * once at `POST /ui/login`, and removes it from the address bar. A code is bound to this gateway's
- * token by an HMAC, expires within minutes, and the gateway remembers it was used until it expires.
+ * once at `POST /ui/login` for the pairing of its own browser device identity, and removes it from
+ * the address bar. A code is bound to this gateway's token by an HMAC that also covers the scopes it
+ * grants, expires within minutes, and the gateway remembers it was used until it expires.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const LOGIN_CODE_TTL_MS = 120_000;
 /** A code claiming a later expiry than this was not minted by us (or the clocks are far apart). */
 const MAX_TTL_MS = 10 * 60_000;
-const CODE_PATTERN = /^v1\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
-function mac(token: string, expires: string, nonce: string): Buffer {
-  return createHmac('sha256', token).update(`tether-ui-login\n${expires}\n${nonce}`).digest();
+/**
+ * What a Control UI login may grant, one letter each in the code. The default link grants all: the
+ * page is the owner's console, and approving a node that runs programs needs operator.admin (the
+ * trust-boundary rule, nodes/approval-scopes.ts). `tether dashboard --scopes` grants less.
+ */
+export const UI_SCOPE_LETTERS = { r: 'operator.read', w: 'operator.write', p: 'operator.pairing', a: 'operator.approvals', x: 'operator.admin' } as const;
+export type UiScope = (typeof UI_SCOPE_LETTERS)[keyof typeof UI_SCOPE_LETTERS];
+export const UI_SCOPES: readonly UiScope[] = Object.values(UI_SCOPE_LETTERS);
+
+const CODE_PATTERN = /^v2\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})\.([rwpax]{1,5})\.([A-Za-z0-9_-]{43})$/;
+
+function mac(token: string, expires: string, nonce: string, grant: string): Buffer {
+  return createHmac('sha256', token).update(`tether-ui-login\nv2\n${expires}\n${nonce}\n${grant}`).digest();
 }
 
-export function mintLoginCode(token: string, nowMs = Date.now(), ttlMs = LOGIN_CODE_TTL_MS): string {
-  const expires = (nowMs + ttlMs).toString(36);
+/** The code's letters for `scopes`, in a fixed order; operator.read is always included. */
+function grantLetters(scopes: readonly UiScope[]): string {
+  return Object.entries(UI_SCOPE_LETTERS)
+    .filter(([letter, scope]) => letter === 'r' || scopes.includes(scope))
+    .map(([letter]) => letter)
+    .join('');
+}
+
+export function mintLoginCode(token: string, options: { scopes?: readonly UiScope[]; nowMs?: number; ttlMs?: number } = {}): string {
+  const expires = ((options.nowMs ?? Date.now()) + (options.ttlMs ?? LOGIN_CODE_TTL_MS)).toString(36);
   const nonce = randomBytes(16).toString('base64url');
-  return `v1.${expires}.${nonce}.${mac(token, expires, nonce).toString('base64url')}`;
+  const grant = grantLetters(options.scopes ?? UI_SCOPES);
+  return `v2.${expires}.${nonce}.${grant}.${mac(token, expires, nonce, grant).toString('base64url')}`;
 }
 
-export type LoginCodeCheck = { ok: true; nonce: string; expiresAtMs: number } | { ok: false; reason: 'malformed' | 'expired' | 'invalid' };
+export type LoginCodeCheck =
+  | { ok: true; nonce: string; expiresAtMs: number; scopes: UiScope[] }
+  | { ok: false; reason: 'malformed' | 'expired' | 'invalid' };
 
 /** Checks shape, lifetime and HMAC; single use is the caller's (it holds the used nonces). */
 export function checkLoginCode(token: string, code: unknown, nowMs = Date.now()): LoginCodeCheck {
   if (typeof code !== 'string') return { ok: false, reason: 'malformed' };
   const match = CODE_PATTERN.exec(code);
   if (!match) return { ok: false, reason: 'malformed' };
-  const [, expires, nonce, signature] = match as unknown as [string, string, string, string];
+  const [, expires, nonce, grant, signature] = match as unknown as [string, string, string, string, string];
   const expiresAtMs = parseInt(expires, 36);
-  const expected = mac(token, expires, nonce);
+  const expected = mac(token, expires, nonce, grant);
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
   if (expiresAtMs <= nowMs || expiresAtMs > nowMs + MAX_TTL_MS) return { ok: false, reason: 'expired' };
-  return { ok: true, nonce, expiresAtMs };
+  // Only the canonical spelling is minted; a reordered or repeated grant was not made by us.
+  const scopes = [...new Set(grant)].map((letter) => UI_SCOPE_LETTERS[letter as keyof typeof UI_SCOPE_LETTERS]);
+  if (grantLetters(scopes) !== grant) return { ok: false, reason: 'invalid' };
+  return { ok: true, nonce, expiresAtMs, scopes };
 }
 
 /** The nonces already traded, kept until their codes expire. */

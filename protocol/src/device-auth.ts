@@ -1,9 +1,11 @@
 /**
- * Device proof: the signed-payload builders (v3, v2), deviceId derivation and base64url helpers.
- * Field order and normalisation follow OpenClaw's `device-auth.ts` exactly, so signatures verify on
- * either side.
+ * Device proof: verification, deviceId derivation and base64url helpers; the signed-payload builders
+ * live in device-auth-payload.ts (no node:crypto there, so the Control UI's page uses them too).
  */
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { buildDeviceAuthPayloadV2, buildDeviceAuthPayloadV3, type DeviceAuthPayloadInput } from './device-auth-payload.js';
+
+export { buildDeviceAuthPayloadV2, buildDeviceAuthPayloadV3, normalizeMetadataField, signatureToken, type DeviceAuthPayloadInput } from './device-auth-payload.js';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -45,42 +47,6 @@ export function publicKeyObjectFromRaw(raw: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
-/** ASCII-only lowercase, as OpenClaw does (locale-independent and stable across runtimes). */
-export function normalizeMetadataField(value: string | undefined): string {
-  return (value ?? '').trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-export interface DeviceAuthPayloadInput {
-  deviceId: string;
-  clientId: string;
-  clientMode: string;
-  role: string;
-  scopes: readonly string[];
-  signedAtMs: number;
-  token: string;
-  nonce: string;
-  platform?: string;
-  deviceFamily?: string;
-}
-
-export function buildDeviceAuthPayloadV3(p: DeviceAuthPayloadInput): string {
-  return [
-    buildDeviceAuthPayloadV2(p).replace(/^v2\|/, 'v3|'),
-    normalizeMetadataField(p.platform),
-    normalizeMetadataField(p.deviceFamily),
-  ].join('|');
-}
-
-export function buildDeviceAuthPayloadV2(p: DeviceAuthPayloadInput): string {
-  return ['v2', p.deviceId, p.clientId, p.clientMode, p.role, p.scopes.join(','), String(p.signedAtMs), p.token, p.nonce].join(
-    '|',
-  );
-}
-
-/** The token field the signature covers: `auth.token ?? auth.deviceToken ?? auth.bootstrapToken ?? ""`. */
-export function signatureToken(auth: { token?: string; deviceToken?: string; bootstrapToken?: string } | undefined): string {
-  return auth?.token ?? auth?.deviceToken ?? auth?.bootstrapToken ?? '';
-}
 
 export function verifyEd25519(publicKey: KeyObject, payload: string, signature: string): boolean {
   const sig = base64UrlDecode(signature);

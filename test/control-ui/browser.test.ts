@@ -55,8 +55,8 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(response?.headers()['x-content-type-options']).toBe('nosniff');
     await page.getByRole('status').filter({ hasText: 'connected' }).waitFor(WAIT);
     expect(page.url()).toBe(`http://127.0.0.1:${gateway.port}/`);
-    // The same link a second time is spent: a fresh tab with it stays logged out.
-    const second = await page.context().newPage();
+    // The same link a second time is spent: another browser profile with it stays logged out.
+    const second = await (await browser.newContext({ viewport: PHONE })).newPage();
     await second.goto(link);
     await second.getByRole('alert').waitFor(WAIT);
     expect(await second.getByRole('alert').textContent()).toMatch(/used already/);
@@ -93,14 +93,19 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
   it('approving it from the page pairs it, and the Nodes view shows it online then offline, live', async () => {
     await page.locator('li.pending button.approve').click();
     await page.locator('li.pending').waitFor({ state: 'detached', ...WAIT });
-    await page.locator('li.paired').waitFor(WAIT);
+    await page.locator('li.paired', { hasText: '<img src=x' }).waitFor(WAIT);
     await openView(page, 'Nodes');
     const node = page.locator('li.node');
     await expect.poll(() => node.getAttribute('data-state'), WAIT).toBe('online');
     expect(await node.locator('.name').textContent()).toBe('<img src=x onerror=alert(1)>\\x1b[31m');
     await screenshot('control-ui-nodes.png', 'Nodes');
     const pending = (await runTether(['devices', 'list', '--json', '--state-dir', gateway.stateDir])).stdout;
-    expect((JSON.parse(pending) as { paired: unknown[] }).paired.length).toBe(1);
+    // The node, and the browser itself: the login paired it as an operator device.
+    const paired = (JSON.parse(pending) as { paired: { displayName?: string; roles: string[] }[] }).paired;
+    expect(paired.map((device) => [device.displayName, device.roles]).sort()).toEqual([
+      ['<img src=x onerror=alert(1)>\u001b[31m', ['node']],
+      ['Control UI', ['operator']],
+    ]);
     nodes[0]!.child.kill('SIGTERM');
     await expect.poll(() => node.getAttribute('data-state'), WAIT).toBe('offline');
     expect(await page.locator('img').count()).toBe(0);

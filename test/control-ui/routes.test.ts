@@ -5,10 +5,11 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { readFileSync } from 'node:fs';
 import { cleanup, runTether, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { newTestKey, openRawPeer, signedConnect, type TestKey } from '../helpers/raw-client.js';
 
 const tempDirFor = () => tempDir('tether-ui-empty-');
-import { openRawPeer } from '../helpers/raw-client.js';
 
 let gateway: GatewayProcess;
 let base: string;
@@ -30,16 +31,41 @@ function rawGet(target: string): Promise<{ status: number; text: string }> {
   });
 }
 
-async function loginLink(): Promise<string> {
-  const result = await runTether(['dashboard', '--no-open', '--json', '--state-dir', gateway.stateDir]);
+async function loginLink(extra: string[] = []): Promise<string> {
+  const result = await runTether(['dashboard', '--no-open', '--json', '--state-dir', gateway.stateDir, ...extra]);
   expect(result.code).toBe(0);
   return (JSON.parse(result.stdout) as { url: string }).url;
 }
 
 const codeOf = (link: string) => new URL(link).hash.replace(/^#code=/, '');
 
-function login(code: unknown, headers: Record<string, string> = {}, raw?: string) {
-  return fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw ?? JSON.stringify({ code }) });
+const sharedToken = () => readFileSync(`${gateway.stateDir}/gateway.token`, 'utf8').trim();
+
+/** The login a page sends: its code and its browser key's public half. */
+function login(code: unknown, headers: Record<string, string> = {}, raw?: string, key: TestKey = newTestKey()) {
+  return fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw ?? JSON.stringify({ code, publicKey: key.publicKey }) });
+}
+
+interface DeviceLogin {
+  auth: string;
+  deviceId: string;
+  deviceToken: string;
+  scopes: string[];
+}
+
+/** Connects as the page does: the paired browser key signs the challenge, with its device token. */
+async function connectAsPage(key: TestKey, login: DeviceLogin, scopes = login.scopes): Promise<Record<string, any>> {
+  const peer = await openRawPeer(gateway.url, { headers: { Origin: base } });
+  peer.send(signedConnect(key, peer.challenge, { role: 'operator', scopes, deviceToken: login.deviceToken, displayName: 'Control UI' }));
+  const answer = await peer.nextFrame();
+  peer.ws.close();
+  return answer;
+}
+
+async function pairedDevice(deviceId: string): Promise<{ roles: string[]; scopes?: string[]; displayName?: string } | undefined> {
+  const result = await runTether(['devices', 'list', '--json', '--state-dir', gateway.stateDir]);
+  const list = JSON.parse(result.stdout) as { paired: { deviceId: string; roles: string[]; scopes?: string[]; displayName?: string }[] };
+  return list.paired.find((device) => device.deviceId === deviceId);
 }
 
 function wsClose(origin: string): Promise<{ code: number; reason: string; frames: number }> {
@@ -114,18 +140,73 @@ describe('serving the page', () => {
 });
 
 describe('the login exchange', () => {
-  it('a dashboard link logs in once; the replay is refused', async () => {
+  it('a dashboard link pairs the browser key as an operator device, once; the replay is refused', async () => {
     const link = await loginLink();
-    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${gateway.port}/#code=v1\\.`));
-    const token = (await import('node:fs')).readFileSync(`${gateway.stateDir}/gateway.token`, 'utf8').trim();
-    expect(link).not.toContain(token);
-    const first = await login(codeOf(link), { origin: base });
+    expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${gateway.port}/#code=v2\\.`));
+    expect(link).not.toContain(sharedToken());
+    const key = newTestKey();
+    const first = await login(codeOf(link), { origin: base }, undefined, key);
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('no-store');
-    expect(await first.json()).toEqual({ token });
-    const again = await login(codeOf(link), { origin: base });
+    const text = await first.text();
+    expect(text).not.toContain(sharedToken());
+    const answer = JSON.parse(text) as DeviceLogin;
+    expect(answer).toMatchObject({ auth: 'device', deviceId: key.deviceId, scopes: ['operator.read', 'operator.write', 'operator.pairing', 'operator.approvals', 'operator.admin'] });
+    expect(answer.deviceToken).toMatch(/\S{20,}/);
+    const device = await pairedDevice(key.deviceId);
+    expect(device).toMatchObject({ displayName: 'Control UI', roles: ['operator'] });
+    const again = await login(codeOf(link), { origin: base }, undefined, key);
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe('LOGIN_CODE_INVALID');
+  });
+
+  it('the paired browser connects with its signature and device token, holding exactly the scopes granted', async () => {
+    const key = newTestKey();
+    const answer = (await (await login(codeOf(await loginLink()), {}, undefined, key)).json()) as DeviceLogin;
+    const hello = await connectAsPage(key, answer);
+    expect(hello.ok, JSON.stringify(hello)).toBe(true);
+    expect(hello.payload.auth.scopes).toEqual(answer.scopes);
+    // Another key with the same token is nobody: the token alone admits nothing.
+    const thief = await connectAsPage(newTestKey(), { ...answer, deviceId: newTestKey().deviceId });
+    expect(thief.ok).toBe(false);
+    // Asking for more than a narrower login granted is a scope upgrade nobody approved.
+    const narrow = (await (await login(codeOf(await loginLink(['--scopes', 'operator.read,operator.pairing'])), {}, undefined, key)).json()) as DeviceLogin;
+    expect(narrow.scopes).toEqual(['operator.read', 'operator.pairing']);
+    const greedy = await connectAsPage(key, narrow, [...narrow.scopes, 'operator.admin']);
+    expect(greedy.ok).toBe(false);
+    expect(greedy.error.details.code).toBe('PAIRING_REQUIRED');
+  });
+
+  it('a --scopes operator.read link grants only that, and re-pairs a browser that held more with less', async () => {
+    const key = newTestKey();
+    const full = (await (await login(codeOf(await loginLink()), {}, undefined, key)).json()) as DeviceLogin;
+    const readOnly = (await (await login(codeOf(await loginLink(['--scopes', 'operator.read'])), {}, undefined, key)).json()) as DeviceLogin;
+    expect(readOnly.scopes).toEqual(['operator.read']);
+    expect((await pairedDevice(key.deviceId))?.scopes).toEqual(['operator.read']);
+    expect((await connectAsPage(key, readOnly)).ok).toBe(true);
+    // Neither the old token nor the new one can ask for the scopes the read-only login took away.
+    expect((await connectAsPage(key, readOnly, full.scopes)).ok).toBe(false);
+    expect((await connectAsPage(key, full)).ok).toBe(false);
+  });
+
+  it('signs in once with the shared token as a Bearer header; a wrong token is refused', async () => {
+    const key = newTestKey();
+    const response = await login(undefined, { authorization: `Bearer ${sharedToken()}` }, undefined, key);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as DeviceLogin).deviceId).toBe(key.deviceId);
+    const wrong = await login(undefined, { authorization: 'Bearer not-the-token' });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('LOGIN_TOKEN_INVALID');
+  });
+
+  it('a bad public key is refused before the code is spent', async () => {
+    const code = codeOf(await loginLink());
+    for (const publicKey of [undefined, 42, '', 'A'.repeat(42), 'A'.repeat(44), '-----BEGIN PUBLIC KEY-----', '<img src=x onerror=alert(1)>', 'A'.repeat(5000)]) {
+      const response = await login(undefined, {}, JSON.stringify({ code, publicKey }));
+      expect([400, 413]).toContain(response.status);
+      if (response.status === 400) expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INVALID_PUBLIC_KEY');
+    }
+    expect((await login(code)).status).toBe(200);
   });
 
   it('a page on another origin cannot trade a code, even a valid one, and the code stays unused', async () => {
@@ -138,17 +219,19 @@ describe('the login exchange', () => {
   });
 
   it.each([
-    ['a forged code', { code: 'v1.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 401],
+    ['a forged code', { code: 'v2.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.rwpax.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 401],
+    ['a first-version code', { code: 'v1.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 401],
     ['the token itself as the code', 'TOKEN', 401],
     ['no code', {}, 401],
-    ['an array', [1, 2], 401],
+    ['an array', [1, 2], 400],
     ['HTML', { code: '<img src=x onerror=alert(1)>' }, 401],
   ])('refuses %s', async (_name, body, status) => {
-    const token = (await import('node:fs')).readFileSync(`${gateway.stateDir}/gateway.token`, 'utf8').trim();
-    const raw = body === 'TOKEN' ? JSON.stringify({ code: token }) : JSON.stringify(body);
+    const key = newTestKey();
+    const raw = JSON.stringify(body === 'TOKEN' ? { code: sharedToken(), publicKey: key.publicKey } : Array.isArray(body) ? body : { ...(body as object), publicKey: key.publicKey });
     const response = await login(undefined, {}, raw);
     expect(response.status).toBe(status);
-    expect(await response.text()).not.toContain(token);
+    expect(await response.text()).not.toContain(sharedToken());
+    expect(await pairedDevice(key.deviceId)).toBeUndefined();
   });
 
   it('refuses bodies that are not small JSON', async () => {
@@ -167,8 +250,17 @@ describe('tether dashboard', () => {
     expect(refused.stdout + refused.stderr).not.toContain('code=');
     const accepted = await runTether(['dashboard', '--no-open', '--insecure', '--url', 'ws://192.0.2.1:18789', '--token', 'some-token']);
     expect(accepted.code).toBe(0);
-    expect(accepted.stdout).toMatch(/http:\/\/192\.0\.2\.1:18789\/#code=v1\./);
+    expect(accepted.stdout).toMatch(/http:\/\/192\.0\.2\.1:18789\/#code=v2\./);
     expect(accepted.stdout).not.toContain('some-token');
+  });
+
+  it('refuses --scopes the page cannot be granted (unknown ones, node roles)', async () => {
+    for (const scopes of ['operator.root', 'operator.read,root', 'node', 'operator.read\nx']) {
+      const result = await runTether(['dashboard', '--no-open', '--state-dir', gateway.stateDir, '--scopes', scopes]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/cannot be granted to the Control UI/);
+      expect(result.stdout).not.toContain('code=');
+    }
   });
 
   it('without a token it says where to get one', async () => {

@@ -58,6 +58,8 @@ export function newTestKey(): TestKey {
 }
 
 export interface SignedConnectOptions {
+  /** Sent as auth.deviceToken (and signed), when no `token` is given. */
+  deviceToken?: string;
   role?: 'node' | 'operator';
   scopes?: string[];
   token?: string;
@@ -89,7 +91,7 @@ export function signedConnect(key: TestKey, challenge: { nonce: string; ts: numb
     role,
     scopes,
     signedAtMs: signedAt,
-    token: o.token ?? '',
+    token: o.token ?? o.deviceToken ?? '',
     nonce,
     platform: client.platform,
     deviceFamily: client.deviceFamily,
@@ -105,6 +107,7 @@ export function signedConnect(key: TestKey, challenge: { nonce: string; ts: numb
     device: { id: deviceId, publicKey: key.publicKey, signature: (o.signWith ?? key).sign(payload), signedAt, nonce },
   };
   if (o.token) params.auth = { token: o.token };
+  else if (o.deviceToken) params.auth = { deviceToken: o.deviceToken };
   if (o.userAgent !== null) params.userAgent = o.userAgent ?? 'tether-node/test';
   return { type: 'req', id: '1:test', method: 'connect', params };
 }

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
-import { LOGIN_CODE_TTL_MS, mintLoginCode } from '@tether/gateway';
+import { LOGIN_CODE_TTL_MS, mintLoginCode, UI_SCOPES, type UiScope } from '@tether/gateway';
 import { checkPlaintextAllowed } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { resolveTarget } from '../gateway-target.js';
@@ -48,11 +48,22 @@ function tryOpen(url: string, env: NodeJS.ProcessEnv): boolean {
   }
 }
 
+/** `--scopes` as given, checked against what a Control UI login can grant. */
+export function parseUiScopes(text: string | undefined): UiScope[] {
+  if (text === undefined) return [...UI_SCOPES];
+  const asked = text.split(',').map((scope) => scope.trim()).filter((scope) => scope !== '');
+  const unknown = asked.filter((scope) => !(UI_SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0) throw usageError(`--scopes: ${unknown.map((scope) => JSON.stringify(scope)).join(', ')} cannot be granted to the Control UI; choose from ${UI_SCOPES.join(', ')} (operator.read is always granted)`);
+  return asked as UiScope[];
+}
+
 export function dashboardCommand(): Command {
   return withConnectionOptions(new Command('dashboard').description('open the Control UI with a one-time login link (and print the link)'))
     .option('--no-open', 'only print the link, do not start a browser')
+    .option('--scopes <list>', `what the page may do, comma-separated (default: all of ${UI_SCOPES.join(', ')}; operator.read is always granted)`)
     .action(
       action(async (flags) => {
+        const scopes = parseUiScopes(flags.scopes as string | undefined);
         const target = resolveTarget(flags);
         if (target.token === undefined) {
           throw usageError("no gateway token here: run tether dashboard on the gateway's machine, or pass --token (or set TETHER_GATEWAY_TOKEN)");
@@ -64,12 +75,13 @@ export function dashboardCommand(): Command {
         } catch (error) {
           throw usageError((error as Error).message);
         }
-        const url = dashboardUrl(target.url, mintLoginCode(target.token));
+        const url = dashboardUrl(target.url, mintLoginCode(target.token, { scopes }));
         const opened = flags.open !== false && tryOpen(url, process.env);
         const minutes = Math.round(LOGIN_CODE_TTL_MS / 60_000);
-        if (flags.json) return printJson({ url, expiresInMs: LOGIN_CODE_TTL_MS, opened });
+        const granted = ['operator.read', ...scopes.filter((scope) => scope !== 'operator.read')];
+        if (flags.json) return printJson({ url, expiresInMs: LOGIN_CODE_TTL_MS, opened, scopes: granted });
         printLines([
-          `Control UI login link (works once, for ${minutes} minutes):`,
+          `Control UI login link (works once, for ${minutes} minutes; pairs that browser as an operator device with ${granted.join(', ')}):`,
           `  ${url}`,
           opened ? 'Opened it in your browser.' : 'Open it in a browser on a machine that can reach the gateway.',
         ]);

@@ -1,6 +1,6 @@
 /**
  * The Control UI on the gateway's port: `GET /` is the page, `GET /ui/<file>` its built assets, and
- * `POST /ui/login` trades a one-time login code for the credential the page connects with.
+ * `POST /ui/login` pairs the page's browser identity, on a one-time login code or the shared token.
  * Files are served from a table read once from the build's output folder, by exact name: a request
  * can only ever name a file the build wrote, so no path a client sends reaches the file system.
  */
@@ -9,8 +9,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GatewayContext } from '../context.js';
-import { checkLoginCode, UsedLoginCodes } from '../ui-login-code.js';
-import { HttpError, json } from './respond.js';
+import { normalizeRemoteIp } from '../address.js';
+import { isSharedToken } from '../secrets.js';
+import { checkLoginCode, UI_SCOPES, UsedLoginCodes } from '../ui-login-code.js';
+import { bearer, HttpError, json } from './respond.js';
+import { pairUiDevice, parseUiPublicKey } from './ui-device-login.js';
 import { selfWebSocketOrigins } from './self-origins.js';
 
 const TYPES: Record<string, string> = {
@@ -140,35 +143,54 @@ async function readSmallBody(request: IncomingMessage, limit: number): Promise<s
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `POST /ui/login {code}` → `{token}`: once per code, while it is fresh. */
+/** A refused login is counted, and logged at most once a minute, so a stranger cannot flood the log. */
+function refuseLogin(gateway: GatewayContext, why: string, code = 'LOGIN_CODE_INVALID'): never {
+  const state = stateOf(gateway);
+  state.refusalsSinceLog++;
+  if (Date.now() - state.lastRefusalLogMs >= REFUSAL_LOG_INTERVAL_MS) {
+    gateway.log.warn(`refused ${state.refusalsSinceLog} Control UI login(s) since the last report; the latest ${why}`);
+    state.lastRefusalLogMs = Date.now();
+    state.refusalsSinceLog = 0;
+  }
+  throw new HttpError(401, code, `this login ${why}; run tether dashboard for a new link`);
+}
+
+/** The scopes the owner's credential on this request grants: a fresh unused code's, or all for the shared token. */
+function grantedScopes(gateway: GatewayContext, token: string, request: IncomingMessage, code: unknown): readonly string[] {
+  const presented = bearer(request);
+  if (presented !== undefined) {
+    if (!isSharedToken(gateway, presented)) refuseLogin(gateway, "token is not this gateway's", 'LOGIN_TOKEN_INVALID');
+    return UI_SCOPES;
+  }
+  const checked = checkLoginCode(token, code);
+  if (!checked.ok || !stateOf(gateway).usedCodes.claim(checked.nonce, checked.expiresAtMs)) {
+    refuseLogin(gateway, checked.ok ? 'link was used already' : checked.reason === 'expired' ? 'link has expired' : 'link is not valid');
+  }
+  return checked.scopes;
+}
+
+/**
+ * `POST /ui/login {code, publicKey}` (or `{publicKey}` with `Authorization: Bearer <gateway token>`)
+ * → `{auth: 'device', deviceId, deviceToken, scopes}`: the browser's key paired as an operator.
+ */
 export async function exchangeLoginCode(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the login code as application/json: {"code": "..."}');
+  if (type !== 'application/json') throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the login as application/json: {"code": "...", "publicKey": "..."}');
   const text = await readSmallBody(request, MAX_LOGIN_BODY_BYTES);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the login body is not JSON; send {"code": "..."}');
+    throw new HttpError(400, 'BAD_REQUEST', 'the login body is not JSON; send {"code": "...", "publicKey": "..."}');
   }
-  const code = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { code?: unknown }).code : undefined;
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { code?: unknown; publicKey?: unknown }) : {};
   const token = gateway.sharedToken;
   if (token === undefined) {
-    // gateway.auth.mode none: there is no credential to hand out, and the page needs none.
-    return json(response, 200, { token: null }, { 'referrer-policy': 'no-referrer' });
+    // gateway.auth.mode none: every local client is the owner, so the page needs no credential.
+    return json(response, 200, { auth: 'none', scopes: UI_SCOPES });
   }
-  const checked = checkLoginCode(token, code);
-  const state = stateOf(gateway);
-  if (!checked.ok || !state.usedCodes.claim(checked.nonce, checked.expiresAtMs)) {
-    const why = checked.ok ? 'was used already' : checked.reason === 'expired' ? 'has expired' : 'is not valid';
-    state.refusalsSinceLog++;
-    if (Date.now() - state.lastRefusalLogMs >= REFUSAL_LOG_INTERVAL_MS) {
-      gateway.log.warn(`refused ${state.refusalsSinceLog} Control UI login(s) since the last report; the latest code ${why}`);
-      state.lastRefusalLogMs = Date.now();
-      state.refusalsSinceLog = 0;
-    }
-    throw new HttpError(401, 'LOGIN_CODE_INVALID', `this login link ${why}; run tether dashboard for a new one`);
-  }
-  gateway.log.info('the Control UI logged in with a one-time link');
-  json(response, 200, { token });
+  const publicKey = parseUiPublicKey(fields.publicKey);
+  const scopes = grantedScopes(gateway, token, request, fields.code);
+  const login = await pairUiDevice(gateway, publicKey, scopes, normalizeRemoteIp(request.socket.remoteAddress));
+  json(response, 200, { auth: 'device', ...login });
 }

@@ -21,6 +21,22 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Logging out removes this browser's own pairing (a device may always remove itself), so a copied
+ * login is dead too; the login is forgotten here even when the gateway cannot be reached.
+ */
+async function logOut(socket: GatewaySocket, credential: Credential): Promise<string> {
+  if (credential.auth !== 'device') return 'Logged out.';
+  try {
+    const outcome = await socket.lastRequest('device.pair.remove', { deviceId: credential.deviceId });
+    // The gateway closes a removed device's connections, possibly before its answer is read.
+    if (outcome.answered || outcome.closeReason.includes('device removed')) return 'Logged out: this browser was removed from the paired devices.';
+    throw new Error(outcome.closeReason || `the connection closed (${outcome.closeCode})`);
+  } catch (failure) {
+    return `Logged out here, but the gateway could not remove this browser (${errorText(failure)}): remove "Control UI" in the device list.`;
+  }
+}
+
 export function Dashboard(props: { credential: Credential; onLoggedOut(reason: string): void }) {
   const [status, setStatus] = useState<SocketStatus>({ state: 'connecting' });
   const [view, setView] = useState(VIEWS[0]!.id);
@@ -32,10 +48,12 @@ export function Dashboard(props: { credential: Credential; onLoggedOut(reason: s
   const socket = useMemo(
     () =>
       new GatewaySocket({
-        token: props.credential.token,
+        credential: props.credential,
         onStatus: (next) => {
           setStatus(next);
-          if (next.state === 'refused' && /token|unauthori[sz]ed/i.test(next.reason)) props.onLoggedOut(next.reason);
+          // A refused connect means this browser's pairing is gone (revoked, removed, or the key no
+          // longer matches): the stored login is useless, so the page asks for a new link.
+          if (next.state === 'refused' && next.code !== undefined && next.code !== 'PAIRING_THROTTLED') props.onLoggedOut(next.reason);
         },
         onEvent: (event, payload) => {
           for (const listener of hub.events) listener(event, payload);
@@ -61,7 +79,8 @@ export function Dashboard(props: { credential: Credential; onLoggedOut(reason: s
         hub.ready.add(listener);
         return () => hub.ready.delete(listener);
       },
-      authHeaders: (): Record<string, string> => (props.credential.token !== null ? { authorization: `Bearer ${props.credential.token}` } : {}),
+      authHeaders: (): Record<string, string> =>
+        props.credential.auth === 'device' ? { authorization: `Bearer ${props.credential.deviceToken}`, 'x-tether-device-id': props.credential.deviceId } : {},
       report: (failure) => setError(failure === undefined ? undefined : errorText(failure)),
       setBadge: (id, count) => setBadges((current) => (current[id] === count ? current : { ...current, [id]: count })),
     }),
@@ -77,6 +96,7 @@ export function Dashboard(props: { credential: Credential; onLoggedOut(reason: s
     <header>
       <h1>Tether</h1>
       <span class=${`status ${status.state}`} role="status">${statusText(status)}</span>
+      <button class="logout" onClick=${() => void logOut(socket, props.credential).then(props.onLoggedOut)}>Log out</button>
     </header>
     <nav>
       ${VIEWS.map(

@@ -1,15 +1,22 @@
 /**
  * The page's WebSocket to its own gateway, the same frames as the CLI's GatewayClient
- * (protocol/src/client/): wait for `connect.challenge`, answer with `connect` as an operator on the
- * shared token (a token-only operator needs no device signature), then `req`/`res` by id and `event`s.
- * Reconnects with a growing delay; the caller re-reads state on every (re)connect.
+ * (protocol/src/client/): wait for `connect.challenge`, answer with `connect` as the paired operator
+ * device this browser is (the challenge signed with its key, its device token, the scopes its login
+ * granted), then `req`/`res` by id and `event`s. Reconnects with a growing delay; the caller re-reads
+ * state on every (re)connect.
  */
 import { SUPPORTED_PROTOCOLS } from '../../../protocol/src/constants.js';
+import { buildDeviceAuthPayloadV3 } from '../../../protocol/src/device-auth-payload.js';
+import { browserIdentity } from './device-identity.js';
+import type { Credential } from './login.js';
 
-export type SocketStatus = { state: 'connecting' } | { state: 'online' } | { state: 'offline'; reason: string } | { state: 'refused'; reason: string };
+/** `code` is the refusal's stable detail code (for example PAIRING_REQUIRED), when the gateway gave one. */
+export type SocketStatus = { state: 'connecting' } | { state: 'online' } | { state: 'offline'; reason: string } | { state: 'refused'; reason: string; code?: string };
+
+export const UI_CLIENT = { id: 'tether-control-ui', version: '0.1.0', platform: 'web', mode: 'ui', displayName: 'Control UI' } as const;
 
 export interface GatewaySocketOptions {
-  token: string | null;
+  credential: Credential;
   onStatus(status: SocketStatus): void;
   onEvent(event: string, payload: unknown): void;
   /** Called after each successful connect (first and every reconnect) with the scopes granted. */
@@ -23,8 +30,6 @@ interface Pending {
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
-// What the page's views use, no more: operator.admin (gateway settings) is never asked for.
-const SCOPES = ['operator.read', 'operator.write', 'operator.pairing', 'operator.approvals'];
 
 export class GatewaySocket {
   private ws: WebSocket | undefined;
@@ -43,6 +48,28 @@ export class GatewaySocket {
   stop(): void {
     this.stopped = true;
     this.ws?.close(1000, 'page closed');
+  }
+
+  /**
+   * Sends one last request and stops reconnecting: for a request that ends this page's own pairing,
+   * where the gateway may close the socket before it answers. Resolves with the answer, or with the
+   * close that came instead of one.
+   */
+  async lastRequest(method: string, params: unknown): Promise<{ answered: true } | { answered: false; closeCode: number; closeReason: string }> {
+    this.stopped = true;
+    const closed = new Promise<{ answered: false; closeCode: number; closeReason: string }>((resolve) => {
+      this.ws?.addEventListener('close', (event) => resolve({ answered: false, closeCode: event.code, closeReason: event.reason }), { once: true });
+    });
+    // A request failed by the close is answered by the close's code and reason.
+    const answered = this.request(method, params).then(
+      () => ({ answered: true as const }),
+      (failure: Error) => (this.ws?.readyState === WebSocket.OPEN ? Promise.reject(failure) : closed),
+    );
+    try {
+      return await Promise.race([answered, closed]);
+    } finally {
+      this.ws?.close(1000, 'page closed');
+    }
   }
 
   isOnline(): boolean {
@@ -70,14 +97,21 @@ export class GatewaySocket {
     this.ws = ws;
     this.admitted = false;
     ws.onmessage = (message) => {
-      let frame: { type?: unknown; id?: unknown; ok?: unknown; payload?: unknown; error?: { message?: unknown }; event?: unknown };
+      let frame: { type?: unknown; id?: unknown; ok?: unknown; payload?: unknown; error?: { message?: unknown; details?: { code?: unknown } }; event?: unknown };
       try {
         frame = JSON.parse(String(message.data)) as typeof frame;
       } catch {
         return;
       }
       if (frame.type === 'event' && typeof frame.event === 'string') {
-        if (frame.event === 'connect.challenge') return void this.sendConnect(ws);
+        if (frame.event === 'connect.challenge') {
+          const nonce = (frame.payload as { nonce?: unknown } | undefined)?.nonce;
+          return void this.sendConnect(ws, typeof nonce === 'string' ? nonce : '').catch((failure: Error) => {
+            this.options.onStatus({ state: 'refused', reason: `this browser could not sign in: ${failure.message}` });
+            this.stopped = true;
+            ws.close();
+          });
+        }
         return this.options.onEvent(frame.event, frame.payload);
       }
       if (frame.type !== 'res' || typeof frame.id !== 'string') return;
@@ -90,7 +124,8 @@ export class GatewaySocket {
           this.options.onReady(Array.isArray(granted) ? granted.filter((scope): scope is string => typeof scope === 'string') : []);
         } else {
           const reason = typeof frame.error?.message === 'string' ? frame.error.message : 'the gateway refused the login';
-          this.options.onStatus({ state: 'refused', reason });
+          const code = frame.error?.details?.code;
+          this.options.onStatus({ state: 'refused', reason, ...(typeof code === 'string' && { code }) });
           this.stopped = true;
           ws.close();
         }
@@ -123,16 +158,32 @@ export class GatewaySocket {
     };
   }
 
-  private sendConnect(ws: WebSocket): void {
-    const params = {
+  private async sendConnect(ws: WebSocket, nonce: string): Promise<void> {
+    const { credential } = this.options;
+    const base = {
       minProtocol: SUPPORTED_PROTOCOLS[0],
       maxProtocol: SUPPORTED_PROTOCOLS[SUPPORTED_PROTOCOLS.length - 1],
-      client: { id: 'tether-control-ui', version: '0.1.0', platform: 'web', mode: 'ui', displayName: 'Control UI' },
+      client: UI_CLIENT,
       role: 'operator',
-      scopes: SCOPES,
+      scopes: credential.scopes,
       caps: [],
-      ...(this.options.token !== null ? { auth: { token: this.options.token } } : {}),
     };
-    ws.send(JSON.stringify({ type: 'req', id: 'connect', method: 'connect', params }));
+    if (credential.auth === 'none') return ws.send(JSON.stringify({ type: 'req', id: 'connect', method: 'connect', params: base }));
+    const identity = await browserIdentity();
+    const signedAt = Date.now();
+    const payload = buildDeviceAuthPayloadV3({
+      deviceId: credential.deviceId,
+      clientId: UI_CLIENT.id,
+      clientMode: UI_CLIENT.mode,
+      role: 'operator',
+      scopes: credential.scopes,
+      signedAtMs: signedAt,
+      token: credential.deviceToken,
+      nonce,
+      platform: UI_CLIENT.platform,
+    });
+    const device = { id: credential.deviceId, publicKey: identity.publicKey, signature: await identity.sign(payload), signedAt, nonce };
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: 'req', id: 'connect', method: 'connect', params: { ...base, auth: { deviceToken: credential.deviceToken }, device } }));
   }
 }

@@ -1,13 +1,19 @@
 /**
- * The page's credential. `tether dashboard` opens `/#code=…`: the code is read, removed from the
- * address bar (and so from history) before anything else, and traded once at `POST /ui/login`.
- * The credential lives in this tab's sessionStorage only, so a reload keeps the login and closing the
- * tab ends it; nothing is ever put back into a URL.
+ * The page's login. `tether dashboard` opens `/#code=…`: the code is read and removed from the
+ * address bar (and so from history) before anything else, then traded once at `POST /ui/login`
+ * together with this browser's public key (device-identity.ts); the gateway pairs that key as an
+ * operator device and answers with its device token and scopes. The page can also sign in once with
+ * the gateway token typed into it; the token is sent once and never stored. The login (device id,
+ * device token, scopes) is kept in localStorage: it is useless without the private key, which cannot
+ * leave IndexedDB. Nothing is ever put back into a URL.
  */
-const STORAGE_KEY = 'tether.ui.credential';
-const CODE_PATTERN = /^v1\.[0-9a-z]{1,12}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
+import { browserIdentity } from './device-identity.js';
 
-export type Credential = { token: string | null };
+const STORAGE_KEY = 'tether.ui.login';
+const CODE_PATTERN = /^v2\.[0-9a-z]{1,12}\.[A-Za-z0-9_-]{22}\.[rwpax]{1,5}\.[A-Za-z0-9_-]{43}$/;
+const DEVICE_ID = /^[0-9a-f]{64}$/;
+
+export type Credential = { auth: 'device'; deviceId: string; deviceToken: string; scopes: string[] } | { auth: 'none'; scopes: string[] };
 
 /** The code in the fragment, if any; the fragment is cleared either way. */
 export function takeLoginCode(): string | undefined {
@@ -17,42 +23,63 @@ export function takeLoginCode(): string | undefined {
   return code !== null && CODE_PATTERN.test(code) ? code : undefined;
 }
 
+function isScopes(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((scope) => typeof scope === 'string');
+}
+
+function asCredential(value: unknown): Credential | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const entry = value as Partial<Record<string, unknown>>;
+  if (!isScopes(entry.scopes)) return undefined;
+  if (entry.auth === 'none') return { auth: 'none', scopes: entry.scopes };
+  if (entry.auth === 'device' && typeof entry.deviceId === 'string' && DEVICE_ID.test(entry.deviceId) && typeof entry.deviceToken === 'string' && entry.deviceToken !== '') {
+    return { auth: 'device', deviceId: entry.deviceId, deviceToken: entry.deviceToken, scopes: entry.scopes };
+  }
+  return undefined;
+}
+
 export function storedCredential(): Credential | undefined {
-  const raw = sessionStorage.getItem(STORAGE_KEY);
+  const raw = localStorage.getItem(STORAGE_KEY);
   if (raw === null) return undefined;
   try {
-    const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed === 'object' && parsed !== null && 'token' in parsed) {
-      const token = (parsed as { token: unknown }).token;
-      if (token === null || typeof token === 'string') return { token };
-    }
+    const credential = asCredential(JSON.parse(raw));
+    if (credential) return credential;
   } catch {
     // A damaged entry is the same as none.
   }
-  sessionStorage.removeItem(STORAGE_KEY);
+  localStorage.removeItem(STORAGE_KEY);
   return undefined;
 }
 
 export function forgetCredential(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
+  localStorage.removeItem(STORAGE_KEY);
 }
 
-export async function exchangeLoginCode(code: string): Promise<Credential> {
+async function logIn(body: Record<string, string>, headers: Record<string, string>): Promise<Credential> {
+  const identity = await browserIdentity();
   const response = await fetch('/ui/login', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code }),
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ ...body, publicKey: identity.publicKey }),
     credentials: 'omit',
     cache: 'no-store',
   });
-  const body: unknown = await response.json().catch(() => undefined);
+  const answer: unknown = await response.json().catch(() => undefined);
   if (!response.ok) {
-    const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
+    const message = (answer as { error?: { message?: unknown } } | undefined)?.error?.message;
     throw new Error(typeof message === 'string' ? message : `login failed (HTTP ${response.status}); run tether dashboard for a new link`);
   }
-  const token = (body as { token?: unknown } | undefined)?.token;
-  if (token !== null && typeof token !== 'string') throw new Error('the gateway answered the login without a credential');
-  const credential = { token };
-  sessionStorage.setItem(STORAGE_KEY, JSON.stringify(credential));
+  const credential = asCredential(answer);
+  if (!credential) throw new Error('the gateway answered the login without a usable credential; run tether dashboard for a new link');
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(credential));
   return credential;
+}
+
+export function exchangeLoginCode(code: string): Promise<Credential> {
+  return logIn({ code }, {});
+}
+
+/** Signs in once with the gateway token: it goes in this one request's header and is not kept. */
+export function logInWithToken(token: string): Promise<Credential> {
+  return logIn({}, { authorization: `Bearer ${token.trim()}` });
 }

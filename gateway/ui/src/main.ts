@@ -1,5 +1,5 @@
 /**
- * The Control UI's entry: log in (the `tether dashboard` link), then the dashboard (dashboard.ts) with
+ * The Control UI's entry: log in (the `tether dashboard` link, or the gateway token once), then the dashboard (dashboard.ts) with
  * its views (views/). Every string from the gateway is rendered as text by Preact (never as HTML) and
  * through label() (text.ts), so control characters show as visible escapes, as in the CLI.
  */
@@ -7,14 +7,28 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Dashboard } from './dashboard.js';
 import { html } from './html.js';
-import { exchangeLoginCode, forgetCredential, storedCredential, takeLoginCode, type Credential } from './login.js';
+import { exchangeLoginCode, forgetCredential, logInWithToken, storedCredential, takeLoginCode, type Credential } from './login.js';
 import { label } from './text.js';
 
-function Login(props: { error: string | undefined }) {
+/** Without a login: how to get a link, or sign in once with the gateway token (sent once, never kept). */
+function Login(props: { message: string | undefined; onToken(token: string): void }) {
+  const [token, setToken] = useState('');
   return html`<main class="login">
     <h1>Tether Control UI</h1>
-    <p>Run <code>tether dashboard</code> on the gateway's machine and open the link it prints. Each link works once, for two minutes.</p>
-    ${props.error ? html`<p class="error" role="alert">${label(props.error, 300)}</p>` : null}
+    <p>Run <code>tether dashboard</code> on the gateway's machine and open the link it prints. Each link works once, for two minutes, and pairs this browser as an operator device.</p>
+    ${props.message ? html`<p class="error" role="alert">${label(props.message, 300)}</p>` : null}
+    <form
+      class="token-login"
+      onSubmit=${(event: Event) => {
+        event.preventDefault();
+        if (token.trim() !== '') props.onToken(token);
+        setToken('');
+      }}
+    >
+      <label for="gateway-token">Or sign in once with the gateway token (it is sent once and not kept):</label>
+      <input id="gateway-token" type="password" autocomplete="off" value=${token} onInput=${(event: Event) => setToken((event.target as HTMLInputElement).value)} />
+      <button type="submit" disabled=${token.trim() === ''}>Sign in</button>
+    </form>
   </main>`;
 }
 
@@ -30,7 +44,15 @@ function App() {
   }, [code]);
 
   if (exchanging) return html`<main class="login"><h1>Tether Control UI</h1><p>Logging in…</p></main>`;
-  if (!credential) return html`<${Login} error=${error} />`;
+  if (!credential) {
+    return html`<${Login}
+      message=${error}
+      onToken=${(token: string) => {
+        setExchanging(true);
+        logInWithToken(token).then(setCredential, (failure: Error) => setError(failure.message)).finally(() => setExchanging(false));
+      }}
+    />`;
+  }
   return html`<${Dashboard}
     credential=${credential}
     onLoggedOut=${(reason: string) => {
