@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '@tether/protocol';
 import { cleanup, eventually, runTether, spawnTether, startGatewayProcess, tempDir, ownerTokenEnv } from './helpers/processes.js';
 import { connectOperator, connectTestNode, sharedToken } from './helpers/clients.js';
+import { newTestKey } from './helpers/raw-client.js';
 
 afterAll(cleanup);
 
@@ -56,6 +57,15 @@ describe('gateway lifecycle', () => {
     expect(run.stdout).toBe('Linux\n');
     const denied = await runTether(['nodes', 'run', '--state-dir', stateDir, '--node', 'this-box', '--', 'id']);
     expect(denied.code).toBe(1);
+    // The printed Control UI link logs a browser in (its key paired as an operator device).
+    const link = /Control UI: (http:\/\/127\.0\.0\.1:\d+\/#code=(\S+))/.exec(up.output());
+    expect(link, up.output()).not.toBeNull();
+    const login = await fetch(new URL('/ui/login', link![1]), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: link![2], publicKey: newTestKey().publicKey }),
+    });
+    expect(login.status).toBe(200);
     up.child.kill('SIGINT');
     expect(await up.exited).toBe(0);
   });

@@ -9,6 +9,8 @@ import { Command } from 'commander';
 import { shellQuote } from '@tether/protocol';
 import { action } from '../command-kit.js';
 import { startLocalGateway, waitForStopSignal } from '../run-gateway.js';
+import { mintLoginCode } from '@tether/gateway';
+import { dashboardUrl } from './dashboard.js';
 import { parsePort } from './gateway.js';
 import { STARTER_ALLOWLIST } from './starter-allowlist.js';
 
@@ -45,6 +47,8 @@ function warnAboutUnrestrictedStarters(agent: NodeAgentModule, nodeStateDir: str
   return warnings;
 }
 
+const UP_LINK_TTL_MS = 10 * 60_000;
+
 export function upCommand(): Command {
   return new Command('up')
     .description('start a gateway and a node for this machine, paired, in one command')
@@ -71,11 +75,16 @@ export function upCommand(): Command {
         const name = (flags.displayName as string | undefined) ?? (await import('node:os')).hostname();
         const stateFlag = flags.stateDir ? ` --state-dir ${String(flags.stateDir)}` : '';
         const channels = gateway.context.channels.list();
+        const sharedToken = gateway.context.sharedToken;
+        // Longer than tether dashboard's two minutes: people read the whole banner before opening it.
+        const uiLink = dashboardUrl(gateway.url, sharedToken === undefined ? undefined : mintLoginCode(sharedToken, { ttlMs: UP_LINK_TTL_MS }));
         process.stdout.write(
           [
             '',
             `Tether is up: gateway ${gateway.url}, state in ${gateway.stateDir}`,
             ready ? `This machine is paired as node "${name}".` : 'The node is waiting for approval (see above).',
+            `Control UI: ${uiLink}`,
+            `  (this link logs a browser in once, within ${UP_LINK_TTL_MS / 60_000} minutes; later, npx tether dashboard${stateFlag} makes a new one)`,
             ...(channels.length > 0 ? [`Chat channels: ${channels.map((c) => `${c.name} ${c.state}`).join(', ')} (npx tether channels status${stateFlag})`] : []),
             '',
             'Try next (in another terminal):',
