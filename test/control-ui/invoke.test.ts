@@ -1,0 +1,248 @@
+/**
+ * The Nodes view's invoke panel in a real Chromium, against a real gateway and two real node
+ * processes paired from the page: run `uname` and compare with `uname -s` here; a failing program's
+ * exit code and stderr; hostile output shown as text; a run that waits for an exec approval; a screen
+ * snapshot of an Xvfb display whose PIXELS are the colour painted on it; a camera snapshot (ffmpeg's
+ * lavfi colour source) fetched by reference from the gateway's media store, pixels checked too; a clip
+ * that plays; the location as coordinates on the page's own map.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecApproval } from '@tether/protocol';
+import { writeExecPolicy } from '../../node-agent/src/exec-policy/policy-file.js';
+import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
+import { cleanup, eventually, runTether, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
+import { startXvfb } from '../helpers/xvfb-display.js';
+
+/** Painted on the Xvfb root window; the screen snapshot must show exactly this. */
+const SCREEN_RGB = [0x2a, 0x9d, 0x8f] as const;
+/** ffmpeg's lavfi colour source for the camera; JPEG leaves it within a few levels. */
+const CAMERA_RGB = [0xe0, 0x70, 0x20] as const;
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const LOCATION = { lat: 48.20849, lon: 16.37208, accuracyMeters: 35 };
+
+let gateway: GatewayProcess;
+let browser: Browser;
+let page: Page;
+let dialogs: string[] = [];
+let pageErrors: string[] = [];
+const nodes: Spawned[] = [];
+const gw = () => ['--state-dir', gateway.stateDir];
+
+const hex = (rgb: readonly number[]) => `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+/** The program's file on PATH (a shell's `command -v` would name its printf builtin). */
+const which = (name: string): string => {
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return realpathSync(join(dir, name));
+  throw new Error(`${name} is not on PATH`);
+};
+
+/** The card of the node with this display name in the Nodes view. */
+const card = (name: string): Locator => page.locator('li.node', { has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
+
+async function run(node: Locator, argv: string[]): Promise<Locator> {
+  await node.locator('textarea.argv').fill(argv.join('\n'));
+  const result = node.locator('.run-result');
+  await node.locator('button.run').click();
+  await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(done|failed)$/);
+  return result;
+}
+
+/** RGB of a few points (centre and near the corners) of a shown <img>, read back through a canvas. */
+function pixels(img: Locator): Promise<number[][]> {
+  return img.evaluate((element) => {
+    const image = element as HTMLImageElement;
+    const canvas = document.createElement('canvas');
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(image, 0, 0);
+    const w = image.naturalWidth;
+    const h = image.naturalHeight;
+    return [
+      [w >> 1, h >> 1],
+      [2, 2],
+      [w - 3, 2],
+      [2, h - 3],
+      [w - 3, h - 3],
+    ].map(([x, y]) => Array.from(context.getImageData(x!, y!, 1, 1).data.slice(0, 3)));
+  });
+}
+
+async function shownImage(node: Locator, command: string): Promise<Locator> {
+  const section = node.locator(`.invoke-capture[data-command="${command}"]`);
+  await section.locator('button.capture').click();
+  const result = section.locator('.capture-result');
+  await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(shown|failed)$/);
+  expect(await result.textContent()).not.toMatch(/error|failed/i);
+  const img = result.locator('img.snapshot');
+  await expect.poll(() => img.evaluate((element) => (element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
+  return img;
+}
+
+describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  beforeAll(async () => {
+    gateway = await startGatewayProcess();
+    const x = await startXvfb(hex(SCREEN_RGB));
+
+    // "desk": runs programs (uname, ls, printf allowlisted; anything else asks an operator) and shows its screen.
+    const deskDir = tempDir('tether-ui-desk-');
+    await writeExecPolicy(deskDir, { version: 1, security: 'allowlist', ask: 'on-miss', allowlist: [which('uname'), which('ls'), which('printf')] });
+    writeFileSync(join(deskDir, 'node-config.json'), JSON.stringify({ version: 1, screen: { display: x.display }, location: { gpsd: { enabled: false }, geoclue: false } }));
+    // "cam": a synthetic camera and a fixed location; every capture leaves the socket (inline limit 1 byte).
+    const camDir = tempDir('tether-ui-cam-');
+    writeFileSync(
+      join(camDir, 'node-config.json'),
+      JSON.stringify({ version: 1, camera: { source: `lavfi:color=c=0x${hex(CAMERA_RGB).slice(1)}:s=320x240:r=10` }, location: { fixed: LOCATION, gpsd: { enabled: false }, geoclue: false }, media: { inlineMaxBytes: 1 } }),
+    );
+    for (const [name, dir] of [['desk', deskDir], ['cam', camDir]] as const) {
+      nodes.push(spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', dir, '--display-name', name]));
+    }
+    browser = await launchChromium();
+    ({ page, dialogs, errors: pageErrors } = await watchedPage(browser));
+    await page.setViewportSize({ width: 760, height: 1000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await cleanup();
+  }, CASE_MS);
+
+  it('pairs both nodes from the page; each online node gets an invoke panel offering what it declares', async () => {
+    await logIn(page, gateway);
+    for (const name of ['desk', 'cam']) {
+      const pending = page.locator('li.pending', { hasText: name });
+      await pending.waitFor(WAIT).catch((error: Error) => {
+        throw new Error(`${error.message}\n${nodes.map((n) => n.output()).join('\n---\n')}`);
+      });
+      await pending.locator('button.approve').click();
+      await pending.waitFor({ state: 'detached', ...WAIT });
+    }
+    await openView(page, 'Nodes');
+    for (const name of ['desk', 'cam']) await expect.poll(() => card(name).getAttribute('data-state'), WAIT).toBe('online');
+    await card('desk').locator('.invoke-capture[data-command="screen.snapshot"]').waitFor(WAIT);
+    await card('cam').locator('.invoke-capture[data-command="camera.snap"]').waitFor(WAIT);
+    expect(await card('desk').locator('form.invoke-run button.run').isDisabled()).toBe(false);
+    expect(await card('cam').locator('.invoke-location button.locate').count()).toBe(1);
+  }, CASE_MS);
+
+  it('runs uname and shows what `uname -s` says here', async () => {
+    const result = await run(card('desk'), ['uname', '-s']);
+    expect(await result.getAttribute('data-phase')).toBe('done');
+    expect(await result.locator('.exit-code').textContent()).toBe('0');
+    expect((await result.locator('.stdout pre').textContent())?.trim()).toBe(execFileSync('uname', ['-s'], { encoding: 'utf8' }).trim());
+  }, CASE_MS);
+
+  it('a program that fails: its exit code and stderr', async () => {
+    const missingPath = '/nonexistent-tether-ui-path';
+    let expected = 0;
+    try {
+      execFileSync('ls', [missingPath], { stdio: 'ignore' });
+    } catch (error) {
+      expected = (error as { status: number }).status;
+    }
+    expect(expected).not.toBe(0);
+    const result = await run(card('desk'), ['ls', missingPath]);
+    expect(await result.locator('.exit-code').textContent()).toBe(String(expected));
+    expect(await result.locator('.stderr pre').textContent()).toContain(missingPath);
+    expect(await result.locator('.stdout pre').textContent()).toBe('');
+  }, CASE_MS);
+
+  it('hostile program output is text: no element, no dialog, the ESC shown as \\x1b', async () => {
+    const result = await run(card('desk'), ['printf', `${HOSTILE}\\033[31mred\\n`]);
+    expect(await result.locator('.stdout pre').textContent()).toBe(`${HOSTILE}\\x1b[31mred\n`);
+    expect(await result.locator('img').count()).toBe(0);
+    expect(await page.locator('img:not(.snapshot)').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+  }, CASE_MS);
+
+  it('a run the node must ask about shows "waiting for approval", then its output once approved', async () => {
+    const node = card('desk');
+    await node.locator('textarea.argv').fill('id\n-u');
+    await node.locator('button.run').click();
+    const result = node.locator('.run-result');
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('approval');
+    expect(await result.textContent()).toMatch(/Waiting for approval/);
+    const approval = await eventually(async () => {
+      const { approvals } = await runTetherJson<{ approvals: ExecApproval[] }>(['approvals', 'list', ...gw()]);
+      return approvals.find((entry) => entry.argv.join(' ') === 'id -u');
+    }, 30_000);
+    expect(await result.locator('.waiting code').first().textContent()).toBe(approval.id.slice(0, 12));
+    const answered = await runTether(['approvals', 'approve', approval.id, ...gw()]);
+    expect(answered.code, answered.stderr).toBe(0);
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('done');
+    expect((await result.locator('.stdout pre').textContent())?.trim()).toBe(String(process.getuid?.()));
+  }, CASE_MS);
+
+  it('a denied run shows the error code and message, as text', async () => {
+    const node = card('desk');
+    await node.locator('textarea.argv').fill('whoami');
+    await node.locator('button.run').click();
+    const result = node.locator('.run-result');
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('approval');
+    const approval = await eventually(async () => {
+      const { approvals } = await runTetherJson<{ approvals: ExecApproval[] }>(['approvals', 'list', ...gw()]);
+      return approvals.find((entry) => entry.argv.join(' ') === 'whoami');
+    }, 30_000);
+    expect((await runTether(['approvals', 'deny', approval.id, ...gw()])).code).toBe(0);
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('failed');
+    expect(await result.locator('.error-code').textContent()).toBe('EXEC_DENIED');
+    expect(await result.locator('.invoke-error').textContent()).toMatch(/denied/i);
+  }, CASE_MS);
+
+  it("a screen snapshot of the Xvfb display shows the painted colour in the page's pixels", async () => {
+    const img = await shownImage(card('desk'), 'screen.snapshot');
+    expect(await img.evaluate((element) => (element as HTMLImageElement).src)).toMatch(/^blob:/);
+    expect(await img.evaluate((element) => [(element as HTMLImageElement).naturalWidth, (element as HTMLImageElement).naturalHeight])).toEqual([320, 240]);
+    for (const rgb of await pixels(img)) expect(rgb).toEqual([...SCREEN_RGB]);
+    expect(await card('desk').locator('.invoke-capture[data-command="screen.snapshot"] figure').getAttribute('data-type')).toBe('image/png');
+  }, CASE_MS);
+
+  it('a camera snapshot comes from the gateway media store by id (HTTP, not the socket) and shows the source colour', async () => {
+    const img = await shownImage(card('cam'), 'camera.snap');
+    const figure = card('cam').locator('.invoke-capture[data-command="camera.snap"] figure');
+    expect(await figure.getAttribute('data-via')).toBe('gateway');
+    expect(await figure.getAttribute('data-type')).toBe('image/jpeg');
+    expect(await figure.locator('figcaption').textContent()).toContain('sha256 checked');
+    for (const rgb of await pixels(img)) rgb.forEach((channel, i) => expect(Math.abs(channel - CAMERA_RGB[i]!)).toBeLessThanOrEqual(12));
+  }, CASE_MS);
+
+  it('a short camera clip plays in a <video>', async () => {
+    const section = card('cam').locator('.invoke-capture[data-command="camera.clip"]');
+    await section.locator('button.capture').click();
+    const result = section.locator('.capture-result');
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(shown|failed)$/);
+    expect(await result.textContent()).not.toMatch(/error|failed/i);
+    const video = result.locator('video.clip');
+    await expect.poll(() => video.evaluate((element) => (element as HTMLVideoElement).readyState), WAIT).toBeGreaterThanOrEqual(1);
+    expect(await video.evaluate((element) => (element as HTMLVideoElement).duration)).toBeGreaterThan(1);
+    await video.evaluate((element) => (element as HTMLVideoElement).play());
+    await expect.poll(() => video.evaluate((element) => (element as HTMLVideoElement).currentTime), WAIT).toBeGreaterThan(0);
+    expect(await video.evaluate((element) => (element as HTMLVideoElement).error)).toBeNull();
+  }, CASE_MS);
+
+  it('the location: coordinates as text and the offline map with the accuracy circle, no links', async () => {
+    const section = card('cam').locator('.invoke-location');
+    await section.locator('button.locate').click();
+    const result = section.locator('.location-result');
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(shown|failed)$/);
+    const coordinates = result.locator('.coordinates');
+    expect(Number(await coordinates.getAttribute('data-lat'))).toBeCloseTo(LOCATION.lat, 5);
+    expect(Number(await coordinates.getAttribute('data-lon'))).toBeCloseTo(LOCATION.lon, 5);
+    expect(await coordinates.textContent()).toContain('48.20849° N, 16.37208° E');
+    expect(await coordinates.textContent()).toContain('± 35 m');
+    const circle = result.locator('svg.local circle.accuracy');
+    expect(Number(await circle.getAttribute('r'))).toBeGreaterThan(5);
+    expect(await result.locator('svg.local circle.marker').count()).toBe(1);
+    expect(await page.locator('a').count()).toBe(0);
+  }, CASE_MS);
+
+  it('a screenshot of the Nodes view with uname output and a snapshot; no console error or CSP violation', async () => {
+    await run(card('desk'), ['uname', '-s']);
+    await screenshot(page, 'control-ui-invoke.png', 'Nodes');
+    expect(pageErrors).toEqual([]);
+    expect(dialogs).toEqual([]);
+  }, CASE_MS);
+});
