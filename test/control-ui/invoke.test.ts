@@ -16,6 +16,8 @@ import { writeExecPolicy } from '../../node-agent/src/exec-policy/policy-file.js
 import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { cleanup, eventually, runTether, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
 import { startXvfb } from '../helpers/xvfb-display.js';
+import { loadMedia, MediaError, sniffMedia } from '../../gateway/ui/src/media-blob.js';
+import { argvFromLines, outputText } from '../../gateway/ui/src/views/invoke-text.js';
 
 /** Painted on the Xvfb root window; the screen snapshot must show exactly this. */
 const SCREEN_RGB = [0x2a, 0x9d, 0x8f] as const;
@@ -39,6 +41,11 @@ const which = (name: string): string => {
   throw new Error(`${name} is not on PATH`);
 };
 
+/** The parts of the page's elements the tests read (the test program has no DOM types). */
+type Img = { complete: boolean; naturalWidth: number; naturalHeight: number; src: string };
+type Vid = { readyState: number; duration: number; currentTime: number; error: unknown; play(): Promise<void> };
+type Canvas = { width: number; height: number; getContext(kind: '2d'): { drawImage(image: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+
 /** The card of the node with this display name in the Nodes view. */
 const card = (name: string): Locator => page.locator('li.node', { has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }) });
 
@@ -53,8 +60,8 @@ async function run(node: Locator, argv: string[]): Promise<Locator> {
 /** RGB of a few points (centre and near the corners) of a shown <img>, read back through a canvas. */
 function pixels(img: Locator): Promise<number[][]> {
   return img.evaluate((element) => {
-    const image = element as HTMLImageElement;
-    const canvas = document.createElement('canvas');
+    const image = element as unknown as Img;
+    const canvas = (globalThis as unknown as { document: { createElement(tag: 'canvas'): Canvas } }).document.createElement('canvas');
     canvas.width = image.naturalWidth;
     canvas.height = image.naturalHeight;
     const context = canvas.getContext('2d')!;
@@ -78,7 +85,7 @@ async function shownImage(node: Locator, command: string): Promise<Locator> {
   await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(shown|failed)$/);
   expect(await result.textContent()).not.toMatch(/error|failed/i);
   const img = result.locator('img.snapshot');
-  await expect.poll(() => img.evaluate((element) => (element as HTMLImageElement).complete && (element as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
+  await expect.poll(() => img.evaluate((element) => (element as unknown as Img).complete && (element as unknown as Img).naturalWidth), WAIT).toBeGreaterThan(0);
   return img;
 }
 
@@ -194,8 +201,8 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
 
   it("a screen snapshot of the Xvfb display shows the painted colour in the page's pixels", async () => {
     const img = await shownImage(card('desk'), 'screen.snapshot');
-    expect(await img.evaluate((element) => (element as HTMLImageElement).src)).toMatch(/^blob:/);
-    expect(await img.evaluate((element) => [(element as HTMLImageElement).naturalWidth, (element as HTMLImageElement).naturalHeight])).toEqual([320, 240]);
+    expect(await img.evaluate((element) => (element as unknown as Img).src)).toMatch(/^blob:/);
+    expect(await img.evaluate((element) => [(element as unknown as Img).naturalWidth, (element as unknown as Img).naturalHeight])).toEqual([320, 240]);
     for (const rgb of await pixels(img)) expect(rgb).toEqual([...SCREEN_RGB]);
     expect(await card('desk').locator('.invoke-capture[data-command="screen.snapshot"] figure').getAttribute('data-type')).toBe('image/png');
   }, CASE_MS);
@@ -216,11 +223,11 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
     await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(shown|failed)$/);
     expect(await result.textContent()).not.toMatch(/error|failed/i);
     const video = result.locator('video.clip');
-    await expect.poll(() => video.evaluate((element) => (element as HTMLVideoElement).readyState), WAIT).toBeGreaterThanOrEqual(1);
-    expect(await video.evaluate((element) => (element as HTMLVideoElement).duration)).toBeGreaterThan(1);
-    await video.evaluate((element) => (element as HTMLVideoElement).play());
-    await expect.poll(() => video.evaluate((element) => (element as HTMLVideoElement).currentTime), WAIT).toBeGreaterThan(0);
-    expect(await video.evaluate((element) => (element as HTMLVideoElement).error)).toBeNull();
+    await expect.poll(() => video.evaluate((element) => (element as unknown as Vid).readyState), WAIT).toBeGreaterThanOrEqual(1);
+    expect(await video.evaluate((element) => (element as unknown as Vid).duration)).toBeGreaterThan(1);
+    await video.evaluate((element) => (element as unknown as Vid).play());
+    await expect.poll(() => video.evaluate((element) => (element as unknown as Vid).currentTime), WAIT).toBeGreaterThan(0);
+    expect(await video.evaluate((element) => (element as unknown as Vid).error)).toBeNull();
   }, CASE_MS);
 
   it('the location: coordinates as text and the offline map with the accuracy circle, no links', async () => {
@@ -245,4 +252,44 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
     expect(pageErrors).toEqual([]);
     expect(dialogs).toEqual([]);
   }, CASE_MS);
+});
+
+/** The page's media and output handling on its own (no browser): what a hostile node could send. */
+describe('the invoke panel refuses media it cannot prove, and shows output as text', () => {
+  const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1]);
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'resolved',
+      (error: unknown) => (error instanceof MediaError ? error.code : `not a MediaError: ${String(error)}`),
+    );
+
+  it.each([
+    ['HTML claiming to be a camera photo', 'camera.snap', { base64: Buffer.from(`<html>${HOSTILE}</html>`).toString('base64') }, 'MEDIA_TYPE_MISMATCH'],
+    ['a PNG answering camera.snap (JPEG only)', 'camera.snap', { base64: PNG.toString('base64') }, 'MEDIA_TYPE_MISMATCH'],
+    ['a JPEG answering camera.clip', 'camera.clip', { base64: JPEG.toString('base64') }, 'MEDIA_TYPE_MISMATCH'],
+    ['an SVG (scripts) as a screen snapshot', 'screen.snapshot', { base64: Buffer.from('<svg onload="alert(1)"/>').toString('base64') }, 'MEDIA_TYPE_MISMATCH'],
+    ['a node-chosen URL only', 'camera.snap', { url: 'http://10.0.0.1/admin' }, 'MEDIA_URL_UNSUPPORTED'],
+    ['a mediaId that is a path', 'camera.snap', { mediaId: '../ui/login' }, 'MEDIA_URL_UNSUPPORTED'],
+    ['base64 that is not base64', 'camera.snap', { base64: '<<<not base64>>>' }, 'MEDIA_INVALID'],
+    ['bytes that do not match their sha256', 'camera.snap', { base64: JPEG.toString('base64'), sha256: '0'.repeat(64) }, 'MEDIA_DAMAGED'],
+  ] as const)('refuses %s', async (_name, command, result, code) => {
+    expect(await codeOf(loadMedia(command, result, {}))).toBe(code);
+  });
+
+  it('accepts inline bytes whose first bytes prove the type, whatever the result calls them', async () => {
+    const media = await loadMedia('screen.snapshot', { base64: PNG.toString('base64') }, {});
+    expect([media.kind, media.via, media.bytes, media.blob.type]).toEqual(['image/png', 'inline', PNG.length, 'image/png']);
+    expect(sniffMedia(new Uint8Array(Buffer.from('\0\0\0\x18ftypmp42')))).toBe('video/mp4');
+  });
+
+  it('argv is one argument per line: nothing is split, quoted or expanded', () => {
+    expect(argvFromLines('ls\n-la\n$HOME\n`id`; rm -rf /\n')).toEqual(['ls', '-la', '$HOME', '`id`; rm -rf /']);
+    expect(argvFromLines('printf\r\n%s\n\nlast\n\n')).toEqual(['printf', '%s', '', 'last']);
+  });
+
+  it('output keeps lines and tabs, escapes ESC and bidi overrides, and says when it was cut', () => {
+    expect(outputText(`a\tb\n\u001b[2J\u202eevil\n`)).toEqual({ text: 'a\tb\n\\x1b[2J\\u{202e}evil\n', cut: false });
+    expect(outputText('x'.repeat(30), 10)).toEqual({ text: 'x'.repeat(10), cut: true });
+  });
 });

@@ -78,7 +78,7 @@ async function fetchFromGateway(mediaId: string, headers: Record<string, string>
   let response: Response;
   try {
     // The page's own origin only; the credential is a header, never a cookie (credentials: 'omit').
-    response = await fetch(`/media/${mediaId}`, { headers, credentials: 'omit', cache: 'no-store', redirect: 'error' });
+    response = await fetch(`/media/${mediaId}`, { headers, credentials: 'omit', redirect: 'error' });
   } catch (failure) {
     throw new MediaError('MEDIA_DOWNLOAD_FAILED', `downloading media ${mediaId.slice(0, 12)} failed: ${failure instanceof Error ? failure.message : String(failure)}`);
   }

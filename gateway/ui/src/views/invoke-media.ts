@@ -78,7 +78,15 @@ export function CapturePanel(props: { ctx: UiContext; nodeId: string; spec: Capt
       ${state.phase === 'shown'
         ? html`<figure data-via=${state.shown.media.via} data-type=${state.shown.media.kind}>
             ${isVideo
-              ? html`<video class="clip" src=${state.shown.url} controls muted playsinline preload="auto"></video>`
+              ? html`<video
+                  class="clip"
+                  src=${state.shown.url}
+                  controls
+                  muted
+                  playsinline
+                  preload="auto"
+                  onError=${() => setState({ phase: 'failed', failure: { code: 'MEDIA_UNPLAYABLE', message: `this browser could not play the ${spec.command} clip (MP4); it may lack the codec` } })}
+                ></video>`
               : html`<img class="snapshot" src=${state.shown.url} alt=${`${spec.title} from the node`} />`}
             <figcaption class="muted">${label(metaLine(spec.command, state.shown), 200)}</figcaption>
           </figure>`

@@ -12,11 +12,10 @@ import { html } from '../html.js';
 import { label, shortId } from '../text.js';
 import { useGatewayEvent, type UiContext } from '../ui-context.js';
 import { failureOf, invoke, type InvokeFailure } from './invoke-call.js';
+import { argvFromLines, outputText } from './invoke-text.js';
 
 /** The program's own deadline on the node (as `tether nodes run --command-timeout`'s default). */
 const COMMAND_TIMEOUT_MS = 30_000;
-/** What the page shows of each stream; the node caps its capture at 200 kB already. */
-export const OUTPUT_SHOW_CHARS = 20_000;
 
 interface RunResult {
   exitCode: number | null;
@@ -34,30 +33,6 @@ type RunState =
   | { phase: 'approval'; argv: string[]; approvalId: string; expiresAtMs: number }
   | { phase: 'done'; argv: string[]; result: RunResult }
   | { phase: 'failed'; argv: string[]; failure: InvokeFailure };
-
-/**
- * The argv from the text box: one argument per line. A final line break is not an argument; every other
- * line is one, blank lines included (an empty argument). A trailing CR (pasted from Windows) is dropped.
- */
-export function argvFromLines(text: string): string[] {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-/**
- * Program output as text: line breaks and tabs kept, every other control or format character shown
- * as a visible escape (label()), so ESC sequences and bidi overrides are inert; capped for the page.
- */
-export function outputText(text: string, max = OUTPUT_SHOW_CHARS): { text: string; cut: boolean } {
-  const cut = text.length > max;
-  const shown = (cut ? text.slice(0, max) : text)
-    .replace(/\r\n/g, '\n')
-    .split(/(\n|\t)/)
-    .map((part) => (part === '\n' || part === '\t' || part === '' ? part : label(part, Number.MAX_SAFE_INTEGER)))
-    .join('');
-  return { text: shown, cut };
-}
 
 function sameArgv(a: unknown, b: readonly string[]): boolean {
   return Array.isArray(a) && a.length === b.length && a.every((arg, i) => arg === b[i]);
