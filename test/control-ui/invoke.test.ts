@@ -31,6 +31,8 @@ let browser: Browser;
 let page: Page;
 let dialogs: string[] = [];
 let pageErrors: string[] = [];
+/** Every frame the page sent on its gateway socket (to see the same invoke asked for again). */
+const sent: string[] = [];
 const nodes: Spawned[] = [];
 const gw = () => ['--state-dir', gateway.stateDir];
 
@@ -109,6 +111,7 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
     }
     browser = await launchChromium();
     ({ page, dialogs, errors: pageErrors } = await watchedPage(browser));
+    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
     await page.setViewportSize({ width: 760, height: 1000 });
   }, 90_000);
 
@@ -181,6 +184,29 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
     expect(answered.code, answered.stderr).toBe(0);
     await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('done');
     expect((await result.locator('.stdout pre').textContent())?.trim()).toBe(String(process.getuid?.()));
+  }, CASE_MS);
+
+  it("an approval that outlasts the page's 15 s request wait: the page asks for the same invoke again and still gets its output", async () => {
+    const node = card('desk');
+    await node.locator('textarea.argv').fill('id\n-g');
+    await node.locator('button.run').click();
+    const result = node.locator('.run-result');
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('approval');
+    const invokes = () =>
+      sent
+        .map((text) => JSON.parse(text) as { method?: string; params?: { command?: string; params?: { command?: string[] }; idempotencyKey?: string } })
+        .filter((frame) => frame.method === 'node.invoke' && frame.params?.params?.command?.join(' ') === 'id -g');
+    // The condition: the socket gave up its first request and the page re-sent it with the same key.
+    await expect.poll(() => invokes().length, WAIT).toBeGreaterThanOrEqual(2);
+    expect(new Set(invokes().map((frame) => frame.params?.idempotencyKey)).size).toBe(1);
+    expect(await result.getAttribute('data-phase')).toBe('approval');
+    const approval = await eventually(async () => {
+      const { approvals } = await runTetherJson<{ approvals: ExecApproval[] }>(['approvals', 'list', ...gw()]);
+      return approvals.find((entry) => entry.argv.join(' ') === 'id -g');
+    }, 30_000);
+    expect((await runTether(['approvals', 'approve', approval.id, ...gw()])).code).toBe(0);
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toBe('done');
+    expect((await result.locator('.stdout pre').textContent())?.trim()).toBe(String(process.getgid?.()));
   }, CASE_MS);
 
   it('a denied run shows the error code and message, as text', async () => {
