@@ -6,15 +6,16 @@
  * lavfi colour source) fetched by reference from the gateway's media store, pixels checked too; a clip
  * that plays; the location as coordinates on the page's own map.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecApproval } from '@tether/protocol';
 import { writeExecPolicy } from '../../node-agent/src/exec-policy/policy-file.js';
 import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
-import { cleanup, eventually, runTether, runTetherJson, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
+import { cleanup, eventually, ROOT, runTether, runTetherJson, spawnProcess, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
 import { startXvfb } from '../helpers/xvfb-display.js';
 import { loadMedia, MediaError, sniffMedia } from '../../gateway/ui/src/media-blob.js';
 import { argvFromLines, outputText } from '../../gateway/ui/src/views/invoke-text.js';
@@ -42,6 +43,39 @@ const which = (name: string): string => {
   for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return realpathSync(join(dir, name));
   throw new Error(`${name} is not on PATH`);
 };
+
+/** The NMEA log node-agent's gpsd test replays (Vienna, 48.20849 N 16.37208 E). */
+const NMEA = join(ROOT, 'node-agent/test-fixtures/vienna.nmea');
+let gpsdPort = 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A private gpsd replaying the log (gpsfake, as node-agent's gpsd.test.ts); its group is ended by cleanup(). */
+async function startGpsfake(): Promise<number> {
+  const port = await freePort();
+  const dir = tempDir('tether-ui-gpsfake-');
+  // TMPDIR: gpsfake puts gpsd's control socket there. -n: no client needed; -c 0.2: a sentence every 200 ms, looping.
+  const gps = spawnProcess('gpsfake', ['-P', String(port), '-n', '-q', '-c', '0.2', NMEA], { TMPDIR: dir }, { cwd: dir, group: true });
+  await eventually(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        if (gps.child.exitCode !== null) throw new Error(`gpsfake exited: ${gps.output()}`);
+        const socket = connect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));
+        socket.on('error', () => resolve(undefined));
+      }),
+    20_000,
+  );
+  return port;
+}
 
 /** The parts of the page's elements the tests read (the test program has no DOM types). */
 type Img = { complete: boolean; naturalWidth: number; naturalHeight: number; src: string };
@@ -95,11 +129,12 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
   beforeAll(async () => {
     gateway = await startGatewayProcess();
     const x = await startXvfb(hex(SCREEN_RGB));
+    gpsdPort = await startGpsfake();
 
     // "desk": runs programs (uname, ls, printf allowlisted; anything else asks an operator) and shows its screen.
     const deskDir = tempDir('tether-ui-desk-');
     await writeExecPolicy(deskDir, { version: 1, security: 'allowlist', ask: 'on-miss', allowlist: [which('uname'), which('ls'), which('printf')] });
-    writeFileSync(join(deskDir, 'node-config.json'), JSON.stringify({ version: 1, screen: { display: x.display }, location: { gpsd: { enabled: false }, geoclue: false } }));
+    writeFileSync(join(deskDir, 'node-config.json'), JSON.stringify({ version: 1, screen: { display: x.display }, location: { gpsd: { enabled: true, host: '127.0.0.1', port: gpsdPort }, geoclue: false } }));
     // "cam": a synthetic camera and a fixed location; every capture leaves the socket (inline limit 1 byte).
     const camDir = tempDir('tether-ui-cam-');
     writeFileSync(
@@ -118,6 +153,8 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
   afterAll(async () => {
     await browser?.close();
     await cleanup();
+    // gpsd leaves its per-port shared-memory segment behind (gpsfake's key: 0x4770<port>).
+    if (gpsdPort) spawnSync('ipcrm', ['-M', `0x4770${gpsdPort.toString(16).toUpperCase().padStart(4, '0')}`], { stdio: 'ignore' });
   }, CASE_MS);
 
   it('pairs both nodes from the page; each online node gets an invoke panel offering what it declares', async () => {
@@ -270,6 +307,18 @@ describe.skipIf(missing !== undefined)(`the invoke panel in Chromium${missing ? 
     expect(Number(await circle.getAttribute('r'))).toBeGreaterThan(5);
     expect(await result.locator('svg.local circle.marker').count()).toBe(1);
     expect(await page.locator('a').count()).toBe(0);
+  }, CASE_MS);
+
+  it("the location from a real gpsd (gpsfake replaying an NMEA log) on the desk node", async () => {
+    const section = card('desk').locator('.invoke-location');
+    await section.locator('button.locate').click();
+    const result = section.locator('.location-result');
+    await expect.poll(() => result.getAttribute('data-phase'), WAIT).toMatch(/^(shown|failed)$/);
+    expect(await result.locator('.invoke-error').count(), (await result.textContent()) ?? '').toBe(0);
+    expect(Number(await result.locator('.coordinates').getAttribute('data-lat'))).toBeCloseTo(48.20849, 4);
+    expect(Number(await result.locator('.coordinates').getAttribute('data-lon'))).toBeCloseTo(16.37208, 4);
+    expect(await result.textContent()).toContain('source gps');
+    expect(await result.locator('svg.local circle.accuracy').count()).toBe(1);
   }, CASE_MS);
 
   it('a screenshot of the Nodes view with uname output and a snapshot; no console error or CSP violation', async () => {
