@@ -1,6 +1,7 @@
 /**
  * The media hand-off: a node uploads a large capture for an invoke it is running (with its device
- * token); operators fetch it by id with the shared token. Uploads are bounded per item, per device, in
+ * token); operators fetch it by id with the shared token or, as a paired operator device holding
+ * operator.read (the Control UI), with that device's own token. Uploads are bounded per item, per device, in
  * total and in concurrency (see MediaStore), and accepted only for an invoke in flight on that node.
  */
 import { promises as fs } from 'node:fs';
@@ -49,8 +50,38 @@ export async function uploadMedia(gateway: GatewayContext, request: IncomingMess
   }
 }
 
+const DOWNLOAD_UNAUTHORIZED =
+  "fetching media needs the gateway's token as a Bearer token, or a paired operator device's token as a Bearer token with its id in X-Tether-Device-Id";
+
+/**
+ * Who may download: the owner (shared token), or a paired device whose current, unrevoked OPERATOR
+ * token this is, under its own id, granted operator.read (or operator.admin). A node's token, a revoked
+ * one, another device's, or a malformed id is a 401; a paired operator without the scope a 403. Both
+ * are decided before the store is looked at, so a refusal says nothing about which media exist.
+ */
+function downloadRefusal(gateway: GatewayContext, request: IncomingMessage): { status: 401 | 403; code: string; message: string } | undefined {
+  const token = bearer(request);
+  if (isSharedToken(gateway, token)) return undefined;
+  const deviceId = request.headers['x-tether-device-id'];
+  if (!token || typeof deviceId !== 'string' || !DEVICE_ID.test(deviceId) || !gateway.store.verifyToken(deviceId, 'operator', token)) {
+    return { status: 401, code: 'UNAUTHORIZED', message: DOWNLOAD_UNAUTHORIZED };
+  }
+  const device = gateway.store.getPaired(deviceId);
+  const granted = device?.tokens.operator?.scopes ?? [];
+  const allowed = (scope: string) => granted.includes(scope) && (device?.scopes.includes(scope) ?? false);
+  if (!device?.roles.includes('operator') || !(allowed('operator.read') || allowed('operator.admin'))) {
+    return {
+      status: 403,
+      code: 'MISSING_SCOPE',
+      message: `device ${deviceId.slice(0, 12)} is not granted operator.read, which fetching media needs; approve it with operator.read (\`tether devices list\`) or use the gateway's token`,
+    };
+  }
+  return undefined;
+}
+
 export async function downloadMedia(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, mediaId: string): Promise<void> {
-  if (!isSharedToken(gateway, bearer(request))) return fail(response, 401, 'UNAUTHORIZED', "send the gateway's token as a Bearer token to fetch media");
+  const refusal = downloadRefusal(gateway, request);
+  if (refusal) return fail(response, refusal.status, refusal.code, refusal.message);
   const item = gateway.media.get(mediaId);
   const gone = () =>
     fail(response, 404, 'MEDIA_NOT_FOUND', `media ${mediaId} does not exist or has expired (media lives ${Math.round(gateway.media.ttlMs / 60_000)} min); capture it again`);

@@ -75,7 +75,7 @@ export function contentSecurityPolicy(gateway: GatewayContext): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data: blob:",
+    "img-src 'self' data: blob:", "media-src blob:",
     `connect-src 'self' ${selfWebSocketOrigins(gateway).join(' ')}`,
     "base-uri 'none'",
     "form-action 'none'",
