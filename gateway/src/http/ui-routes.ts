@@ -75,7 +75,9 @@ export function contentSecurityPolicy(gateway: GatewayContext): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data: blob:", "media-src blob:",
+    "img-src 'self' data: blob:",
+    // The clip player plays blob: URLs made from bytes downloaded from /media; nothing else.
+    "media-src blob:",
     `connect-src 'self' ${selfWebSocketOrigins(gateway).join(' ')}`,
     "base-uri 'none'",
     "form-action 'none'",

@@ -31,6 +31,17 @@ interface Pending {
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
+/** A refusal from the gateway: its error code and details travel with the message. */
+export class GatewayRequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly details: Record<string, unknown> | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export class GatewaySocket {
   private ws: WebSocket | undefined;
   private readonly pending = new Map<string, Pending>();
@@ -76,15 +87,16 @@ export class GatewaySocket {
     return this.ws?.readyState === WebSocket.OPEN && this.admitted;
   }
 
-  request<T>(method: string, params: unknown = {}): Promise<T> {
+  request<T>(method: string, params: unknown = {}, options: { timeoutMs?: number } = {}): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected to the gateway'));
     const id = `ui-${this.nextId++}`;
     return new Promise<T>((resolve, reject) => {
       const timer = window.setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`${method} got no answer in ${REQUEST_TIMEOUT_MS / 1000} s`));
-      }, REQUEST_TIMEOUT_MS);
+        reject(new Error(`${method} got no answer in ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (payload: unknown) => void, reject, timer });
       ws.send(JSON.stringify({ type: 'req', id, method, params }));
     });
@@ -97,7 +109,7 @@ export class GatewaySocket {
     this.ws = ws;
     this.admitted = false;
     ws.onmessage = (message) => {
-      let frame: { type?: unknown; id?: unknown; ok?: unknown; payload?: unknown; error?: { message?: unknown; details?: { code?: unknown } }; event?: unknown };
+      let frame: { type?: unknown; id?: unknown; ok?: unknown; payload?: unknown; error?: { message?: unknown; code?: unknown; details?: { code?: unknown } }; event?: unknown };
       try {
         frame = JSON.parse(String(message.data)) as typeof frame;
       } catch {
@@ -136,7 +148,11 @@ export class GatewaySocket {
       this.pending.delete(frame.id);
       window.clearTimeout(waiting.timer);
       if (frame.ok === true) waiting.resolve(frame.payload);
-      else waiting.reject(new Error(typeof frame.error?.message === 'string' ? frame.error.message : 'the gateway refused the request'));
+      else {
+        const error = frame.error ?? {};
+        const details = typeof error.details === 'object' && error.details !== null ? (error.details as Record<string, unknown>) : undefined;
+        waiting.reject(new GatewayRequestError(typeof error.message === 'string' ? error.message : 'the gateway refused the request', typeof error.code === 'string' ? error.code : undefined, details));
+      }
     };
     ws.onclose = (event) => {
       const wasAdmitted = this.admitted;
