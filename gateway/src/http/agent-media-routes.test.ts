@@ -92,7 +92,8 @@ afterAll(async () => {
 
 describe('GET /agent-media: hostile requests', () => {
   it('refuses a request without credentials, or with a wrong token', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }];
+    for (const headers of attempts) {
       const response = await get(`/agent-media/${JPEG_NAME}`, headers);
       expect(response.status).toBe(401);
       expect(errorCode(response.body).code).toBe('UNAUTHORIZED');
