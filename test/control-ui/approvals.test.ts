@@ -14,7 +14,7 @@ import { GatewayClient, GatewayError, shellQuote, type ExecApprovalHistoryResult
 import { writeExecPolicy } from '../../node-agent/src/exec-policy/policy-file.js';
 import { sharedToken } from '../helpers/clients.js';
 import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
-import { cleanup, ownerTokenEnv, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
+import { cleanup, ownerTokenEnv, runTether, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>\u001b[31m';
 
@@ -87,6 +87,13 @@ describe('exec.approval.history on the wire', () => {
     expect(history.limit).toBe(200);
     expect(history.entries).toHaveLength(1);
     expect(history.entries[0]).toMatchObject({ id: approval.id, decision: 'deny', reason: 'operator', displayName: 'ask-node', decidedBy: 'wire-approver <b> (wire-approver, shared token)' });
+
+    // The CLI shows the same history.
+    const table = await runTether(['approvals', 'history', ...gw()]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/WHEN\s+OUTCOME\s+BY\s+NODE\s+COMMAND/);
+    expect(table.stdout).toMatch(/denied\s+wire-approver <b> \(wire-approver, shared token\)\s+ask-node\s+mkdir \/tmp\/\S+\/wire-denied/);
+    expect((await runTether(['approvals', 'history', '--limit', '0', ...gw()])).code).not.toBe(0);
   }, CASE_MS);
 });
 
