@@ -52,7 +52,9 @@ export function ApprovalsView(props: { ctx: UiContext }) {
       );
   };
 
-  const waiting = pending.filter((approval) => approval.expiresAtMs > now - 1000);
+  // Not filtered by this browser's clock: a clock ahead of the gateway's must not hide a live approval.
+  // Each one leaves the list when the gateway says it ended (exec.approval.resolved, expiry included).
+  const waiting = pending;
   return html`<section aria-labelledby="approvals-heading">
     <h2 id="approvals-heading">Approvals</h2>
     ${denied ? html`<p class="muted denied">Seeing and answering exec approvals ${denied}.</p>` : null}
