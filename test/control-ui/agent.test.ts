@@ -13,6 +13,7 @@ import { follow, startAgentGateway } from '../agent/agent-helpers.js';
 import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { cleanup, ownerTokenEnv, spawnTether, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { reply, startScriptedModel, type ScriptedModel } from '../helpers/scripted-model.js';
+import { mediaName, multilineText, newSessionKey, nextRun, nextToolStep, type LiveToolStep } from '../../gateway/ui/src/views/agent-run.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>\u001b[31m';
 
@@ -31,6 +32,41 @@ const IMAGE_PIXELS = `(async () => {
   for (let i = 0; i < data.length; i += 4) { min = Math.min(min, data[i]); max = Math.max(max, data[i]); }
   return { width: img.naturalWidth, height: img.naturalHeight, spread: max - min, src: img.src.slice(0, 5) };
 })()`;
+
+describe("the agent view's reading of events (gateway/ui/src/views/agent-run.ts)", () => {
+  const key = 'agent:main:main';
+  it('follows one run of its session from chat and agent events, and ignores other sessions', () => {
+    let run = nextRun(undefined, 'chat', { runId: 'r1', sessionKey: key, state: 'delta', message: { content: [{ type: 'text', text: 'Hel' }] } }, key);
+    expect(run).toMatchObject({ runId: 'r1', state: 'running', text: 'Hel' });
+    run = nextRun(run, 'agent', { runId: 'r1', sessionKey: key, stream: 'tool', data: { phase: 'start', toolCallId: 'c1' } }, key) ?? run;
+    expect(run!.toolOrder).toEqual(['c1']);
+    expect(nextRun(run, 'chat', { runId: 'r9', sessionKey: 'agent:main:other', state: 'delta' }, key)).toBeUndefined();
+    expect(nextRun(run, 'chat', 'not an object', key)).toBeUndefined();
+    run = nextRun(run, 'chat', { runId: 'r1', sessionKey: key, state: 'final', message: { content: [{ type: 'text', text: 'Hello' }] } }, key);
+    expect(run).toMatchObject({ state: 'final', text: 'Hello' });
+    // A late assistant event does not bring an ended run back.
+    expect(nextRun(run, 'agent', { runId: 'r1', sessionKey: key, stream: 'assistant', data: { text: 'Hello' } }, key)).toBeUndefined();
+    expect(nextRun(run, 'chat', { runId: 'r1', sessionKey: key, state: 'error', errorMessage: 'boom' }, key)).toMatchObject({ state: 'error', error: 'boom' });
+  });
+
+  it('builds a tool step from its start and result events', () => {
+    const steps = new Map<string, LiveToolStep>();
+    const start = nextToolStep(steps, 'agent', { stream: 'tool', ts: 5, data: { phase: 'start', name: 'camera_snap', toolCallId: 'c1', args: { node: 'kitchen' } } })!;
+    expect(start).toMatchObject({ status: 'running', name: 'camera_snap', startedAt: 5 });
+    steps.set('c1', start);
+    const done = nextToolStep(steps, 'agent', { stream: 'tool', data: { phase: 'result', toolCallId: 'c1', isError: false, durationMs: 812, node: 'kitchen', command: 'camera.snap', savedTo: ['/s/a.jpg', 7] } });
+    expect(done).toMatchObject({ status: 'ok', durationMs: 812, node: 'kitchen', command: 'camera.snap', savedTo: ['/s/a.jpg'], args: { node: 'kitchen' } });
+    expect(nextToolStep(steps, 'chat', { stream: 'tool', data: { toolCallId: 'c1' } })).toBeUndefined();
+  });
+
+  it('fetches only content-hash names, and keeps newlines but escapes every other control character', () => {
+    const hash = 'ab'.repeat(32);
+    expect(mediaName(`/state/agents/main/media/${hash}.jpg`)).toBe(`${hash}.jpg`);
+    for (const bad of ['/x/../../gateway.token', `/x/${hash}.JPG`, `/x/${hash}.jpg.txt`, `/x/${hash.slice(1)}.png`, '', `/x/${hash}.svg`]) expect(mediaName(bad)).toBeUndefined();
+    expect(multilineText('line 1\nline \u001b[31m2\u202e')).toBe('line 1\nline \\x1b[31m2\\u{202e}');
+    expect(newSessionKey(new Date('2026-12-04T21:05:00.123Z'))).toMatch(/^agent:main:ui-20261204-210500-[0-9a-z]{4}$/);
+  });
+});
 
 describe.skipIf(missing !== undefined)(`the Agent view in Chromium${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let model: ScriptedModel;

@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient, GatewayError, shellQuote, type ExecApprovalHistoryResult, type OperatorScope } from '@tether/protocol';
 import { writeExecPolicy } from '../../node-agent/src/exec-policy/policy-file.js';
+import { present } from '../../gateway/ui/src/views/approvals-rules.js';
 import { sharedToken } from '../helpers/clients.js';
 import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { cleanup, ownerTokenEnv, runTether, spawnTether, startGatewayProcess, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
@@ -63,6 +64,35 @@ async function failure(promise: Promise<unknown>): Promise<GatewayError> {
 function askToRun(argv: string[], cwd?: string): Spawned {
   return spawnTether(['nodes', 'run', '--node', 'ask-node', ...(cwd ? ['--cwd', cwd] : []), ...gw(), '--', ...argv]);
 }
+
+describe("the approvals view's rules (gateway/ui/src/views/approvals-rules.ts), as chat-approvals'", () => {
+  const approval = (argv: string[], resolvedPath = '/usr/bin/touch', cwd?: string) => ({ id: 'x', nodeId: 'n'.repeat(64), command: 'system.run', argv, resolvedPath, ...(cwd ? { cwd } : {}), createdAtMs: 0, expiresAtMs: 1 });
+
+  it('quotes each argument, escapes control and format characters, and names the node', () => {
+    const shown = present({ ...approval(['touch', 'a b', HOSTILE, 'x\u2028y']), displayName: 'pi\u202e' });
+    expect(shown.args).toEqual(['touch', "'a b'", "$'<img src=x onerror=alert(1)>\\x1b[31m'", "$'x\\u{2028}y'"]);
+    expect(shown.line).toBe(shown.args.join(' '));
+    expect(shown.node).toBe('pi\\u{202e}');
+    expect(shown.cwd).toBe('(its default folder)');
+    expect(shown).toMatchObject({ cut: false, noAlways: false });
+  });
+
+  it('offers no Always for shells and interpreters, by program or by argv[0]', () => {
+    for (const [argv0, path] of [['sh', '/bin/sh'], ['python3', '/usr/bin/python3.11'], ['env', '/usr/bin/env'], ['./x', '/usr/bin/bash'], ['sudo', '/usr/bin/sudo']] as const) {
+      expect(present(approval([argv0, '-c', 'id'], path)).noAlways, argv0).toBe(true);
+    }
+    expect(present(approval(['mktemp'], '/usr/bin/mktemp')).noAlways).toBe(false);
+  });
+
+  it('anything too long to show whole is cut, and then deny-only', () => {
+    expect(present(approval(['echo', 'x'.repeat(5_000)])).cut).toBe(true);
+    expect(present(approval(['echo', ...Array.from({ length: 65 }, () => 'a')])).cut).toBe(true);
+    expect(present(approval(['echo'], `/${'p'.repeat(600)}`)).cut).toBe(true);
+    expect(present(approval(['echo'], '/bin/echo', `/${'c'.repeat(600)}`)).cut).toBe(true);
+    // Escapes count: 1,000 ESC characters are 4,000 characters shown.
+    expect(present(approval(['echo', '\u001b'.repeat(1_000)])).cut).toBe(true);
+  });
+});
 
 describe('exec.approval.history on the wire', () => {
   it('needs operator.approvals, refuses bad params, and says who decided', async () => {
