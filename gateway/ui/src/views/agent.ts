@@ -16,6 +16,8 @@ import { Transcript } from './agent-transcript.js';
 const MAIN = 'agent:main:main';
 /** While a run streams, the transcript is read again at most this often (its tool steps land there). */
 const HISTORY_REFRESH_MS = 1_000;
+/** Tool steps whose live details (command, duration) the page remembers. */
+const MAX_LIVE_STEPS = 500;
 
 interface SessionsList {
   sessions: SessionRow[];
@@ -93,8 +95,14 @@ export function AgentView(props: { ctx: UiContext }) {
     if (event !== 'chat' && event !== 'agent') return;
     const step = nextToolStep(stepsRef.current, event, payload);
     if (step) {
-      stepsRef.current = new Map(stepsRef.current).set(step.toolCallId, step);
-      setSteps(stepsRef.current);
+      const next = new Map(stepsRef.current).set(step.toolCallId, step);
+      // Bounded: a page left open for days keeps only the latest steps' live details.
+      for (const id of next.keys()) {
+        if (next.size <= MAX_LIVE_STEPS) break;
+        next.delete(id);
+      }
+      stepsRef.current = next;
+      setSteps(next);
     }
     const next = nextRun(runRef.current, event, payload, keyRef.current);
     if (!next) return;
