@@ -208,6 +208,19 @@ describe('ExecApprovalRegistry history', () => {
     expect(validHistory.check({ entries, limit: 200 })).toBe(true);
   });
 
+  it('each argument counts against the entry bound, so thousands of short ones are cut', () => {
+    const { registry, owner } = setup();
+    const { approval } = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['echo', ...Array.from({ length: 4_095 }, () => '')] }) });
+    registry.resolve(approval.id, 'deny');
+    const [entry] = registry.history();
+    expect(entry!.argv.length).toBe(4_096);
+    const { approval: many } = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['echo', ...Array.from({ length: 4_095 }, () => 'abcd')] }) });
+    registry.resolve(many.id, 'deny');
+    const [cut] = registry.history();
+    expect(cut!.truncated).toBe(true);
+    expect(cut!.argv.reduce((n, a) => n + a.length + 1, 0)).toBeLessThanOrEqual(EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS);
+  });
+
   it('an approval that fits is kept whole, not marked', () => {
     const { registry, owner } = setup();
     const { approval } = registry.request({ nodeId: 'n1', owner, params: params() });

@@ -261,9 +261,9 @@ export class ExecApprovalRegistry {
   }
 }
 
-/** Characters of an approval's argv, cwd and program. */
+/** Characters of an approval's argv, cwd and program; each argument counts one more, so 4,096 empty ones are not free. */
 function approvalChars(approval: ExecApproval): number {
-  return approval.argv.reduce((sum, arg) => sum + arg.length, 0) + (approval.cwd?.length ?? 0) + approval.resolvedPath.length;
+  return approval.argv.reduce((sum, arg) => sum + arg.length + 1, 0) + (approval.cwd?.length ?? 0) + approval.resolvedPath.length;
 }
 
 /**
@@ -279,7 +279,7 @@ function keptForHistory(approval: ExecApproval): { approval: ExecApproval; chars
   for (const arg of approval.argv) {
     if (room <= 0) break;
     argv.push(arg.slice(0, room));
-    room -= Math.min(arg.length, room);
+    room -= Math.min(arg.length, room) + 1;
   }
   const cut = { ...approval, argv };
   return { approval: cut, chars: approvalChars(cut), truncated: true };
