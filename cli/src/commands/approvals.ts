@@ -5,6 +5,7 @@ import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway, type ConnectionFlags } from '../gateway-target.js';
 import { CliError, printJson, printLines } from '../output.js';
 import { approvalsListView, resolvedView } from '../views/approvals-view.js';
+import { addApprovalsHistory } from './approvals-history.js';
 
 async function listApprovals(client: GatewayClient): Promise<ExecApproval[]> {
   return (await client.request<ExecApprovalListResult>('exec.approval.list', {})).approvals;
@@ -58,5 +59,6 @@ export function approvalsCommand(): Command {
       else printLines(resolvedView(result));
     }),
   );
+  addApprovalsHistory(approvals);
   return approvals;
 }

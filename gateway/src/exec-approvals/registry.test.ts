@@ -1,4 +1,4 @@
-import { createValidator, ExecApprovalRequestedEventSchema, ExecApprovalResolvedEventSchema, ExecApprovalResolveResultSchema, GatewayError, type ExecApprovalRequestParams } from '@tether/protocol';
+import { createValidator, EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS, ExecApprovalHistoryResultSchema, ExecApprovalRequestedEventSchema, ExecApprovalResolvedEventSchema, ExecApprovalResolveResultSchema, GatewayError, type ExecApprovalRequestParams } from '@tether/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExecApprovalRegistry, type ApprovalOwner } from './registry.js';
 
@@ -22,7 +22,7 @@ interface Sent {
 }
 
 const registries: ExecApprovalRegistry[] = [];
-function setup(options: { defaultTtlMs?: number; maxPendingPerNode?: number; sweepIntervalMs?: number } = {}) {
+function setup(options: { defaultTtlMs?: number; maxPendingPerNode?: number; sweepIntervalMs?: number; historyLimit?: number; historyMaxChars?: number } = {}) {
   const sent: Sent[] = [];
   const registry = new ExecApprovalRegistry({ broadcaster: { broadcast: (event, payload, audience) => sent.push({ event, payload, audience }) }, ...options });
   registries.push(registry);
@@ -145,5 +145,87 @@ describe('ExecApprovalRegistry', () => {
     registry.request({ nodeId: 'n2', owner, params: params() }); // other nodes are not affected
     registry.resolve(first.approval.id, 'deny');
     expect(() => registry.request({ nodeId: 'n1', owner, params: params() })).not.toThrow();
+  });
+});
+
+describe('ExecApprovalRegistry history', () => {
+  const validHistory = createValidator(ExecApprovalHistoryResultSchema);
+
+  it('remembers who answered what and when, newest first, with expiries and drops too', async () => {
+    const { registry, owner } = setup({ defaultTtlMs: 60_000 });
+    const once = registry.request({ nodeId: 'n1', displayName: 'kitchen-pi', owner, params: params({ argv: ['touch', '/tmp/a'] }) });
+    const denied = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['rm', '-rf', '/'] }) });
+    const expiring = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['sleep', '1'], timeoutMs: 1 }) });
+    const other = new FakeOwner();
+    registry.request({ nodeId: 'n2', owner: other, params: params({ argv: ['ls'] }) });
+    registry.resolve(once.approval.id, 'allow-once', 'Control UI (tether-control-ui, shared token)');
+    registry.resolve(denied.approval.id, 'deny', 'alice (cli, device 0123456789ab)');
+    await expiring.decision;
+    registry.dropOwner(other);
+
+    const entries = registry.history();
+    expect(entries.map((e) => [e.argv[0], e.decision, e.reason, e.decidedBy])).toEqual([
+      ['ls', 'deny', 'node-disconnected', undefined],
+      ['sleep', 'deny', 'expired', undefined],
+      ['rm', 'deny', 'operator', 'alice (cli, device 0123456789ab)'],
+      ['touch', 'allow-once', 'operator', 'Control UI (tether-control-ui, shared token)'],
+    ]);
+    expect(entries[3]).toMatchObject({ id: once.approval.id, nodeId: 'n1', displayName: 'kitchen-pi', argv: ['touch', '/tmp/a'], cwd: '/home/pi', resolvedPath: '/usr/bin/touch' });
+    expect(entries[3]!.resolvedAtMs).toBeGreaterThanOrEqual(entries[3]!.createdAtMs);
+    expect(registry.history(2).map((e) => e.argv[0])).toEqual(['ls', 'sleep']);
+    expect(validHistory.check({ entries, limit: 200 })).toBe(true);
+    // A decision in the history is still spent: answering it again is refused.
+    expect(notFound(() => registry.resolve(once.approval.id, 'allow-always')).detailCode).toBe('APPROVAL_NOT_FOUND');
+    expect(registry.history()).toHaveLength(4);
+  });
+
+  it('keeps only the last N decided approvals', () => {
+    const { registry, owner } = setup({ historyLimit: 3, maxPendingPerNode: 100 });
+    for (let i = 0; i < 10; i++) {
+      const { approval } = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['echo', String(i)] }) });
+      registry.resolve(approval.id, 'deny');
+    }
+    expect(registry.history().map((e) => e.argv[1])).toEqual(['9', '8', '7']);
+  });
+
+  it('a node asking with huge argvs cannot grow it: each entry is cut (and marked) and the total is bounded', () => {
+    const { registry, owner } = setup({ historyMaxChars: 100_000, maxPendingPerNode: 100 });
+    const huge = ['sh', ...Array.from({ length: 60 }, () => 'A'.repeat(65_536))];
+    for (let i = 0; i < 50; i++) {
+      const { approval } = registry.request({ nodeId: 'n1', owner, params: params({ argv: huge }) });
+      registry.resolve(approval.id, 'deny', 'x'.repeat(10_000));
+    }
+    const entries = registry.history();
+    const chars = entries.reduce((sum, e) => sum + e.argv.reduce((n, a) => n + a.length, 0) + (e.cwd?.length ?? 0) + e.resolvedPath.length + (e.decidedBy?.length ?? 0), 0);
+    expect(chars).toBeLessThanOrEqual(100_000);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) {
+      expect(entry.truncated).toBe(true);
+      expect(entry.argv[0]).toBe('sh');
+      expect(entry.argv.reduce((n, a) => n + a.length, 0) + (entry.cwd?.length ?? 0) + entry.resolvedPath.length).toBeLessThanOrEqual(EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS);
+      expect(entry.decidedBy!.length).toBeLessThanOrEqual(512);
+    }
+    expect(validHistory.check({ entries, limit: 200 })).toBe(true);
+  });
+
+  it('each argument counts against the entry bound, so thousands of short ones are cut', () => {
+    const { registry, owner } = setup();
+    const { approval } = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['echo', ...Array.from({ length: 4_095 }, () => '')] }) });
+    registry.resolve(approval.id, 'deny');
+    const [entry] = registry.history();
+    expect(entry!.argv.length).toBe(4_096);
+    const { approval: many } = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['echo', ...Array.from({ length: 4_095 }, () => 'abcd')] }) });
+    registry.resolve(many.id, 'deny');
+    const [cut] = registry.history();
+    expect(cut!.truncated).toBe(true);
+    expect(cut!.argv.reduce((n, a) => n + a.length + 1, 0)).toBeLessThanOrEqual(EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS);
+  });
+
+  it('an approval that fits is kept whole, not marked', () => {
+    const { registry, owner } = setup();
+    const { approval } = registry.request({ nodeId: 'n1', owner, params: params() });
+    registry.resolve(approval.id, 'allow-once');
+    expect(registry.history()[0]).not.toHaveProperty('truncated');
+    expect(registry.history()[0]).not.toHaveProperty('decidedBy');
   });
 });

@@ -2,6 +2,8 @@
  * Pending exec approvals. A node asks for one exact run; the approval lives until an operator
  * answers, it expires, or the asking connection goes away, and it is answered exactly once. Ids are
  * random UUIDs and an answered id is forgotten at once, so a decision can never reach another run.
+ * What was decided is remembered in memory for `exec.approval.history`: the last N entries (expiries
+ * and drops too), bounded in count and in characters, so a node asking with huge argvs cannot grow it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -9,10 +11,14 @@ import {
   formatArgv,
   safeLabel,
   EXEC_APPROVAL_DEFAULT_TTL_MS,
+  EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS,
+  EXEC_APPROVAL_HISTORY_LIMIT,
+  EXEC_APPROVAL_HISTORY_MAX_CHARS,
   EXEC_APPROVAL_MAX_PENDING_PER_NODE,
   GatewayError,
   type ExecApproval,
   type ExecApprovalDecision,
+  type ExecApprovalHistoryEntry,
   type ExecApprovalReason,
   type ExecApprovalRequestParams,
   type ExecApprovalRequestResult,
@@ -39,6 +45,10 @@ export interface ExecApprovalRegistryOptions {
   /** How often to look for approvals whose node has disconnected. */
   sweepIntervalMs?: number;
   now?: () => number;
+  /** Decided approvals kept for the history (default EXEC_APPROVAL_HISTORY_LIMIT). */
+  historyLimit?: number;
+  /** Characters of argv/cwd/program the history keeps in all (default EXEC_APPROVAL_HISTORY_MAX_CHARS). */
+  historyMaxChars?: number;
 }
 
 export interface NewApproval {
@@ -76,12 +86,19 @@ export class ExecApprovalRegistry {
   private readonly maxPendingPerNode: number;
   private readonly sweepIntervalMs: number;
   private readonly now: () => number;
+  /** Decided approvals, oldest first, with the characters each holds. */
+  private readonly decided: { entry: ExecApprovalHistoryEntry; chars: number }[] = [];
+  private decidedChars = 0;
+  private readonly historyLimit: number;
+  private readonly historyMaxChars: number;
 
   constructor(private readonly options: ExecApprovalRegistryOptions = {}) {
     this.defaultTtlMs = options.defaultTtlMs ?? EXEC_APPROVAL_DEFAULT_TTL_MS;
     this.maxPendingPerNode = options.maxPendingPerNode ?? EXEC_APPROVAL_MAX_PENDING_PER_NODE;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 1_000;
     this.now = options.now ?? Date.now;
+    this.historyLimit = options.historyLimit ?? EXEC_APPROVAL_HISTORY_LIMIT;
+    this.historyMaxChars = options.historyMaxChars ?? EXEC_APPROVAL_HISTORY_MAX_CHARS;
   }
 
   get size(): number {
@@ -154,12 +171,21 @@ export class ExecApprovalRegistry {
     return [...this.pending.values()].map((p) => p.approval).sort((a, b) => a.createdAtMs - b.createdAtMs);
   }
 
-  /** An operator's answer. Unknown, answered, expired or orphaned ids throw APPROVAL_NOT_FOUND. */
-  resolve(id: string, decision: ExecApprovalDecision): ExecApprovalResolveResult {
+  /** Decided approvals, newest first (at most `limit`). */
+  history(limit = this.historyLimit): ExecApprovalHistoryEntry[] {
+    this.sweep();
+    return this.decided.slice(-Math.max(0, limit)).reverse().map(({ entry }) => entry);
+  }
+
+  /**
+   * An operator's answer; `decidedBy` says who, for the history (the caller's description of them).
+   * Unknown, answered, expired or orphaned ids throw APPROVAL_NOT_FOUND.
+   */
+  resolve(id: string, decision: ExecApprovalDecision, decidedBy?: string): ExecApprovalResolveResult {
     this.sweep();
     const entry = this.pending.get(id);
     if (!entry) throw approvalNotFound(id);
-    const resolvedAtMs = this.finish(id, decision, 'operator');
+    const resolvedAtMs = this.finish(id, decision, 'operator', decidedBy);
     return { ...entry.approval, decision, resolvedAtMs };
   }
 
@@ -180,19 +206,40 @@ export class ExecApprovalRegistry {
     this.stopSweeping();
   }
 
-  private finish(id: string, decision: ExecApprovalDecision, reason: ExecApprovalReason): number {
+  private finish(id: string, decision: ExecApprovalDecision, reason: ExecApprovalReason, decidedBy?: string): number {
     const entry = this.pending.get(id);
     const ts = this.now();
     if (!entry) return ts;
     this.pending.delete(id);
     clearTimeout(entry.timer);
     if (this.pending.size === 0) this.stopSweeping();
+    this.remember(entry.approval, decision, reason, ts, decidedBy);
     entry.answer({ id, decision, reason, ttlMs: entry.ttlMs });
     const event: ExecApprovalResolvedEvent = { id, nodeId: entry.approval.nodeId, decision, reason, ts };
     this.options.log?.info(`exec approval ${id}: ${decision} (${reason})`);
     this.options.broadcaster?.broadcast('exec.approval.resolved', event, ExecApprovalRegistry.AUDIENCE);
     for (const listener of this.resolvedListeners) listener(event);
     return ts;
+  }
+
+  /** Adds a decided approval to the history, dropping the oldest beyond the count and character bounds. */
+  private remember(approval: ExecApproval, decision: ExecApprovalDecision, reason: ExecApprovalReason, resolvedAtMs: number, decidedBy: string | undefined): void {
+    if (this.historyLimit <= 0) return;
+    const kept = keptForHistory(approval);
+    const entry: ExecApprovalHistoryEntry = {
+      ...kept.approval,
+      decision,
+      reason,
+      resolvedAtMs,
+      ...(reason === 'operator' && decidedBy ? { decidedBy: decidedBy.slice(0, 512) } : {}),
+      ...(kept.truncated ? { truncated: true as const } : {}),
+    };
+    const chars = kept.chars + (entry.decidedBy?.length ?? 0) + (entry.displayName?.length ?? 0);
+    this.decided.push({ entry, chars });
+    this.decidedChars += chars;
+    while (this.decided.length > this.historyLimit || (this.decided.length > 1 && this.decidedChars > this.historyMaxChars)) {
+      this.decidedChars -= this.decided.shift()!.chars;
+    }
   }
 
   /** A closed socket cannot receive its answer, so its approvals must not stay listed or answerable. */
@@ -212,4 +259,28 @@ export class ExecApprovalRegistry {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
+}
+
+/** Characters of an approval's argv, cwd and program; each argument counts one more, so 4,096 empty ones are not free. */
+function approvalChars(approval: ExecApproval): number {
+  return approval.argv.reduce((sum, arg) => sum + arg.length + 1, 0) + (approval.cwd?.length ?? 0) + approval.resolvedPath.length;
+}
+
+/**
+ * The approval as the history keeps it: whole when its argv, cwd and program fit in
+ * EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS, else with its argv cut there (and marked truncated). cwd and
+ * program are at most 4096 characters each by the schema, so they always stay whole.
+ */
+function keptForHistory(approval: ExecApproval): { approval: ExecApproval; chars: number; truncated: boolean } {
+  const chars = approvalChars(approval);
+  if (chars <= EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS) return { approval, chars, truncated: false };
+  let room = Math.max(1, EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS - (approval.cwd?.length ?? 0) - approval.resolvedPath.length);
+  const argv: string[] = [];
+  for (const arg of approval.argv) {
+    if (room <= 0) break;
+    argv.push(arg.slice(0, room));
+    room -= Math.min(arg.length, room) + 1;
+  }
+  const cut = { ...approval, argv };
+  return { approval: cut, chars: approvalChars(cut), truncated: true };
 }

@@ -10,6 +10,7 @@ import { PairingStoreError } from '@tether/pairing';
 import { normalizeOrigin } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { downloadMedia, uploadMedia } from './media-routes.js';
+import { AGENT_MEDIA_PATH, downloadAgentMedia } from './agent-media-routes.js';
 import { chatCompletions, listModels, openaiDeps } from './openai-routes.js';
 import { handleMcpHttp } from '../mcp/mcp-http.js';
 import { liveness, readiness } from './probes.js';
@@ -29,6 +30,7 @@ const ROUTES: { method: string; path: RegExp; handle: Route }[] = [
   { method: 'GET', path: /^\/readyz$/, handle: (g, _q, r) => readiness(g, r) },
   { method: 'POST', path: /^\/media$/, handle: (g, q, r, url) => uploadMedia(g, q, r, url) },
   { method: 'GET', path: /^\/media\/([0-9a-f]{64})$/, handle: (g, q, r, _u, m) => downloadMedia(g, q, r, m[1]!) },
+  { method: 'GET', path: AGENT_MEDIA_PATH, handle: (g, q, r, _u, m) => downloadAgentMedia(g, q, r, m[1]!) },
   { method: 'POST', path: /^\/v1\/chat\/completions$/, handle: (g, q, r) => chatCompletions(openaiDeps(g), q, r) },
   { method: 'GET', path: /^\/v1\/models$/, handle: (g, q, r) => listModels(openaiDeps(g), q, r) },
   // Public: each statement is signed by the certificate before it, which is what clients check.

@@ -6,15 +6,28 @@
 import {
   DetailCode,
   ErrorCode,
+  EXEC_APPROVAL_HISTORY_LIMIT,
+  ExecApprovalHistoryParamsSchema,
   ExecApprovalListParamsSchema,
   ExecApprovalRequestParamsSchema,
   ExecApprovalResolveParamsSchema,
   GatewayError,
+  type ExecApprovalHistoryResult,
   type ExecApprovalListResult,
   type ExecApprovalRequestResult,
   type ExecApprovalResolveResult,
 } from '@tether/protocol';
+import type { ConnectionSession } from '../connection.js';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
+
+/**
+ * Who answered, for the history: the client's own name and id (as it gave them at connect, so shown as
+ * text from that client), and what it proved: its device id, or the shared token.
+ */
+export function decidedByOf(session: ConnectionSession): string {
+  const proof = [session.clientId.slice(0, 64), ...(session.deviceId ? [`device ${session.deviceId.slice(0, 12)}`] : []), ...(session.ownerToken ? ['shared token'] : [])];
+  return `${(session.displayName ?? session.clientId).slice(0, 64)} (${proof.join(', ')})`;
+}
 
 export const execApprovalMethods: RegisteredMethod[] = [
   defineMethod({
@@ -52,6 +65,16 @@ export const execApprovalMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.approvals',
     params: ExecApprovalResolveParamsSchema,
-    handler: ({ gateway }, { id, decision }): ExecApprovalResolveResult => gateway.execApprovals.resolve(id, decision),
+    handler: ({ gateway, session }, { id, decision }): ExecApprovalResolveResult => gateway.execApprovals.resolve(id, decision, decidedByOf(session)),
+  }),
+  defineMethod({
+    method: 'exec.approval.history',
+    roles: ['operator'],
+    scope: 'operator.approvals',
+    params: ExecApprovalHistoryParamsSchema,
+    handler: ({ gateway }, params): ExecApprovalHistoryResult => ({
+      entries: gateway.execApprovals.history(params.limit ?? EXEC_APPROVAL_HISTORY_LIMIT),
+      limit: EXEC_APPROVAL_HISTORY_LIMIT,
+    }),
   }),
 ];

@@ -109,3 +109,41 @@ export const ExecApprovalResolvedEventSchema = Type.Object(
   { additionalProperties: false, $id: 'ExecApprovalResolvedEvent' },
 );
 export type ExecApprovalResolvedEvent = Static<typeof ExecApprovalResolvedEventSchema>;
+
+/** How many decided approvals the gateway remembers for `exec.approval.history` (in memory, newest kept). */
+export const EXEC_APPROVAL_HISTORY_LIMIT = 200;
+/** Characters of argv, cwd and program the history keeps in all; the oldest entries go first beyond it. */
+export const EXEC_APPROVAL_HISTORY_MAX_CHARS = 1_000_000;
+/** Characters one history entry keeps of its argv, cwd and program; a longer one is cut and marked truncated. */
+export const EXEC_APPROVAL_HISTORY_ENTRY_MAX_CHARS = 16_384;
+
+/** Operator → gateway (operator.approvals): the most recent decided approvals, newest first. */
+export const ExecApprovalHistoryParamsSchema = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: EXEC_APPROVAL_HISTORY_LIMIT })) },
+  { additionalProperties: false, $id: 'ExecApprovalHistoryParams' },
+);
+export type ExecApprovalHistoryParams = Static<typeof ExecApprovalHistoryParamsSchema>;
+
+/**
+ * One decided approval: what was asked, how it ended, when, and who answered (for reason `operator`:
+ * the gateway's description of the answering client: its client id and name as it gave them, and its
+ * device id or "shared token"; a chat approver as the channel names them). Text from other parties.
+ */
+const historyEntryFields = {
+  ...approvalFields,
+  decision: ExecApprovalDecisionSchema,
+  reason: ExecApprovalReasonSchema,
+  resolvedAtMs: Type.Integer(),
+  decidedBy: Type.Optional(Type.String({ maxLength: 512 })),
+  /** Set when the argv, cwd or program was too long to keep whole in the history (the list held it whole). */
+  truncated: Type.Optional(Type.Literal(true)),
+};
+
+export const ExecApprovalHistoryEntrySchema = Type.Object(historyEntryFields, { additionalProperties: false, $id: 'ExecApprovalHistoryEntry' });
+export type ExecApprovalHistoryEntry = Static<typeof ExecApprovalHistoryEntrySchema>;
+
+export const ExecApprovalHistoryResultSchema = Type.Object(
+  { entries: Type.Array(Type.Object(historyEntryFields, { additionalProperties: false })), limit: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false, $id: 'ExecApprovalHistoryResult' },
+);
+export type ExecApprovalHistoryResult = Static<typeof ExecApprovalHistoryResultSchema>;

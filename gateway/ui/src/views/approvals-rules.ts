@@ -1,0 +1,101 @@
+/**
+ * How the page presents an exec approval, by the same rules as the chat channels
+ * (gateway/src/channels/chat-approvals.ts): each argument shell-quoted (control, format and
+ * line-separator characters as visible escapes), "Always" says what it grants and is not offered for
+ * shells and interpreters, and an argv, folder or program too long to show whole is deny-only.
+ */
+import { formatArgv, shellQuote } from '../../../../protocol/src/display.js';
+import { label } from '../text.js';
+
+export interface ExecApproval {
+  id: string;
+  nodeId: string;
+  displayName?: string;
+  command: string;
+  argv: string[];
+  cwd?: string;
+  resolvedPath: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+}
+
+export type ApprovalDecision = 'allow-once' | 'allow-always' | 'deny';
+
+export interface ApprovalHistoryEntry extends ExecApproval {
+  decision: ApprovalDecision;
+  reason: 'operator' | 'expired' | 'node-disconnected';
+  resolvedAtMs: number;
+  decidedBy?: string;
+  truncated?: true;
+}
+
+/**
+ * Programs for which "always" means "anything" (the same list as chat-approvals.ts's INTERPRETER; kept
+ * in step by hand until it moves to protocol/src/display.ts where both can import it).
+ */
+const INTERPRETER =
+  /^(sh|bash|zsh|dash|ash|ksh|mksh|fish|csh|tcsh|busybox|env|sudo|doas|su|xargs|nohup|timeout|nice|python[0-9.]*|node|nodejs|deno|bun|perl[0-9.]*|ruby|php[0-9.]*|lua[0-9.]*|luajit|tclsh|wish|awk|gawk|mawk|osascript|pwsh|powershell)$/;
+/** Longest shell line shown; a longer argv is shown cut, and then only Deny is offered. */
+export const MAX_ARGV_SHOWN = 4_000;
+/** Longest cwd or program path shown (chat-approvals' MAX_PATH_SHOWN). */
+export const MAX_PATH_SHOWN = 512;
+/** Most arguments listed one by one. */
+export const MAX_ARGS_LISTED = 64;
+
+export function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** A shell or interpreter: "Always" would allow any program, so it is not offered. */
+export function alwaysWouldAllowAnything(approval: Pick<ExecApproval, 'resolvedPath' | 'argv'>): boolean {
+  return INTERPRETER.test(basename(approval.resolvedPath)) || INTERPRETER.test(basename(approval.argv[0] ?? ''));
+}
+
+export interface Presented {
+  /** The whole line, shell-quoted, as it can be pasted (cut when `cut`). */
+  line: string;
+  /** Each argument shell-quoted, at most MAX_ARGS_LISTED of them. */
+  args: string[];
+  node: string;
+  cwd: string;
+  program: string;
+  /** Something could not be shown whole: only Deny is offered. */
+  cut: boolean;
+  noAlways: boolean;
+}
+
+export function nodeName(approval: Pick<ExecApproval, 'displayName' | 'nodeId'>): string {
+  return approval.displayName ? label(approval.displayName, 64) : label(approval.nodeId.slice(0, 12));
+}
+
+export function present(approval: ExecApproval): Presented {
+  const full = formatArgv(approval.argv);
+  const cut =
+    full.length > MAX_ARGV_SHOWN ||
+    approval.argv.length > MAX_ARGS_LISTED ||
+    (approval.cwd?.length ?? 0) > MAX_PATH_SHOWN ||
+    approval.resolvedPath.length > MAX_PATH_SHOWN;
+  return {
+    line: full.length > MAX_ARGV_SHOWN ? `${full.slice(0, MAX_ARGV_SHOWN - 1)}…` : full,
+    args: approval.argv.slice(0, MAX_ARGS_LISTED).map((arg) => {
+      const quoted = shellQuote(arg);
+      return quoted.length > MAX_ARGV_SHOWN ? `${quoted.slice(0, MAX_ARGV_SHOWN - 1)}…` : quoted;
+    }),
+    node: nodeName(approval),
+    cwd: approval.cwd ? label(approval.cwd, MAX_PATH_SHOWN) : '(its default folder)',
+    program: label(approval.resolvedPath, MAX_PATH_SHOWN),
+    cut,
+    noAlways: alwaysWouldAllowAnything(approval),
+  };
+}
+
+/** What a decided approval's line says. */
+export function outcome(entry: Pick<ApprovalHistoryEntry, 'decision' | 'reason'>): string {
+  if (entry.reason === 'expired') return 'Denied: nobody answered in time';
+  if (entry.reason === 'node-disconnected') return 'Cancelled: the node went away';
+  return entry.decision === 'allow-once' ? 'Approved once' : entry.decision === 'allow-always' ? 'Approved always' : 'Denied';
+}
+
+export function secondsLeft(approval: Pick<ExecApproval, 'expiresAtMs'>, now: number): number {
+  return Math.max(0, Math.round((approval.expiresAtMs - now) / 1000));
+}
