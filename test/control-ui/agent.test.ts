@@ -98,10 +98,12 @@ describe.skipIf(missing !== undefined)(`the Agent view in Chromium${missing ? ` 
     await openView(page, 'Agent');
     const answer = ['A test pattern ', 'with colour bars. ', 'And this: ', HOSTILE];
     model.script(reply.toolCalls([{ name: 'camera_snap', arguments: { node: 'kitchen' } }]), reply.text(answer, { delayMs: 400 }));
+    const running = page.waitForSelector('li.tool-step[data-status="running"]', WAIT);
     await page.locator('textarea.message-input').fill('what does the camera on kitchen see?');
     await page.locator('button.send').click();
 
     // The question is in the transcript, and the answer arrives piece by piece before it is final.
+    await running;
     await page.locator('li.message.user', { hasText: 'what does the camera on kitchen see?' }).waitFor(WAIT);
     const streaming = page.locator('li.message.streaming .text');
     await expect.poll(() => streaming.textContent().catch(() => ''), WAIT).toMatch(/^A test pattern/);
@@ -117,6 +119,8 @@ describe.skipIf(missing !== undefined)(`the Agent view in Chromium${missing ? ` 
     expect(await step.locator('.tool-name').textContent()).toBe('camera_snap');
     expect(await step.locator('.tool-node').textContent()).toBe('kitchen');
     expect(await step.locator('.tool-status').textContent()).toBe('done');
+    expect(await step.locator('.tool-command').textContent()).toBe('camera.snap');
+    expect(await step.locator('.tool-duration').textContent()).toMatch(/^\d+(\.\d)? (ms|s)$/);
     await step.locator('img.tool-image').waitFor(WAIT);
     await expect.poll(async () => ((await page.evaluate(IMAGE_PIXELS)) as { width: number }).width, WAIT).toBe(320);
     const pixels = (await page.evaluate(IMAGE_PIXELS)) as { width: number; height: number; spread: number; src: string };

@@ -15,7 +15,7 @@
  * A node cannot flood phones: approvals with under 5 s left are not posted, and at most 10 a minute
  * per node are (then one line says the rest wait in `tether approvals list`).
  */
-import { formatArgv, safeLabel, type ExecApproval, type ExecApprovalDecision, type ExecApprovalResolvedEvent } from '@tether/protocol';
+import { alwaysWouldAllowAnything, formatArgv, programName, safeLabel, type ExecApproval, type ExecApprovalDecision, type ExecApprovalResolvedEvent } from '@tether/protocol';
 import type { Logger } from '../log.js';
 import type { Channel, ChannelButton, InboundAction, InboundMessage } from './channel.js';
 
@@ -24,7 +24,7 @@ export interface ApprovalSource {
   onRequested(listener: (approval: ExecApproval) => void): () => void;
   onResolved(listener: (event: ExecApprovalResolvedEvent) => void): () => void;
   get(id: string): ExecApproval | undefined;
-  resolve(id: string, decision: ExecApprovalDecision): unknown;
+  resolve(id: string, decision: ExecApprovalDecision, decidedBy?: string): unknown;
 }
 
 interface Attached {
@@ -60,7 +60,6 @@ const BUTTON_DATA = /^xa:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 const REPLY_COMMAND = /^\/(approve|always|deny)(?:@[A-Za-z0-9_.-]{1,64})?\s+([0-9a-f]{8,32})\s*$/i;
 const LOOKS_LIKE_REPLY_COMMAND = /^\/(approve|always|deny)(?:@[A-Za-z0-9_.-]{1,64})?(?:\s|$)/i;
 /** Programs for which "always" means "anything": no Always button, and no always from chat. */
-const INTERPRETER = /^(sh|bash|zsh|dash|ash|ksh|mksh|fish|csh|tcsh|busybox|env|sudo|doas|su|xargs|nohup|timeout|nice|python[0-9.]*|node|nodejs|deno|bun|perl[0-9.]*|ruby|php[0-9.]*|lua[0-9.]*|luajit|tclsh|wish|awk|gawk|mawk|osascript|pwsh|powershell)$/;
 /** An approval with less time left is not posted (a node asking with tiny TTLs would only flood phones). */
 export const MIN_ANNOUNCE_TTL_MS = 5_000;
 /** Approvals posted per node per minute; beyond, one line says so and the rest wait in `tether approvals list`. */
@@ -169,7 +168,7 @@ export class ChatApprovals {
       // A display name is whatever its owner typed: the id is what says who it was.
       const name = from.senderName ? safeLabel(from.senderName, 32).replace(MARKUP, '') : '';
       posted.answeredBy = name ? `${name} (${safeLabel(from.senderId, 64).replace(MARKUP, '')})` : safeLabel(from.senderId, 64).replace(MARKUP, '');
-      this.source.resolve(posted.id, decision);
+      this.source.resolve(posted.id, decision, `${posted.answeredBy} on ${safeLabel(channel.name, 32)}`);
     } catch {
       delete posted.answeredBy;
       return APPROVAL_REPLIES.notFound;
@@ -222,7 +221,7 @@ export class ChatApprovals {
       return;
     }
     const code = this.codeFor(approval.id);
-    const entry: PostedApproval = { id: approval.id, code, messages: [], cutIn: new Set(), noAlways: INTERPRETER.test(basename(approval.resolvedPath)) || INTERPRETER.test(basename(approval.argv[0] ?? '')) };
+    const entry: PostedApproval = { id: approval.id, code, messages: [], cutIn: new Set(), noAlways: alwaysWouldAllowAnything(approval) };
     this.pending.set(approval.id, entry);
     this.codes.set(code, approval.id);
     if (!(await this.withinRate(approval))) {
@@ -298,7 +297,7 @@ export function approvalMessage(
   const deny: ChannelButton = { label: 'Deny', data: `xa:${approval.id}:d` };
   const buttons: ChannelButton[] = [
     { label: 'Approve once', data: `xa:${approval.id}:o` },
-    ...(options.noAlways ? [] : [{ label: `Always allow ${safeLabel(basename(approval.resolvedPath), 24)}`, data: `xa:${approval.id}:a` }]),
+    ...(options.noAlways ? [] : [{ label: `Always allow ${safeLabel(programName(approval.resolvedPath), 24)}`, data: `xa:${approval.id}:a` }]),
     deny,
   ];
   // Where the platform reads markdown the whole message is one code block (read literally), which a
@@ -316,6 +315,3 @@ export function approvalMessage(
   return { text: literal(`${tidy(head)}\n${tidy(argv).slice(0, room)}${note}`), buttons: [deny], cut: true };
 }
 
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}

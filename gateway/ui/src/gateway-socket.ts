@@ -182,7 +182,7 @@ export class GatewaySocket {
       client: UI_CLIENT,
       role: 'operator',
       scopes: credential.scopes,
-      caps: [],
+      caps: ['tool-events'],
     };
     if (credential.auth === 'none') return ws.send(JSON.stringify({ type: 'req', id: 'connect', method: 'connect', params: base }));
     const identity = await browserIdentity();

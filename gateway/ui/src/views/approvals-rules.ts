@@ -29,12 +29,6 @@ export interface ApprovalHistoryEntry extends ExecApproval {
   truncated?: true;
 }
 
-/**
- * Programs for which "always" means "anything" (the same list as chat-approvals.ts's INTERPRETER; kept
- * in step by hand until it moves to protocol/src/display.ts where both can import it).
- */
-const INTERPRETER =
-  /^(sh|bash|zsh|dash|ash|ksh|mksh|fish|csh|tcsh|busybox|env|sudo|doas|su|xargs|nohup|timeout|nice|python[0-9.]*|node|nodejs|deno|bun|perl[0-9.]*|ruby|php[0-9.]*|lua[0-9.]*|luajit|tclsh|wish|awk|gawk|mawk|osascript|pwsh|powershell)$/;
 /** Longest shell line shown; a longer argv is shown cut, and then only Deny is offered. */
 export const MAX_ARGV_SHOWN = 4_000;
 /** Longest cwd or program path shown (chat-approvals' MAX_PATH_SHOWN). */
@@ -42,14 +36,8 @@ export const MAX_PATH_SHOWN = 512;
 /** Most arguments listed one by one. */
 export const MAX_ARGS_LISTED = 64;
 
-export function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** A shell or interpreter: "Always" would allow any program, so it is not offered. */
-export function alwaysWouldAllowAnything(approval: Pick<ExecApproval, 'resolvedPath' | 'argv'>): boolean {
-  return INTERPRETER.test(basename(approval.resolvedPath)) || INTERPRETER.test(basename(approval.argv[0] ?? ''));
-}
+// A shell or interpreter gets no "Always" (it would allow any program): the rule chat approvals use.
+export { alwaysWouldAllowAnything, programName as basename } from '../../../protocol/src/allow-always.js';
 
 export interface Presented {
   /** The whole line, shell-quoted, as it can be pasted (cut when `cut`). */
