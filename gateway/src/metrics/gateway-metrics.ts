@@ -37,7 +37,7 @@ export class GatewayMetrics {
   /** Counts every finished invoke of `registry` (ok or failed), leaving its result untouched. */
   countInvokes<R extends { invoke(...args: never[]): Promise<unknown> }>(registry: R): R {
     const invoke = registry.invoke.bind(registry) as (...args: unknown[]) => Promise<unknown>;
-    (registry as { invoke: (...args: unknown[]) => Promise<unknown> }).invoke = (...args: unknown[]) => {
+    (registry as unknown as { invoke: (...args: unknown[]) => Promise<unknown> }).invoke = (...args: unknown[]) => {
       const result = invoke(...args);
       result.then(() => this.invokes.record(true), () => this.invokes.record(false));
       return result;

@@ -31,7 +31,7 @@ const SECRETS: RegExp[] = [
 export function safeErrorMessage(message: string): string {
   let text = message;
   for (const pattern of SECRETS) {
-    text = text.replace(pattern, (match: string, first?: string, separator?: string) =>
+    text = text.replace(pattern, (_match: string, first?: string, separator?: string) =>
       typeof first === 'string' && typeof separator === 'string' ? `${first}${separator}[redacted]` : typeof first === 'string' ? `${first} [redacted]` : '[redacted]',
     );
   }
