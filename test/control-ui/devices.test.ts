@@ -6,12 +6,16 @@
  * a second node pairs with it without an approval, and a code is revoked. Also: device.rename's edge
  * checks over the wire and through `tether devices rename`, hostile names first.
  */
-import jsQR from 'jsqr';
+import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOperator } from '../helpers/clients.js';
 import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { cleanup, runTether, spawnTether, startGatewayProcess, stop, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
+
+// jsqr is CommonJS (its module.exports is the decoder).
+const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 
 const HOSTILE_TEXT = '<img src=x onerror=alert(1)>';
 
@@ -255,19 +259,21 @@ describe.skipIf(missing !== undefined)(`the Devices view in Chromium${missing ? 
     const image = created.locator('img.setup-qr');
     await image.waitFor(WAIT);
     expect(await image.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,/);
-    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), WAIT).toBe(true);
+    await expect.poll(() => image.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0), WAIT).toBe(true);
     // Draw the image the page shows onto a canvas and decode it with jsQR: it carries the bare code, as the CLI's QR does.
-    const pixels = await image.evaluate((img: HTMLImageElement) => {
-      const size = 480;
-      const canvas = document.createElement('canvas');
-      canvas.width = size;
-      canvas.height = size;
-      const context = canvas.getContext('2d')!;
+    const png = await image.evaluate((img) => {
+      // Runs in the page (the test's tsconfig has no DOM types): the shown image, drawn at 480 px, as a PNG.
+      const doc = (globalThis as unknown as { document: { createElement(tag: 'canvas'): any } }).document;
+      const canvas = doc.createElement('canvas');
+      canvas.width = 480;
+      canvas.height = 480;
+      const context = canvas.getContext('2d');
       context.imageSmoothingEnabled = false;
-      context.drawImage(img, 0, 0, size, size);
-      return { size, data: Array.from(context.getImageData(0, 0, size, size).data) };
+      context.drawImage(img, 0, 0, 480, 480);
+      return canvas.toDataURL('image/png') as string;
     });
-    const decoded = jsQR(Uint8ClampedArray.from(pixels.data), pixels.size, pixels.size);
+    const { data, info } = await sharp(Buffer.from(png.replace(/^data:image\/png;base64,/, ''), 'base64')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const decoded = jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height);
     expect(decoded?.data).toBe(setupUri.slice('oc-pair://'.length));
     // The list shows it as active.
     const id = await created.getAttribute('data-code-id');
@@ -295,7 +301,7 @@ describe.skipIf(missing !== undefined)(`the Devices view in Chromium${missing ? 
     const created = page.locator('.setup-new');
     await expect.poll(async () => (await created.locator('.setup-uri').textContent()) !== setupUri, WAIT).toBe(true);
     await created.locator('img.setup-qr').waitFor(WAIT);
-    await expect.poll(() => created.locator('img.setup-qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), WAIT).toBe(true);
+    await expect.poll(() => created.locator('img.setup-qr').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth > 0), WAIT).toBe(true);
     await screenshot(page, 'control-ui-devices-manage.png', 'Devices');
     const id = (await created.getAttribute('data-code-id'))!;
     const item = page.locator(`li.setup-code[data-code-id="${id}"]`);
