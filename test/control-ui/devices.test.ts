@@ -18,6 +18,9 @@ import { cleanup, runTether, spawnTether, startGatewayProcess, stop, tempDir, ty
 const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 
 const HOSTILE_TEXT = '<img src=x onerror=alert(1)>';
+/** What a node may declare (the gateway stores it; the page shows it escaped). */
+const DECLARED = `kitchen-pi${HOSTILE_TEXT}\u001b[31m`;
+const DECLARED_SHOWN = `kitchen-pi${HOSTILE_TEXT}\\x1b[31m`;
 
 interface TokenInfo {
   role: string;
@@ -146,7 +149,7 @@ describe.skipIf(missing !== undefined)(`the Devices view in Chromium${missing ? 
   }, CASE_MS);
 
   it('a node asks to pair and is approved in the page', async () => {
-    nodeA = startNode(nodeDir(), 'kitchen-pi');
+    nodeA = startNode(nodeDir(), DECLARED);
     const pending = page.locator('li.pending', { hasText: 'kitchen-pi' });
     await pending.waitFor(WAIT).catch((error: Error) => {
       throw new Error(`${error.message}\nnode:\n${nodeA!.output()}\ngateway:\n${gateway.output().slice(-3000)}`);
@@ -154,18 +157,20 @@ describe.skipIf(missing !== undefined)(`the Devices view in Chromium${missing ? 
     await pending.locator('button.approve').click();
     await pending.waitFor({ state: 'detached', ...WAIT });
     const list = await devicesList();
-    idA = list.paired.find((device) => device.displayName === 'kitchen-pi')!.deviceId;
+    idA = list.paired.find((device) => device.displayName === DECLARED)!.deviceId;
     await expect.poll(async () => (await paired(idA))?.connected, WAIT).toBe(true);
     const shown = card(idA);
     await expect.poll(() => shown.locator('.badge').textContent(), WAIT).toBe('online');
     expect(await shown.locator('.token[data-role="node"] .token-state').textContent()).toMatch(/^node token: issued /);
+    expect(await shown.locator('.name').textContent()).toBe(DECLARED_SHOWN);
+    expect(await page.locator('img').count()).toBe(0);
   }, CASE_MS);
 
   it('renames it in the page after naming it; the CLI sees the name and the next connect keeps it', async () => {
     const shown = card(idA);
     await shown.locator('button.rename').click();
     const form = shown.locator('form.rename-form');
-    expect(await form.locator('.confirm-name').textContent()).toBe('kitchen-pi');
+    expect(await form.locator('.confirm-name').textContent()).toBe(DECLARED_SHOWN);
     expect(await form.textContent()).toContain(idA.slice(0, 12));
     await form.locator('input.rename-input').fill(`Küche ${HOSTILE_TEXT}`);
     await form.locator('button.confirm-yes').click();
