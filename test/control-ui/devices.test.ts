@@ -237,7 +237,9 @@ describe.skipIf(missing !== undefined)(`the Devices view in Chromium${missing ? 
     expect((await paired(idA))?.connected).toBe(false);
     await expect.poll(() => shown.locator('.token[data-role="node"] .token-state').textContent(), WAIT).toMatch(/revoked .*approved again/);
     // The repair request shows what the device declares; approving it would keep the owner's name (store-rename.test.ts).
-    await page.locator('li.pending', { hasText: 'kitchen-pi-declared' }).waitFor(WAIT);
+    const repair = page.locator('li.pending', { hasText: 'kitchen-pi-declared' });
+    await repair.waitFor(WAIT);
+    expect(await repair.locator('.paired-as').textContent()).toBe(`already paired as Küche ${HOSTILE_TEXT}; it asks again`);
   }, CASE_MS);
 
   it('removing asks first, naming the device, and unpairs it', async () => {

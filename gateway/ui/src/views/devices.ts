@@ -29,6 +29,12 @@ interface PairList {
   paired: PairedDevice[];
 }
 
+/** A paired device asking again (after a revoked token, or for more): the name it has here, beside the one it declares. */
+function pairedAs(paired: PairedDevice[], deviceId: string) {
+  const known = paired.find((device) => device.deviceId === deviceId);
+  return known ? html`<div class="muted paired-as">already paired as <strong>${label(known.displayName)}</strong>; it asks again</div>` : null;
+}
+
 const PAIRING_EVENTS = ['presence', 'device.pair.requested', 'device.pair.resolved', 'node.pair.resolved'];
 
 export function DevicesView(props: { ctx: UiContext }) {
@@ -63,6 +69,7 @@ export function DevicesView(props: { ctx: UiContext }) {
           <div class="title"><strong class="name">${label(request.displayName)}</strong> <span class="muted">${label(request.platform)} · ${label(request.role)}</span></div>
           <div>Verification code: <code class="code">${label(request.verificationCode)}</code></div>
           <div class="muted">device ${shortId(request.deviceId)} · from ${label(request.remoteIp)}</div>
+          ${pairedAs(list.paired, request.deviceId)}
           <div>Declares: <${Commands} commands=${request.commands} /></div>
           <div class="actions">
             <button class="approve" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId)}>Approve</button>
