@@ -60,7 +60,9 @@ export function applyApproval(
     roles: unionRoles(previous?.roles ?? [], request.roles, [request.role]),
     scopes: sortedUnique([...(previous?.scopes ?? []), ...request.scopes]),
     ...surface,
-    displayName: request.displayName ?? previous?.displayName,
+    // A name the owner gave (device.rename) wins over the one the device declares.
+    displayName: previous?.renamedAtMs !== undefined ? previous.displayName : (request.displayName ?? previous?.displayName),
+    ...(previous?.renamedAtMs !== undefined && { renamedAtMs: previous.renamedAtMs }),
     platform: request.platform ?? previous?.platform,
     deviceFamily: request.deviceFamily ?? previous?.deviceFamily,
     clientId: request.clientId ?? previous?.clientId,

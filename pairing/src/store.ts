@@ -206,6 +206,20 @@ export class PairingStore {
     });
   }
 
+  /**
+   * The owner's name for a paired device (already checked with `checkDisplayName`). It stays the
+   * device's name: later approvals keep it over the name the device declares (grant.ts).
+   */
+  async rename(deviceId: string, displayName: string): Promise<{ device: PairedDevice; previous?: string }> {
+    return this.mutate((draft, now) => {
+      const device = pairedDevice(draft, deviceId);
+      const renamed: PairedDevice = { ...device, displayName, renamedAtMs: now };
+      draft.paired[deviceId] = renamed;
+      const detail = { from: device.displayName ?? null, to: displayName };
+      return { result: { device: renamed, ...(device.displayName !== undefined && { previous: device.displayName }) }, audit: [{ ts: now, action: 'device.renamed', deviceId, detail }] };
+    });
+  }
+
   /** Mints a new token for a role the device holds; the old one stops working at once. */
   async rotateToken(deviceId: string, role: Role, scopes?: readonly string[]): Promise<{ token: string; record: TokenRecord }> {
     return this.mutate((draft, now) => {

@@ -75,6 +75,8 @@ export interface PairedDevice extends DeviceMetadata {
   createdAtMs: number;
   approvedAtMs: number;
   lastSeenAtMs?: number;
+  /** Set by `PairingStore.rename`: displayName is the owner's name, kept over the one the device declares. */
+  renamedAtMs?: number;
 }
 
 /** A rejected request keeps its device out until `untilMs`, so a rejected node cannot re-ask every second. */
@@ -163,6 +165,7 @@ export interface AuditEntry {
     | 'pair.superseded'
     | 'pair.expired'
     | 'device.removed'
+    | 'device.renamed'
     | 'token.issued'
     | 'token.rotated'
     | 'token.revoked'

@@ -52,6 +52,7 @@ export function toPairedInfo(device: PairedDevice, connected?: boolean): PairedD
     createdAtMs: device.createdAtMs,
     approvedAtMs: device.approvedAtMs,
     lastSeenAtMs: device.lastSeenAtMs,
+    renamedAtMs: device.renamedAtMs,
     connected,
   });
 }

@@ -1,6 +1,6 @@
 /** `tether devices …`: see, approve, reject and remove devices, and manage their tokens. */
 import { Command } from 'commander';
-import { safeLabel, type DevicePairListResult, type PendingRequestInfo } from '@tether/protocol';
+import { checkDisplayName, safeLabel, type DevicePairListResult, type PairedDeviceInfo, type PendingRequestInfo } from '@tether/protocol';
 import { resolveDeviceId } from '@tether/pairing';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
@@ -84,6 +84,25 @@ export function devicesCommand(): Command {
       });
       if (flags.json) printJson(result);
       else printLines([`Removed ${safeLabel(result.displayName, 64, result.deviceId)} (${result.disconnected} connection(s) closed)`]);
+    }),
+  );
+
+  withConnectionOptions(
+    devices.command('rename <deviceId> <name>').description("give a paired device the name shown everywhere (it wins over the name the device declares); id or unique prefix"),
+  ).action(
+    action(async (flags, deviceId: string, name: string) => {
+      // Checked here for a quick answer; the gateway checks again (it is the edge).
+      const checked = checkDisplayName(name);
+      if (!checked.ok) throw usageError(checked.message);
+      const result = await withGateway(flags, ['operator.pairing'], async (client) => {
+        const list = await listDevices(client);
+        const id = resolveDeviceId(list.paired.map((d) => d.deviceId), deviceId);
+        const before = list.paired.find((d) => d.deviceId === id)?.displayName;
+        const device = await client.request<PairedDeviceInfo>('device.rename', { deviceId: id, displayName: checked.name });
+        return { device, before };
+      });
+      if (flags.json) printJson(result.device);
+      else printLines([`Renamed ${result.device.deviceId.slice(0, 12)} from ${safeLabel(result.before)} to ${safeLabel(result.device.displayName)}`]);
     }),
   );
 

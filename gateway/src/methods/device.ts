@@ -6,10 +6,12 @@ import {
   DevicePairListParamsSchema,
   DevicePairRejectParamsSchema,
   DevicePairRemoveParamsSchema,
+  DeviceRenameParamsSchema,
   DeviceTokenRevokeParamsSchema,
   DeviceTokenRotateParamsSchema,
   ErrorCode,
   GatewayError,
+  checkDisplayName,
   safeLabel,
   type DevicePairListResult,
 } from '@tether/protocol';
@@ -126,6 +128,24 @@ export async function removeDevice(gateway: GatewayContext, approver: Connection
   return { device, closed };
 }
 
+/**
+ * The owner's name for a device, checked here at the edge (trimmed; no control or format characters;
+ * at most 64 characters). It needs what the device holds, like removing it: renaming the owner's admin
+ * laptop to "old phone" is a way to get it removed by mistake.
+ */
+export async function renameDevice(gateway: GatewayContext, approver: ConnectionSession, deviceId: string, displayName: string) {
+  const checked = checkDisplayName(displayName);
+  if (!checked.ok) {
+    throw new GatewayError({ code: ErrorCode.INVALID_REQUEST, message: `${checked.message} (nothing was changed)`, details: { code: DetailCode.INVALID_PARAMS, reason: checked.reason } });
+  }
+  assertMayManage(gateway, approver, deviceId);
+  const { device, previous } = await callStore(() => gateway.store.rename(deviceId, checked.name));
+  gateway.log.info(`renamed ${device.deviceId.slice(0, 12)} from ${safeLabel(previous)} to ${safeLabel(checked.name)}`);
+  // Node lists and the agent's tools read the stored name: a presence change tells pages and the agent.
+  gateway.presence.changed();
+  return toPairedInfo(device, isConnected(gateway, deviceId));
+}
+
 export const deviceMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'device.pair.list',
@@ -163,6 +183,13 @@ export const deviceMethods: RegisteredMethod[] = [
       const { device, closed } = await removeDevice(gateway, session, deviceId);
       return { ...toPairedInfo(device, false), disconnected: closed };
     },
+  }),
+  defineMethod({
+    method: 'device.rename',
+    roles: ['operator'],
+    scope: 'operator.pairing',
+    params: DeviceRenameParamsSchema,
+    handler: async ({ gateway, session }, { deviceId, displayName }) => renameDevice(gateway, session, deviceId, displayName),
   }),
   defineMethod({
     method: 'device.token.rotate',

@@ -3,6 +3,7 @@ import { EmptyParamsSchema, type HealthResult, type StatusResult } from '@tether
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 import { describeDiscoveryState, type DiscoveryState } from '../discovery/advertiser.js';
+import { metricsOf } from '../metrics/gateway-metrics.js';
 
 /** The beacon's state as `health` and `status` show it; `disabled: not started` when no supervisor is wired. */
 export function discoverySummary(gateway: GatewayContext): {
@@ -85,6 +86,7 @@ export const gatewayMethods: RegisteredMethod[] = [
         discovery: discoverySummary(gateway),
         tls: gateway.tlsFingerprint ? { enabled: true, fingerprint: gateway.tlsFingerprint } : { enabled: false },
         channels: gateway.channels.list(),
+        ...metricsOf(gateway)?.report(),
       };
     },
   }),

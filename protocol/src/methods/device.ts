@@ -43,6 +43,43 @@ export const DeviceTokenRevokeParamsSchema = Type.Object(
 );
 export type DeviceTokenRevokeParams = Static<typeof DeviceTokenRevokeParamsSchema>;
 
+/** The longest display name an owner may give a device (the CLI and the page show 64 characters). */
+export const DISPLAY_NAME_MAX = 64;
+
+/**
+ * `device.rename` (Tether extension): the owner's name for a paired device. It wins over the name the
+ * device declares on later connects and re-approvals. The gateway checks the name with
+ * `checkDisplayName` (the schema only bounds the size).
+ */
+export const DeviceRenameParamsSchema = Type.Object(
+  { deviceId: Id, displayName: Type.String({ maxLength: 1024 }) },
+  { additionalProperties: false, $id: 'DeviceRenameParams' },
+);
+export type DeviceRenameParams = Static<typeof DeviceRenameParamsSchema>;
+
+/** Why a display name was refused: a stable code (in `details.reason`) and a message saying what to type instead. */
+export type DisplayNameRefusal = { ok: false; reason: 'DISPLAY_NAME_EMPTY' | 'DISPLAY_NAME_TOO_LONG' | 'DISPLAY_NAME_UNSAFE'; message: string };
+
+/** Control, format, line/paragraph-separator and blank-rendering characters (as display.ts escapes them). */
+const UNSAFE_NAME_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
+
+/**
+ * Trims `raw` and refuses an empty name, one over DISPLAY_NAME_MAX characters (code points), or one
+ * with a control or format character: a name is shown in terminals, tables and approval prompts, and
+ * an ESC sequence or bidi override there could hide or fake text. Markup (`<img …>`) is allowed: it is
+ * only ever rendered as text.
+ */
+export function checkDisplayName(raw: string): { ok: true; name: string } | DisplayNameRefusal {
+  if (UNSAFE_NAME_CHARS.test(raw.replace(/^[ \t]+|[ \t]+$/g, ''))) {
+    return { ok: false, reason: 'DISPLAY_NAME_UNSAFE', message: 'a device name may not hold control or format characters (escape sequences, bidi marks, zero-width or line-separator characters); type the name as plain text' };
+  }
+  const name = raw.trim();
+  if (name === '') return { ok: false, reason: 'DISPLAY_NAME_EMPTY', message: 'a device name may not be empty; give it 1 to 64 characters' };
+  const length = [...name].length;
+  if (length > DISPLAY_NAME_MAX) return { ok: false, reason: 'DISPLAY_NAME_TOO_LONG', message: `a device name takes at most ${DISPLAY_NAME_MAX} characters; this one has ${length}` };
+  return { ok: true, name };
+}
+
 export const PendingRequestInfoSchema = Type.Object(
   {
     requestId: Type.String(),
@@ -97,6 +134,8 @@ export const PairedDeviceInfoSchema = Type.Object(
     createdAtMs: Type.Integer(),
     approvedAtMs: Type.Integer(),
     lastSeenAtMs: Type.Optional(Type.Integer()),
+    /** When the owner last renamed it (device.rename); its displayName is then the owner's, not the device's. */
+    renamedAtMs: Type.Optional(Type.Integer()),
     connected: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: true, $id: 'PairedDeviceInfo' },

@@ -52,6 +52,22 @@ export const StatusResultSchema = Type.Object(
     /** Whether the port serves TLS, and the certificate's SHA-256 (64 hex) to compare with a node's pin. */
     tls: Type.Optional(Type.Object({ enabled: Type.Boolean(), fingerprint: Type.Optional(Type.String()) }, { additionalProperties: false })),
     channels: Type.Optional(Type.Array(ChannelStateSchema)),
+    /** Finished `node.invoke`s: since start, failed, and in the last 60 s (absent: not counted by this gateway). */
+    invokes: Type.Optional(
+      Type.Object(
+        { total: Type.Integer(), failed: Type.Integer(), lastMinute: Type.Integer(), perSecond: Type.Number() },
+        { additionalProperties: true },
+      ),
+    ),
+    /** The last warnings and errors, newest first; credential-shaped text redacted, control characters escaped. */
+    recentErrors: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { atMs: Type.Integer(), source: Type.Union([Type.Literal('error'), Type.Literal('warn')]), message: Type.String(), count: Type.Optional(Type.Integer()) },
+          { additionalProperties: true },
+        ),
+      ),
+    ),
   },
   { additionalProperties: true, $id: 'StatusResult' },
 );

@@ -1,10 +1,15 @@
-/** Devices: pending requests to approve or reject (capture commands marked), and the paired devices. */
+/**
+ * Devices: pending requests to approve or reject (capture commands marked), the paired devices with
+ * their tokens and the owner's actions (devices-paired.ts), and setup codes (setup-codes.ts).
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { UI_CAPTURE_COMMANDS } from '../capture.js';
 import { Commands } from '../commands-list.js';
 import { html } from '../html.js';
-import { ago, label, shortId } from '../text.js';
+import { label, shortId } from '../text.js';
 import { useLoaded, type UiContext } from '../ui-context.js';
+import { PairedCard, type PairedDevice } from './devices-paired.js';
+import { SetupCodes } from './setup-codes.js';
 
 export interface PendingRequest {
   requestId: string;
@@ -17,27 +22,24 @@ export interface PendingRequest {
   verificationCode?: string;
 }
 
-export interface PairedDevice {
-  deviceId: string;
-  displayName?: string;
-  platform?: string;
-  roles: string[];
-  commands: string[];
-  remoteIp?: string;
-  connected?: boolean;
-  lastSeenAtMs?: number;
-}
+export type { PairedDevice };
 
 interface PairList {
   pending: PendingRequest[];
   paired: PairedDevice[];
 }
 
+/** A paired device asking again (after a revoked token, or for more): the name it has here, beside the one it declares. */
+function pairedAs(paired: PairedDevice[], deviceId: string) {
+  const known = paired.find((device) => device.deviceId === deviceId);
+  return known ? html`<div class="muted paired-as">already paired as <strong>${label(known.displayName)}</strong>; it asks again</div>` : null;
+}
+
 const PAIRING_EVENTS = ['presence', 'device.pair.requested', 'device.pair.resolved', 'node.pair.resolved'];
 
 export function DevicesView(props: { ctx: UiContext }) {
   const { ctx } = props;
-  const [list] = useLoaded<PairList>(ctx, () => ctx.socket.request<PairList>('device.pair.list'), PAIRING_EVENTS, { pending: [], paired: [] });
+  const [list, reload] = useLoaded<PairList>(ctx, () => ctx.socket.request<PairList>('device.pair.list'), PAIRING_EVENTS, { pending: [], paired: [] });
   const [busy, setBusy] = useState<Set<string>>(new Set());
   useEffect(() => ctx.setBadge('devices', list.pending.length), [list.pending.length]);
   const denied = ctx.denied('operator.pairing');
@@ -67,6 +69,7 @@ export function DevicesView(props: { ctx: UiContext }) {
           <div class="title"><strong class="name">${label(request.displayName)}</strong> <span class="muted">${label(request.platform)} · ${label(request.role)}</span></div>
           <div>Verification code: <code class="code">${label(request.verificationCode)}</code></div>
           <div class="muted">device ${shortId(request.deviceId)} · from ${label(request.remoteIp)}</div>
+          ${pairedAs(list.paired, request.deviceId)}
           <div>Declares: <${Commands} commands=${request.commands} /></div>
           <div class="actions">
             <button class="approve" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId)}>Approve</button>
@@ -79,13 +82,10 @@ export function DevicesView(props: { ctx: UiContext }) {
       )}
     </ul>
     <h3>Paired (${list.paired.length})</h3>
+    ${list.paired.length === 0 ? html`<p class="muted">No device is paired yet.</p>` : null}
     <ul class="cards">
-      ${list.paired.map(
-        (device) => html`<li class="card paired" data-device-id=${device.deviceId}>
-          <div class="title"><strong class="name">${label(device.displayName)}</strong> <span class=${device.connected ? 'badge online' : 'badge offline'}>${device.connected ? 'online' : 'offline'}</span></div>
-          <div class="muted">${label(device.roles.join(', '))} · ${label(device.platform)} · device ${shortId(device.deviceId)} · ${label(device.remoteIp)} · ${device.connected ? 'connected' : ago(device.lastSeenAtMs)}</div>
-        </li>`,
-      )}
+      ${list.paired.map((device) => html`<${PairedCard} key=${device.deviceId} ctx=${ctx} device=${device} onChanged=${reload} />`)}
     </ul>
+    <${SetupCodes} ctx=${ctx} />
   </section>`;
 }
