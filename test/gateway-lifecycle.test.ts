@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GatewayError } from '@tether/protocol';
+import { buildUiLoginPayload, GatewayError } from '@tether/protocol';
 import { cleanup, eventually, runTether, spawnTether, startGatewayProcess, tempDir, ownerTokenEnv } from './helpers/processes.js';
 import { connectOperator, connectTestNode, sharedToken } from './helpers/clients.js';
 import { newTestKey } from './helpers/raw-client.js';
@@ -60,10 +60,11 @@ describe('gateway lifecycle', () => {
     // The printed Control UI link logs a browser in (its key paired as an operator device).
     const link = /Control UI: (http:\/\/127\.0\.0\.1:\d+\/#code=(\S+))/.exec(up.output());
     expect(link, up.output()).not.toBeNull();
+    const key = newTestKey();
     const login = await fetch(new URL('/ui/login', link![1]), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: link![2], publicKey: newTestKey().publicKey }),
+      body: JSON.stringify({ code: link![2], publicKey: key.publicKey, signature: key.sign(buildUiLoginPayload(key.publicKey, link![2]!)) }),
     });
     expect(login.status).toBe(200);
     up.child.kill('SIGINT');

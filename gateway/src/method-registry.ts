@@ -28,8 +28,11 @@ export interface MethodContext {
 export interface MethodDefinition<S extends TSchema = TSchema> {
   method: string;
   roles: readonly Role[];
-  /** Operator scope needed; a function when it depends on the params. `operator.admin` satisfies all. */
-  scope?: OperatorScope | ((params: Static<S>) => OperatorScope);
+  /**
+   * Operator scope needed; a function when it depends on the params or on who asks (undefined: none,
+   * for example a device acting on itself). `operator.admin` satisfies all.
+   */
+  scope?: OperatorScope | ((params: Static<S>, session: ConnectionSession) => OperatorScope | undefined);
   params: S;
   handler(ctx: MethodContext, params: Static<S>): unknown;
 }
@@ -38,7 +41,7 @@ export interface MethodDefinition<S extends TSchema = TSchema> {
 export interface RegisteredMethod {
   method: string;
   roles: readonly Role[];
-  scope?: OperatorScope | ((params: unknown) => OperatorScope);
+  scope?: OperatorScope | ((params: unknown, session: ConnectionSession) => OperatorScope | undefined);
   params: TSchema;
   handler(ctx: MethodContext, params: unknown): unknown;
 }
@@ -108,8 +111,8 @@ export class MethodRegistry {
       });
     }
     if (role === 'operator' && definition.scope) {
-      const scope = typeof definition.scope === 'function' ? definition.scope(params) : definition.scope;
-      if (!ctx.session.scopes.has(scope) && !ctx.session.scopes.has('operator.admin')) {
+      const scope = typeof definition.scope === 'function' ? definition.scope(params, ctx.session) : definition.scope;
+      if (scope !== undefined && !ctx.session.scopes.has(scope) && !ctx.session.scopes.has('operator.admin')) {
         throw new GatewayError({
           code: ErrorCode.FORBIDDEN,
           message: `missing scope: ${scope}`,

@@ -25,6 +25,7 @@ import { MediaStore } from './media/media-store.js';
 import { PresenceAnnouncer } from './presence.js';
 import { PublicKeyCache } from './key-cache.js';
 import { createLogger, type Logger } from './log.js';
+import { attachMetrics, GatewayMetrics } from './metrics/gateway-metrics.js';
 import { certificateHosts, loadOrCreateCertificate, type GatewayCertificate } from './tls/certificate.js';
 import { formatFingerprint } from '@tether/protocol';
 import { MethodRegistry } from './method-registry.js';
@@ -71,7 +72,9 @@ export interface Gateway {
 
 export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
   const config = resolveGatewayConfig(options.stateDir, options.overrides, options.env);
-  const log = options.log ?? createLogger();
+  // Kept for `status` (invoke rate, recent errors): the logger's warnings and errors, every finished invoke.
+  const metrics = new GatewayMetrics();
+  const log = metrics.watchLogger(options.log ?? createLogger());
   const releaseLock = acquireGatewayLock(config.stateDir);
   let store: PairingStore | undefined;
   try {
@@ -103,7 +106,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       listen: { host: config.host, port: config.port },
       tlsFingerprint: certificate?.fingerprint,
       store,
-      registry: new NodeRegistry(),
+      registry: metrics.countInvokes(new NodeRegistry()),
       execApprovals: new ExecApprovalRegistry({ broadcaster, log }),
       media,
       publicKeys: new PublicKeyCache(),
@@ -139,6 +142,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         return closed;
       },
     };
+    attachMetrics(context, metrics);
 
     // MCP clients and other tool hosts re-read the tool list when nodes come and go.
     context.presence.onChanged(() => broadcaster.broadcast('tools.changed', {}, { scope: 'operator.read' }));

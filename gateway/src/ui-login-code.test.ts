@@ -23,11 +23,13 @@ describe('Control UI login codes', () => {
   it('refuses a code minted with another token, and any tampered part', () => {
     const code = mintLoginCode(TOKEN, { nowMs: NOW });
     expect(checkLoginCode('another-token', code, NOW)).toEqual({ ok: false, reason: 'invalid' });
-    const [v, expires, nonce, grant, mac] = code.split('.') as [string, string, string, string, string];
+    const [v, issued, expires, nonce, grant, mac] = code.split('.') as [string, string, string, string, string, string];
     const later = (parseInt(expires, 36) + 60_000).toString(36);
-    expect(checkLoginCode(TOKEN, [v, later, nonce, grant, mac].join('.'), NOW).ok).toBe(false);
+    expect(checkLoginCode(TOKEN, [v, issued, later, nonce, grant, mac].join('.'), NOW).ok).toBe(false);
+    const laterIssued = (parseInt(issued, 36) + 60_000).toString(36);
+    expect(checkLoginCode(TOKEN, [v, laterIssued, expires, nonce, grant, mac].join('.'), NOW).ok).toBe(false);
     const otherNonce = `${nonce[0] === 'A' ? 'B' : 'A'}${nonce.slice(1)}`;
-    expect(checkLoginCode(TOKEN, [v, expires, otherNonce, grant, mac].join('.'), NOW).ok).toBe(false);
+    expect(checkLoginCode(TOKEN, [v, issued, expires, otherNonce, grant, mac].join('.'), NOW).ok).toBe(false);
   });
 
   it('grants what it was minted with (all by default), operator.read always', () => {
@@ -43,9 +45,9 @@ describe('Control UI login codes', () => {
   it('refuses a code whose grant was widened, reordered or repeated (the MAC covers it)', () => {
     const code = mintLoginCode(TOKEN, { nowMs: NOW, scopes: ['operator.write'] });
     const parts = code.split('.');
-    expect(parts[3]).toBe('rw');
+    expect(parts[4]).toBe('rw');
     for (const grant of ['rwpax', 'rx', 'wr', 'rrw']) {
-      parts[3] = grant;
+      parts[4] = grant;
       expect(checkLoginCode(TOKEN, parts.join('.'), NOW)).toEqual({ ok: false, reason: 'invalid' });
     }
   });
@@ -54,13 +56,26 @@ describe('Control UI login codes', () => {
     ['not a string', 42],
     ['empty', ''],
     ['the token itself', TOKEN],
-    ['a version we never minted', 'v3.abc.AAAAAAAAAAAAAAAAAAAAAA.rwpax.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['a version we never minted', 'v3.abc.abc.AAAAAAAAAAAAAAAAAAAAAA.rwpax.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
     ['the first version (it granted the shared token)', 'v1.abc.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    ['a grant letter we never mint', 'v2.abc.AAAAAAAAAAAAAAAAAAAAAA.rz.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['a grant letter we never mint', 'v2.abc.abc.AAAAAAAAAAAAAAAAAAAAAA.rz.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
     ['HTML', '<img src=x onerror=alert(1)>'],
     ['a very long string', 'v2.'.padEnd(100_000, 'a')],
   ])('refuses a malformed code (%s) without computing anything', (_name, code) => {
     expect(checkLoginCode(TOKEN, code, NOW)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('refuses a code made before the gateway started (its used codes were forgotten then)', () => {
+    const code = mintLoginCode(TOKEN, { nowMs: NOW });
+    expect(checkLoginCode(TOKEN, code, NOW + 60_000, NOW + 30_000)).toEqual({ ok: false, reason: 'before-start' });
+    expect(checkLoginCode(TOKEN, code, NOW + 1_000, NOW + 1_000).ok).toBe(true);
+  });
+
+  it('a released code can be claimed again (its login failed before pairing anything)', () => {
+    const used = new UsedLoginCodes();
+    expect(used.claim('n', NOW + 10, NOW)).toBe(true);
+    used.release('n');
+    expect(used.claim('n', NOW + 10, NOW)).toBe(true);
   });
 
   it('forgets used codes once they expired (the table cannot grow without bound)', () => {

@@ -11,6 +11,8 @@ export type PairingStoreErrorCode =
   | 'UNKNOWN_SETUP_CODE'
   /** Too many setup codes are live at once; revoke some or let them expire. */
   | 'TOO_MANY_SETUP_CODES'
+  /** An owner login named a key that belongs to a device of another kind (owner-login.ts). */
+  | 'KEY_IN_USE'
   | 'STORE_CORRUPT'
   /** A change could not be written (disk full, read-only, directory gone); it was not applied. */
   | 'STORE_UNWRITABLE'

@@ -16,3 +16,4 @@ export * from './address-bucket.js';
 export * from './wire.js';
 export * from './device-prefix.js';
 export * from './tls-pins.js';
+export * from './owner-login.js';

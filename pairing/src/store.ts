@@ -37,6 +37,7 @@ import {
   type StoreSettings,
 } from './store-options.js';
 import { hashToken, mintToken, tokenMatches } from './tokens.js';
+import { grantOwnerLogin, type OwnerLogin } from './owner-login.js';
 import { isHeldInMemory } from './unknown-devices.js';
 import type {
   AdmissionDecision,
@@ -265,6 +266,14 @@ export class PairingStore {
   verifyToken(deviceId: string, role: Role, token: string): boolean {
     const record = this.getPaired(deviceId)?.tokens[role];
     return record !== undefined && record.revokedAtMs === undefined && tokenMatches(token, record.hash);
+  }
+
+  /** Pairs a browser key as the owner's login approved it (owner-login.ts): one write, no queued request. */
+  async pairOwnerLogin(claim: DeviceClaim): Promise<OwnerLogin> {
+    return this.mutate((draft, now) => {
+      const { result, audit } = grantOwnerLogin(draft, claim, now);
+      return { result, audit, onWritten: () => this.held.delete(this.held.idsOfDevice(claim.deviceId)) };
+    });
   }
 
   /** Makes a setup code's bootstrap token: the token is returned once and stored only as a hash. */

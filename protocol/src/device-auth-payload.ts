@@ -40,3 +40,11 @@ export function signatureToken(auth: { token?: string; deviceToken?: string; boo
   return auth?.token ?? auth?.deviceToken ?? auth?.bootstrapToken ?? '';
 }
 
+
+/**
+ * What the Control UI's page signs to log in (`POST /ui/login`): the credential it presents (the
+ * one-time code, or the gateway token), bound to the key it asks to pair.
+ */
+export function buildUiLoginPayload(publicKey: string, credential: string): string {
+  return `tether-ui-login\nv1\n${publicKey}\n${credential}`;
+}

@@ -5,7 +5,7 @@
 import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { buildDeviceAuthPayloadV2, buildDeviceAuthPayloadV3, type DeviceAuthPayloadInput } from './device-auth-payload.js';
 
-export { buildDeviceAuthPayloadV2, buildDeviceAuthPayloadV3, normalizeMetadataField, signatureToken, type DeviceAuthPayloadInput } from './device-auth-payload.js';
+export { buildDeviceAuthPayloadV2, buildDeviceAuthPayloadV3, buildUiLoginPayload, normalizeMetadataField, signatureToken, type DeviceAuthPayloadInput } from './device-auth-payload.js';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');

@@ -111,7 +111,7 @@ describe.skipIf(chromiumMissing !== undefined)(`the Control UI's browser identit
     await card.waitFor(WAIT);
     expect(await card.locator('button.approve').isDisabled()).toBe(true);
     expect(await card.locator('button.approve').getAttribute('title')).toMatch(/needs operator\.admin/);
-    expect(await card.locator('.denied').textContent()).toMatch(/needs operator\.admin, which this login was not granted/);
+    expect(await card.locator('.denied').textContent()).toMatch(/needs operator\.admin and operator\.write, which this login was not granted/);
     // Rejecting needs only operator.pairing, which this login holds.
     expect(await card.locator('button.reject').isDisabled()).toBe(false);
     peer.ws.close();

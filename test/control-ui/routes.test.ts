@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { readFileSync } from 'node:fs';
 import { cleanup, runTether, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
+import { buildUiLoginPayload } from '@tether/protocol';
 import { newTestKey, openRawPeer, signedConnect, type TestKey } from '../helpers/raw-client.js';
 
 const tempDirFor = () => tempDir('tether-ui-empty-');
@@ -41,9 +42,11 @@ const codeOf = (link: string) => new URL(link).hash.replace(/^#code=/, '');
 
 const sharedToken = () => readFileSync(`${gateway.stateDir}/gateway.token`, 'utf8').trim();
 
-/** The login a page sends: its code and its browser key's public half. */
+/** The login a page sends: its code, its browser key's public half, and its signature over the code (or the Bearer token). */
 function login(code: unknown, headers: Record<string, string> = {}, raw?: string, key: TestKey = newTestKey()) {
-  return fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw ?? JSON.stringify({ code, publicKey: key.publicKey }) });
+  const presented = headers.authorization?.replace(/^Bearer /, '') ?? (typeof code === 'string' ? code : '');
+  const signature = key.sign(buildUiLoginPayload(key.publicKey, presented));
+  return fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw ?? JSON.stringify({ code, publicKey: key.publicKey, signature }) });
 }
 
 interface DeviceLogin {
@@ -151,7 +154,8 @@ describe('the login exchange', () => {
     const text = await first.text();
     expect(text).not.toContain(sharedToken());
     const answer = JSON.parse(text) as DeviceLogin;
-    expect(answer).toMatchObject({ auth: 'device', deviceId: key.deviceId, scopes: ['operator.read', 'operator.write', 'operator.pairing', 'operator.approvals', 'operator.admin'] });
+    expect(answer).toMatchObject({ auth: 'device', deviceId: key.deviceId });
+    expect(answer.scopes).toEqual(['operator.admin', 'operator.approvals', 'operator.pairing', 'operator.read', 'operator.write']);
     expect(answer.deviceToken).toMatch(/\S{20,}/);
     const device = await pairedDevice(key.deviceId);
     expect(device).toMatchObject({ displayName: 'Control UI', roles: ['operator'] });
@@ -171,7 +175,7 @@ describe('the login exchange', () => {
     expect(thief.ok).toBe(false);
     // Asking for more than a narrower login granted is a scope upgrade nobody approved.
     const narrow = (await (await login(codeOf(await loginLink(['--scopes', 'operator.read,operator.pairing'])), {}, undefined, key)).json()) as DeviceLogin;
-    expect(narrow.scopes).toEqual(['operator.read', 'operator.pairing']);
+    expect(narrow.scopes).toEqual(['operator.pairing', 'operator.read']);
     const greedy = await connectAsPage(key, narrow, [...narrow.scopes, 'operator.admin']);
     expect(greedy.ok).toBe(false);
     expect(greedy.error.details.code).toBe('PAIRING_REQUIRED');
@@ -199,10 +203,58 @@ describe('the login exchange', () => {
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('LOGIN_TOKEN_INVALID');
   });
 
+  it("another device's public key, without that device's signature, pairs nothing and spends no code", async () => {
+    const code = codeOf(await loginLink());
+    const victim = newTestKey();
+    const attacker = newTestKey();
+    const cases = [
+      { publicKey: victim.publicKey },
+      { publicKey: victim.publicKey, signature: attacker.sign(buildUiLoginPayload(victim.publicKey, code)) },
+      { publicKey: victim.publicKey, signature: victim.sign(buildUiLoginPayload(victim.publicKey, 'another code')) },
+      { publicKey: victim.publicKey, signature: 'A'.repeat(86) },
+      { publicKey: victim.publicKey, signature: '<script>' },
+    ];
+    for (const fields of cases) {
+      const response = await login(undefined, {}, JSON.stringify({ code, ...fields }));
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('LOGIN_SIGNATURE_INVALID');
+    }
+    expect(await pairedDevice(victim.deviceId)).toBeUndefined();
+    expect((await login(code)).status).toBe(200);
+  });
+
+  it("a node's own key cannot log in as a browser: 409 KEY_IN_USE, the node's pairing untouched, the code given back", async () => {
+    const nodeKey = newTestKey();
+    const peer = await openRawPeer(gateway.url);
+    peer.send(signedConnect(nodeKey, peer.challenge, { commands: ['system.run'], displayName: 'a-node', token: sharedToken() }));
+    expect((await peer.nextFrame()).ok).toBe(true);
+    peer.ws.close();
+    const before = await pairedDevice(nodeKey.deviceId);
+    expect(before?.roles).toEqual(['node']);
+    const code = codeOf(await loginLink(['--scopes', 'operator.read']));
+    const refused = await login(code, {}, undefined, nodeKey);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('KEY_IN_USE');
+    expect(await pairedDevice(nodeKey.deviceId)).toEqual(before);
+    expect((await login(code)).status).toBe(200);
+  });
+
+  it('wrong gateway tokens from one address are stopped after ten a minute', async () => {
+    // Earlier cases in this file may have spent some of this address's ten already.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await login(undefined, { authorization: `Bearer wrong-${i}` })).status);
+    const refused = statuses.indexOf(429);
+    expect(refused).toBeGreaterThan(0);
+    expect(statuses.slice(0, refused).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(refused).every((status) => status === 429)).toBe(true);
+    // Even the right token waits now: the address is out of guesses for the minute.
+    expect((await login(undefined, { authorization: `Bearer ${sharedToken()}` })).status).toBe(429);
+  });
+
   it('a bad public key is refused before the code is spent', async () => {
     const code = codeOf(await loginLink());
     for (const publicKey of [undefined, 42, '', 'A'.repeat(42), 'A'.repeat(44), '-----BEGIN PUBLIC KEY-----', '<img src=x onerror=alert(1)>', 'A'.repeat(5000)]) {
-      const response = await login(undefined, {}, JSON.stringify({ code, publicKey }));
+      const response = await login(undefined, {}, JSON.stringify({ code, publicKey, signature: 'A'.repeat(86) }));
       expect([400, 413]).toContain(response.status);
       if (response.status === 400) expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INVALID_PUBLIC_KEY');
     }
@@ -219,7 +271,7 @@ describe('the login exchange', () => {
   });
 
   it.each([
-    ['a forged code', { code: 'v2.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.rwpax.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 401],
+    ['a forged code', { code: 'v2.zzzzzzzz.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.rwpax.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 401],
     ['a first-version code', { code: 'v1.zzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, 401],
     ['the token itself as the code', 'TOKEN', 401],
     ['no code', {}, 401],
@@ -227,7 +279,8 @@ describe('the login exchange', () => {
     ['HTML', { code: '<img src=x onerror=alert(1)>' }, 401],
   ])('refuses %s', async (_name, body, status) => {
     const key = newTestKey();
-    const raw = JSON.stringify(body === 'TOKEN' ? { code: sharedToken(), publicKey: key.publicKey } : Array.isArray(body) ? body : { ...(body as object), publicKey: key.publicKey });
+    const signed = (code: unknown) => ({ code, publicKey: key.publicKey, signature: key.sign(buildUiLoginPayload(key.publicKey, typeof code === 'string' ? code : '')) });
+    const raw = JSON.stringify(body === 'TOKEN' ? signed(sharedToken()) : Array.isArray(body) ? body : signed((body as { code?: unknown }).code));
     const response = await login(undefined, {}, raw);
     expect(response.status).toBe(status);
     expect(await response.text()).not.toContain(sharedToken());

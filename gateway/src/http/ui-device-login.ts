@@ -1,18 +1,18 @@
 /**
- * A Control UI login pairs the browser's own device identity as an operator. The page sends only its
- * Ed25519 public key; the gateway derives the device id, and the owner's credential that came with it
- * (a one-time login code, or the shared token typed once into the page) is the approval. The page
- * then connects like any paired operator device: a signed challenge plus its device token, with the
- * scopes this login granted. It never holds the shared token, and the owner can see, rename and revoke
- * each browser in the device list.
+ * A Control UI login pairs the browser's own device identity as an operator. The page sends its
+ * Ed25519 public key and a signature, made with that key, over the credential it logs in with; the
+ * gateway derives the device id, and the owner's credential (a one-time login code, or the shared
+ * token typed once into the page) is the approval. The page then connects like any paired operator
+ * device: a signed challenge plus its device token, with the scopes this login granted. It never holds
+ * the shared token, and the owner can see, rename and revoke each browser in the device list.
  *
- * No proof of possession is asked here: pairing a public key whose private key one does not hold
- * gains nothing, because every connect must be signed with it.
+ * The signature proves the page holds the key: without it, anyone holding a code could name another
+ * device's public key (device.pair.list shows them) and re-pair that device as theirs. The pairing
+ * itself is one store write (pairing/src/owner-login.ts) that refuses keys of other kinds of devices.
  */
-import { CloseCode, deriveDeviceId, rawPublicKeyFrom, safeLabel } from '@tether/protocol';
-import type { DeviceClaim, PairedDevice } from '@tether/pairing';
+import { buildUiLoginPayload, CloseCode, deriveDeviceId, publicKeyObjectFromRaw, rawPublicKeyFrom, safeLabel, verifyEd25519 } from '@tether/protocol';
+import { PairingStoreError, type DeviceClaim } from '@tether/pairing';
 import type { GatewayContext } from '../context.js';
-import { callStore } from '../methods/device.js';
 import { HttpError } from './respond.js';
 
 /** The name and platform a browser device is listed under; the page names nothing itself. */
@@ -25,8 +25,31 @@ export interface UiDeviceLogin {
   scopes: string[];
 }
 
-function claimFor(publicKey: Buffer, scopes: readonly string[], remoteIp: string | undefined): DeviceClaim {
-  return {
+/** The page's public key and its signature over `credential`, checked before the code is spent on it. */
+export function checkUiKey(publicKeyText: unknown, signature: unknown, credential: string): Buffer {
+  // Raw keys only (43 base64url characters): PEM and other spellings the handshake accepts are not needed here.
+  const publicKey = typeof publicKeyText === 'string' && /^[A-Za-z0-9_-]{43}$/.test(publicKeyText) ? rawPublicKeyFrom(publicKeyText) : undefined;
+  if (!publicKey) throw new HttpError(400, 'INVALID_PUBLIC_KEY', "publicKey must be the browser identity's raw Ed25519 public key, base64url (43 characters); reload the page");
+  let signed = false;
+  if (typeof signature === 'string' && /^[A-Za-z0-9_-]{86}$/.test(signature)) {
+    try {
+      signed = verifyEd25519(publicKeyObjectFromRaw(publicKey), buildUiLoginPayload(publicKeyText as string, credential), signature);
+    } catch {
+      signed = false; // a 32-byte string that is not a point on the curve
+    }
+  }
+  if (!signed) throw new HttpError(400, 'LOGIN_SIGNATURE_INVALID', 'the login must be signed with the key it pairs (signature over the code); reload the page and open a new link');
+  return publicKey;
+}
+
+const STORE_STATUS: Partial<Record<string, { status: number; code: string }>> = {
+  KEY_IN_USE: { status: 409, code: 'KEY_IN_USE' },
+  STORE_UNWRITABLE: { status: 503, code: 'STORE_UNAVAILABLE' },
+};
+
+/** Pairs (or re-pairs) the browser key as an operator holding exactly `scopes`, and mints its device token. */
+export async function pairUiDevice(gateway: GatewayContext, publicKey: Buffer, scopes: readonly string[], remoteIp: string | undefined): Promise<UiDeviceLogin> {
+  const claim: DeviceClaim = {
     deviceId: deriveDeviceId(publicKey),
     publicKey: publicKey.toString('base64url'),
     role: 'operator',
@@ -39,51 +62,17 @@ function claimFor(publicKey: Buffer, scopes: readonly string[], remoteIp: string
     clientMode: UI_CLIENT.mode,
     ...(remoteIp !== undefined && { remoteIp }),
   };
-}
-
-/** The page's public key, checked before the login code is spent on it. */
-export function parseUiPublicKey(publicKeyText: unknown): Buffer {
-  // Raw keys only (43 base64url characters): PEM and other spellings the handshake accepts are not needed here.
-  const publicKey = typeof publicKeyText === 'string' && /^[A-Za-z0-9_-]{43}$/.test(publicKeyText) ? rawPublicKeyFrom(publicKeyText) : undefined;
-  if (!publicKey) throw new HttpError(400, 'INVALID_PUBLIC_KEY', "publicKey must be the browser identity's raw Ed25519 public key, base64url (43 characters); reload the page");
-  return publicKey;
-}
-
-/** Approves exactly the request this claim raised, with the owner's authority, and says so. */
-async function approveAsOwner(gateway: GatewayContext, requestId: string): Promise<PairedDevice> {
-  const { device } = await callStore(() => gateway.store.approve(requestId, { via: 'owner' }));
-  gateway.broadcaster.broadcast('device.pair.resolved', { requestId, deviceId: device.deviceId, decision: 'approved', ts: Date.now() }, { scope: 'operator.pairing' });
-  return device;
-}
-
-/**
- * Pairs (or re-pairs) the browser key `publicKey` as an operator holding exactly `scopes`, and mints
- * its device token. A browser that already holds more than this login grants is re-paired with less:
- * otherwise a read-only link would leave it its old scopes.
- */
-export async function pairUiDevice(gateway: GatewayContext, publicKey: Buffer, scopes: readonly string[], remoteIp: string | undefined): Promise<UiDeviceLogin> {
-  const claim = claimFor(publicKey, scopes, remoteIp);
-  const existing = gateway.store.getPaired(claim.deviceId);
-  if (existing && existing.scopes.some((scope) => !scopes.includes(scope))) {
-    await callStore(() => gateway.store.remove(claim.deviceId));
-    gateway.disconnectDevice(claim.deviceId, CloseCode.CLIENT_INVALIDATED, 'client invalidated: logged in again with fewer scopes');
+  let login;
+  try {
+    login = await gateway.store.pairOwnerLogin(claim);
+  } catch (error) {
+    const mapped = error instanceof PairingStoreError ? STORE_STATUS[error.code] : undefined;
+    if (mapped) throw new HttpError(mapped.status, mapped.code, (error as Error).message);
+    throw error;
   }
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const decision = await gateway.store.admit(claim, undefined, { autoApprove: false, issueIfMissing: true });
-    if (decision.kind === 'admitted') {
-      if (decision.issuedToken === undefined) break;
-      gateway.log.info(`the Control UI logged in as device ${claim.deviceId.slice(0, 12)} (${safeLabel(decision.device.displayName, 64)}) with ${scopes.join(', ')}`);
-      return { deviceId: claim.deviceId, deviceToken: decision.issuedToken, scopes: [...scopes] };
-    }
-    if (decision.kind === 'pending') {
-      await approveAsOwner(gateway, decision.request.requestId);
-      continue;
-    }
-    if (decision.kind === 'rejected') {
-      const seconds = Math.ceil(Math.max(0, decision.rejection.untilMs - Date.now()) / 1000);
-      throw new HttpError(409, 'DEVICE_REJECTED', `this browser's pairing was rejected recently; it may log in again in ${seconds} s, or remove it from the device list first`);
-    }
-    throw new HttpError(503, 'PAIRING_THROTTLED', `too many devices are waiting for approval; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s, or clear requests in the Devices view`);
-  }
-  throw new HttpError(500, 'LOGIN_FAILED', 'the gateway could not pair this browser; retry with a new link (tether dashboard)');
+  // Sessions on the old grant hold the old scopes: they end, and the browser's tabs connect again.
+  gateway.disconnectDevice(claim.deviceId, CloseCode.CLIENT_INVALIDATED, 'client invalidated: this browser logged in again');
+  gateway.broadcaster.broadcast('device.pair.resolved', { requestId: '', deviceId: claim.deviceId, decision: 'approved', ts: Date.now() }, { scope: 'operator.pairing' });
+  gateway.log.info(`the Control UI logged in as device ${claim.deviceId.slice(0, 12)} (${safeLabel(login.device.displayName, 64)}) with ${scopes.join(', ')}`);
+  return { deviceId: claim.deviceId, deviceToken: login.token, scopes: [...login.device.scopes] };
 }

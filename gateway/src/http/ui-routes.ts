@@ -13,7 +13,8 @@ import { normalizeRemoteIp } from '../address.js';
 import { isSharedToken } from '../secrets.js';
 import { checkLoginCode, UI_SCOPES, UsedLoginCodes } from '../ui-login-code.js';
 import { bearer, HttpError, json } from './respond.js';
-import { pairUiDevice, parseUiPublicKey } from './ui-device-login.js';
+import { checkUiKey, pairUiDevice } from './ui-device-login.js';
+import { AddressFailures } from './address-failures.js';
 import { selfWebSocketOrigins } from './self-origins.js';
 
 const TYPES: Record<string, string> = {
@@ -34,6 +35,8 @@ interface UiAsset {
 interface UiState {
   assets: Map<string, UiAsset> | undefined;
   usedCodes: UsedLoginCodes;
+  /** Wrong gateway tokens per address: the Bearer login is not a token oracle. */
+  tokenGuesses: AddressFailures;
   /** Refused logins are logged at most once a minute, so a stranger cannot flood the log. */
   lastRefusalLogMs: number;
   refusalsSinceLog: number;
@@ -63,7 +66,7 @@ function loadAssets(dir: string | undefined): Map<string, UiAsset> | undefined {
 function stateOf(gateway: GatewayContext): UiState {
   let state = states.get(gateway);
   if (!state) {
-    state = { assets: loadAssets(uiDistDir()), usedCodes: new UsedLoginCodes(), lastRefusalLogMs: 0, refusalsSinceLog: 0 };
+    state = { assets: loadAssets(uiDistDir()), usedCodes: new UsedLoginCodes(), tokenGuesses: new AddressFailures(10, 60_000), lastRefusalLogMs: 0, refusalsSinceLog: 0 };
     states.set(gateway, state);
   }
   return state;
@@ -157,42 +160,65 @@ function refuseLogin(gateway: GatewayContext, why: string, code = 'LOGIN_CODE_IN
   throw new HttpError(401, code, `this login ${why}; run tether dashboard for a new link`);
 }
 
-/** The scopes the owner's credential on this request grants: a fresh unused code's, or all for the shared token. */
-function grantedScopes(gateway: GatewayContext, token: string, request: IncomingMessage, code: unknown): readonly string[] {
+const CODE_REFUSALS = { malformed: 'link is not valid', invalid: 'link is not valid', expired: 'link has expired', 'before-start': 'link was made before the gateway restarted' } as const;
+
+type Grant = { credential: string; scopes: readonly string[]; release(): void };
+
+/**
+ * The owner's credential on this request and what it grants: a fresh unused code's scopes, or all of
+ * them for the shared token in a Bearer header. `release` gives a spent code back when the login fails.
+ */
+function ownerGrant(gateway: GatewayContext, token: string, request: IncomingMessage, code: unknown): Grant {
   const presented = bearer(request);
   if (presented !== undefined) {
-    if (!isSharedToken(gateway, presented)) refuseLogin(gateway, "token is not this gateway's", 'LOGIN_TOKEN_INVALID');
-    return UI_SCOPES;
+    const state = stateOf(gateway);
+    const address = normalizeRemoteIp(request.socket.remoteAddress);
+    if (!state.tokenGuesses.allow(address)) {
+      throw new HttpError(429, 'TOO_MANY_ATTEMPTS', 'too many wrong gateway tokens from this address; wait a minute, or use a link from tether dashboard');
+    }
+    if (!isSharedToken(gateway, presented)) {
+      state.tokenGuesses.fail(address);
+      refuseLogin(gateway, "token is not this gateway's", 'LOGIN_TOKEN_INVALID');
+    }
+    return { credential: presented, scopes: UI_SCOPES, release: () => undefined };
   }
-  const checked = checkLoginCode(token, code);
-  if (!checked.ok || !stateOf(gateway).usedCodes.claim(checked.nonce, checked.expiresAtMs)) {
-    refuseLogin(gateway, checked.ok ? 'link was used already' : checked.reason === 'expired' ? 'link has expired' : 'link is not valid');
-  }
-  return checked.scopes;
+  const checked = checkLoginCode(token, code, Date.now(), gateway.startedAtMs);
+  if (!checked.ok) refuseLogin(gateway, CODE_REFUSALS[checked.reason]);
+  const used = stateOf(gateway).usedCodes;
+  if (!used.claim(checked.nonce, checked.expiresAtMs)) refuseLogin(gateway, 'link was used already');
+  return { credential: code as string, scopes: checked.scopes, release: () => used.release(checked.nonce) };
 }
 
 /**
- * `POST /ui/login {code, publicKey}` (or `{publicKey}` with `Authorization: Bearer <gateway token>`)
- * → `{auth: 'device', deviceId, deviceToken, scopes}`: the browser's key paired as an operator.
+ * `POST /ui/login {code, publicKey, signature}` (or `{publicKey, signature}` with `Authorization: Bearer
+ * <gateway token>`) → `{auth: 'device', deviceId, deviceToken, scopes}`: the browser's key paired as an
+ * operator. The signature, made with that key over the credential (buildUiLoginPayload), is checked before
+ * the code is spent; a login that fails after that gives the code back.
  */
 export async function exchangeLoginCode(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the login as application/json: {"code": "...", "publicKey": "..."}');
+  if (type !== 'application/json') throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the login as application/json: {"code": "...", "publicKey": "...", "signature": "..."}');
   const text = await readSmallBody(request, MAX_LOGIN_BODY_BYTES);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the login body is not JSON; send {"code": "...", "publicKey": "..."}');
+    throw new HttpError(400, 'BAD_REQUEST', 'the login body is not JSON; send {"code": "...", "publicKey": "...", "signature": "..."}');
   }
-  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { code?: unknown; publicKey?: unknown }) : {};
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { code?: unknown; publicKey?: unknown; signature?: unknown }) : {};
   const token = gateway.sharedToken;
   if (token === undefined) {
     // gateway.auth.mode none: every local client is the owner, so the page needs no credential.
     return json(response, 200, { auth: 'none', scopes: UI_SCOPES });
   }
-  const publicKey = parseUiPublicKey(fields.publicKey);
-  const scopes = grantedScopes(gateway, token, request, fields.code);
-  const login = await pairUiDevice(gateway, publicKey, scopes, normalizeRemoteIp(request.socket.remoteAddress));
-  json(response, 200, { auth: 'device', ...login });
+  const presented = bearer(request) ?? (typeof fields.code === 'string' ? fields.code : '');
+  const publicKey = checkUiKey(fields.publicKey, fields.signature, presented);
+  const grant = ownerGrant(gateway, token, request, fields.code);
+  try {
+    const login = await pairUiDevice(gateway, publicKey, grant.scopes, normalizeRemoteIp(request.socket.remoteAddress));
+    json(response, 200, { auth: 'device', ...login });
+  } catch (error) {
+    grant.release();
+    throw error;
+  }
 }

@@ -177,7 +177,8 @@ export const deviceMethods: RegisteredMethod[] = [
   defineMethod({
     method: 'device.pair.remove',
     roles: ['operator'],
-    scope: 'operator.pairing',
+    // A device may always unpair itself (the Control UI's Log out), whatever scopes it holds.
+    scope: ({ deviceId }, session) => (session.deviceId !== undefined && session.deviceId === deviceId ? undefined : 'operator.pairing'),
     params: DevicePairRemoveParamsSchema,
     handler: async ({ gateway, session }, { deviceId }) => {
       const { device, closed } = await removeDevice(gateway, session, deviceId);

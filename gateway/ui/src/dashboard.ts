@@ -4,6 +4,7 @@
  * progress or an inbox survives switching tabs.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { forgetIdentity } from './device-identity.js';
 import { GatewaySocket, type SocketStatus } from './gateway-socket.js';
 import { html } from './html.js';
 import type { Credential } from './login.js';
@@ -27,9 +28,12 @@ function errorText(error: unknown): string {
  */
 async function logOut(socket: GatewaySocket, credential: Credential): Promise<string> {
   if (credential.auth !== 'device') return 'Logged out.';
+  // The key goes too: a paired key alone would be admitted again (its signature is the proof).
+  const forgotten = forgetIdentity();
   try {
     const outcome = await socket.lastRequest('device.pair.remove', { deviceId: credential.deviceId });
     // The gateway closes a removed device's connections, possibly before its answer is read.
+    await forgotten;
     if (outcome.answered || outcome.closeReason.includes('device removed')) return 'Logged out: this browser was removed from the paired devices.';
     throw new Error(outcome.closeReason || `the connection closed (${outcome.closeCode})`);
   } catch (failure) {

@@ -98,3 +98,12 @@ export function browserIdentity(): Promise<BrowserIdentity> {
   })();
   return cached;
 }
+
+/** Forgets this origin's identity (Log out): the next login makes a new key. */
+export async function forgetIdentity(): Promise<void> {
+  cached = undefined;
+  await new Promise<void>((resolve) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
+}

@@ -4,13 +4,16 @@
  * together with this browser's public key (device-identity.ts); the gateway pairs that key as an
  * operator device and answers with its device token and scopes. The page can also sign in once with
  * the gateway token typed into it; the token is sent once and never stored. The login (device id,
- * device token, scopes) is kept in localStorage: it is useless without the private key, which cannot
- * leave IndexedDB. Nothing is ever put back into a URL.
+ * device token, scopes) is kept in localStorage. On the WebSocket it is useless without the key's
+ * signature (a WebCrypto key cannot leave IndexedDB), but over HTTP (`/media`, `/agent-media`) the
+ * device id and token alone fetch captures whose ids are known: treat the stored login as a secret.
+ * Nothing is ever put back into a URL.
  */
+import { buildUiLoginPayload } from '../../../protocol/src/device-auth-payload.js';
 import { browserIdentity } from './device-identity.js';
 
 const STORAGE_KEY = 'tether.ui.login';
-const CODE_PATTERN = /^v2\.[0-9a-z]{1,12}\.[A-Za-z0-9_-]{22}\.[rwpax]{1,5}\.[A-Za-z0-9_-]{43}$/;
+const CODE_PATTERN = /^v2\.[0-9a-z]{1,12}\.[0-9a-z]{1,12}\.[A-Za-z0-9_-]{22}\.[rwpax]{1,5}\.[A-Za-z0-9_-]{43}$/;
 const DEVICE_ID = /^[0-9a-f]{64}$/;
 
 export type Credential = { auth: 'device'; deviceId: string; deviceToken: string; scopes: string[] } | { auth: 'none'; scopes: string[] };
@@ -55,12 +58,14 @@ export function forgetCredential(): void {
   localStorage.removeItem(STORAGE_KEY);
 }
 
-async function logIn(body: Record<string, string>, headers: Record<string, string>): Promise<Credential> {
+/** `presented` is the code, or the token sent in the header: the page signs it with its key (proof it holds the key it pairs). */
+async function logIn(presented: string, body: Record<string, string>, headers: Record<string, string>): Promise<Credential> {
   const identity = await browserIdentity();
+  const signature = await identity.sign(buildUiLoginPayload(identity.publicKey, presented));
   const response = await fetch('/ui/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ ...body, publicKey: identity.publicKey }),
+    body: JSON.stringify({ ...body, publicKey: identity.publicKey, signature }),
     credentials: 'omit',
     cache: 'no-store',
   });
@@ -76,10 +81,10 @@ async function logIn(body: Record<string, string>, headers: Record<string, strin
 }
 
 export function exchangeLoginCode(code: string): Promise<Credential> {
-  return logIn({ code }, {});
+  return logIn(code, { code }, {});
 }
 
 /** Signs in once with the gateway token: it goes in this one request's header and is not kept. */
 export function logInWithToken(token: string): Promise<Credential> {
-  return logIn({}, { authorization: `Bearer ${token.trim()}` });
+  return logIn(token.trim(), {}, { authorization: `Bearer ${token.trim()}` });
 }

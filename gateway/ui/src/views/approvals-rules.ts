@@ -4,6 +4,7 @@
  * line-separator characters as visible escapes), "Always" says what it grants and is not offered for
  * shells and interpreters, and an argv, folder or program too long to show whole is deny-only.
  */
+import { alwaysWouldAllowAnything, programName } from '../../../../protocol/src/allow-always.js';
 import { formatArgv, shellQuote } from '../../../../protocol/src/display.js';
 import { label } from '../text.js';
 
@@ -37,7 +38,7 @@ export const MAX_PATH_SHOWN = 512;
 export const MAX_ARGS_LISTED = 64;
 
 // A shell or interpreter gets no "Always" (it would allow any program): the rule chat approvals use.
-export { alwaysWouldAllowAnything, programName as basename } from '../../../protocol/src/allow-always.js';
+export { alwaysWouldAllowAnything, programName as basename };
 
 export interface Presented {
   /** The whole line, shell-quoted, as it can be pasted (cut when `cut`). */

@@ -7,7 +7,7 @@ import { UI_CAPTURE_COMMANDS } from '../capture.js';
 import { Commands } from '../commands-list.js';
 import { html } from '../html.js';
 import { label, shortId } from '../text.js';
-import { useLoaded, type UiContext } from '../ui-context.js';
+import { scopeReason, useLoaded, type UiContext } from '../ui-context.js';
 import { PairedCard, type PairedDevice } from './devices-paired.js';
 import { SetupCodes } from './setup-codes.js';
 
@@ -20,9 +20,18 @@ export interface PendingRequest {
   commands: string[];
   remoteIp?: string;
   verificationCode?: string;
+  /** Every scope approving this request needs (the gateway's rule: nodes/approval-scopes.ts). */
+  requiredApproveScopes?: string[];
 }
 
 export type { PairedDevice };
+
+/** Why this page may not approve `request`, or undefined: it must hold every scope the approval would grant. */
+function approveDenial(ctx: UiContext, request: PendingRequest): string | undefined {
+  if (ctx.scopes.has('operator.admin')) return undefined;
+  const missing = (request.requiredApproveScopes ?? ['operator.pairing']).filter((scope) => !ctx.scopes.has(scope));
+  return missing.length === 0 ? undefined : scopeReason(missing.join(' and '));
+}
 
 interface PairList {
   pending: PendingRequest[];
@@ -35,14 +44,16 @@ function pairedAs(paired: PairedDevice[], deviceId: string) {
   return known ? html`<div class="muted paired-as">already paired as <strong>${label(known.displayName)}</strong>; it asks again</div>` : null;
 }
 
+const NOTHING: PairList = { pending: [], paired: [] };
 const PAIRING_EVENTS = ['presence', 'device.pair.requested', 'device.pair.resolved', 'node.pair.resolved'];
 
 export function DevicesView(props: { ctx: UiContext }) {
   const { ctx } = props;
-  const [list, reload] = useLoaded<PairList>(ctx, () => ctx.socket.request<PairList>('device.pair.list'), PAIRING_EVENTS, { pending: [], paired: [] });
+  const denied = ctx.denied('operator.pairing');
+  // device.pair.list itself needs operator.pairing: without it there is nothing to show, and no error.
+  const [list, reload] = useLoaded<PairList>(ctx, () => (denied ? Promise.resolve(NOTHING) : ctx.socket.request<PairList>('device.pair.list')), PAIRING_EVENTS, NOTHING);
   const [busy, setBusy] = useState<Set<string>>(new Set());
   useEffect(() => ctx.setBadge('devices', list.pending.length), [list.pending.length]);
-  const denied = ctx.denied('operator.pairing');
 
   const act = (method: string, requestId: string, without?: string[]) => {
     setBusy((current) => new Set(current).add(requestId));
@@ -61,25 +72,27 @@ export function DevicesView(props: { ctx: UiContext }) {
   return html`<section aria-labelledby="devices-heading">
     <h2 id="devices-heading">Devices</h2>
     <h3>Waiting for approval (${list.pending.length})</h3>
-    ${denied ? html`<p class="muted denied">Approving and rejecting ${denied}.</p>` : null}
+    ${denied ? html`<p class="muted denied">Seeing and answering pairing requests ${denied}.</p>` : null}
     ${list.pending.length === 0 ? html`<p class="muted">No device is waiting.</p>` : null}
     <ul class="cards">
-      ${list.pending.map(
-        (request) => html`<li class="card pending" data-request-id=${request.requestId}>
+      ${list.pending.map((request) => {
+        const cannotApprove = approveDenial(ctx, request);
+        return html`<li class="card pending" data-request-id=${request.requestId}>
           <div class="title"><strong class="name">${label(request.displayName)}</strong> <span class="muted">${label(request.platform)} · ${label(request.role)}</span></div>
           <div>Verification code: <code class="code">${label(request.verificationCode)}</code></div>
           <div class="muted">device ${shortId(request.deviceId)} · from ${label(request.remoteIp)}</div>
           ${pairedAs(list.paired, request.deviceId)}
           <div>Declares: <${Commands} commands=${request.commands} /></div>
+          ${cannotApprove ? html`<div class="muted denied">Approving it ${cannotApprove}.</div>` : null}
           <div class="actions">
-            <button class="approve" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId)}>Approve</button>
+            <button class="approve" title=${cannotApprove} disabled=${cannotApprove !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId)}>Approve</button>
             ${request.commands.some((command) => UI_CAPTURE_COMMANDS.has(command))
-              ? html`<button class="approve-without" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId, request.commands.filter((command) => UI_CAPTURE_COMMANDS.has(command)))}>Approve without capture</button>`
+              ? html`<button class="approve-without" title=${cannotApprove} disabled=${cannotApprove !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId, request.commands.filter((command) => UI_CAPTURE_COMMANDS.has(command)))}>Approve without capture</button>`
               : null}
             <button class="reject" title=${denied} disabled=${denied !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.reject', request.requestId)}>Reject</button>
           </div>
-        </li>`,
-      )}
+        </li>`;
+      })}
     </ul>
     <h3>Paired (${list.paired.length})</h3>
     ${list.paired.length === 0 ? html`<p class="muted">No device is paired yet.</p>` : null}

@@ -52,7 +52,8 @@ export async function qrDataUrl(code: string): Promise<string> {
 
 export function SetupCodes(props: { ctx: UiContext }) {
   const { ctx } = props;
-  const [list, reload] = useLoaded<{ codes: SetupCodeInfo[] }>(ctx, () => ctx.socket.request('device.setup.list'), SETUP_EVENTS, { codes: [] });
+  // device.setup.list needs operator.pairing too: without it there is nothing to list, and no error.
+  const [list, reload] = useLoaded<{ codes: SetupCodeInfo[] }>(ctx, () => (ctx.denied('operator.pairing') ? Promise.resolve({ codes: [] }) : ctx.socket.request('device.setup.list')), SETUP_EVENTS, { codes: [] });
   const [ttl, setTtl] = useState(TTLS[0]![1]);
   const [everything, setEverything] = useState(false);
   const [commands, setCommands] = useState('system.notify');
