@@ -11,18 +11,18 @@
  * does not let them test guesses of a weak user-set token at the speed of HMAC.
  */
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { grantScopes, UI_SCOPE_LETTERS, type UiScope } from '@tether/protocol';
 
 export const LOGIN_CODE_TTL_MS = 120_000;
 /** A code claiming a later expiry than this was not minted by us (or the clocks are far apart). */
 const MAX_TTL_MS = 10 * 60_000;
 
 /**
- * What a Control UI login may grant, one letter each in the code. The default link grants all: the
+ * What a Control UI login may grant (the letters: protocol/src/ui-login-grant.ts). The default link grants all: the
  * page is the owner's console, and approving a node that runs programs needs operator.admin (the
  * trust-boundary rule, nodes/approval-scopes.ts). `tether dashboard --scopes` grants less.
  */
-export const UI_SCOPE_LETTERS = { r: 'operator.read', w: 'operator.write', p: 'operator.pairing', a: 'operator.approvals', x: 'operator.admin' } as const;
-export type UiScope = (typeof UI_SCOPE_LETTERS)[keyof typeof UI_SCOPE_LETTERS];
+export { UI_SCOPE_LETTERS, type UiScope };
 export const UI_SCOPES: readonly UiScope[] = Object.values(UI_SCOPE_LETTERS);
 
 const CODE_PATTERN = /^v2\.([0-9a-z]{1,12})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})\.([rwpax]{1,5})\.([A-Za-z0-9_-]{43})$/;
@@ -84,7 +84,7 @@ export function checkLoginCode(token: string, code: unknown, nowMs = Date.now(),
   if (expiresAtMs <= nowMs || expiresAtMs > nowMs + MAX_TTL_MS || expiresAtMs - issuedAtMs > MAX_TTL_MS) return { ok: false, reason: 'expired' };
   if (issuedAtMs < notBeforeMs - START_SKEW_MS) return { ok: false, reason: 'before-start' };
   // Only the canonical spelling is minted; a reordered or repeated grant was not made by us.
-  const scopes = [...new Set(grant)].map((letter) => UI_SCOPE_LETTERS[letter as keyof typeof UI_SCOPE_LETTERS]);
+  const scopes = grantScopes(grant);
   if (grantLetters(scopes) !== grant) return { ok: false, reason: 'invalid' };
   return { ok: true, nonce, expiresAtMs, scopes };
 }

@@ -4,6 +4,7 @@ export * from './frames.js';
 export * from './connect.js';
 export * from './device-auth.js';
 export * from './allow-always.js';
+export * from './ui-login-grant.js';
 export * from './validate.js';
 export * from './frame-guards.js';
 export * from './display.js';

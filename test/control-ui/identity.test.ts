@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CASE_MS, chromiumMissing, launchChromium, logIn, openView, PHONE, WAIT, watchedPage } from '../helpers/control-ui.js';
+import { CASE_MS, chromiumMissing, dashboardLink, launchChromium, logIn, openView, PHONE, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { newTestKey, openRawPeer, signedConnect } from '../helpers/raw-client.js';
 import { cleanup, runTether, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 
@@ -127,6 +127,24 @@ describe.skipIf(chromiumMissing !== undefined)(`the Control UI's browser identit
     const deviceId = await loggedInDevice(page);
     expect((await paired()).find((device) => device.deviceId === deviceId)?.scopes).toEqual(['operator.read']);
     expect(errors).toEqual([]);
+    await page.context().close();
+  }, CASE_MS);
+
+  it('a link opened by a logged-in browser is used only when the person says so', async () => {
+    const { page } = await watchedPage(browser);
+    await logIn(page, gateway);
+    const deviceId = await loggedInDevice(page);
+    await page.goto(await dashboardLink(gateway, ['--scopes', 'operator.read']));
+    await page.getByText(/logs it in again with/).waitFor(WAIT);
+    expect(await page.locator('main.login strong').textContent()).toBe('operator.read');
+    await page.getByRole('button', { name: 'Keep the current login' }).click();
+    await page.getByRole('status').filter({ hasText: 'connected' }).waitFor(WAIT);
+    expect((await paired()).find((device) => device.deviceId === deviceId)?.scopes).toContain('operator.admin');
+    await page.goto(await dashboardLink(gateway, ['--scopes', 'operator.read']));
+    await page.getByRole('button', { name: 'Log in with this link' }).click();
+    await page.getByRole('status').filter({ hasText: 'connected' }).waitFor(WAIT);
+    expect(await loggedInDevice(page)).toBe(deviceId);
+    expect((await paired()).find((device) => device.deviceId === deviceId)?.scopes).toEqual(['operator.read']);
     await page.context().close();
   }, CASE_MS);
 

@@ -4,6 +4,9 @@
  * answer). The link carries a short-lived single-use code in its fragment, never the token itself.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { LOGIN_CODE_TTL_MS, mintLoginCode, UI_SCOPES, type UiScope } from '@tether/gateway';
 import { checkPlaintextAllowed } from '@tether/protocol';
@@ -34,12 +37,24 @@ function browserOpener(env: NodeJS.ProcessEnv): { command: string; args: string[
   return { command: 'xdg-open', args: [] };
 }
 
+/**
+ * A page that sends the browser on to `url`, in a new private folder (0700) as a 0600 file. The
+ * browser is handed this file, not the link: a program's arguments are readable by every local user
+ * (/proc/<pid>/cmdline), and the link's code would be theirs to redeem first.
+ */
+export function writeRedirectPage(url: string, dir = mkdtempSync(join(tmpdir(), 'tether-dashboard-'))): string {
+  const attribute = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const path = join(dir, 'open.html');
+  writeFileSync(path, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${attribute}"><title>Tether Control UI</title>\n`, { mode: 0o600, flag: 'wx' });
+  return path;
+}
+
 /** Best effort: a missing opener or a failing one is never this command's failure. */
 function tryOpen(url: string, env: NodeJS.ProcessEnv): boolean {
   const opener = browserOpener(env);
   if (!opener) return false;
   try {
-    const child = spawn(opener.command, [...opener.args, url], { stdio: 'ignore', detached: true });
+    const child = spawn(opener.command, [...opener.args, writeRedirectPage(url)], { stdio: 'ignore', detached: true });
     child.on('error', () => undefined);
     child.unref();
     return true;

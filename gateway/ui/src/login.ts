@@ -10,6 +10,7 @@
  * Nothing is ever put back into a URL.
  */
 import { buildUiLoginPayload } from '../../../protocol/src/device-auth-payload.js';
+import { grantScopes } from '../../../protocol/src/ui-login-grant.js';
 import { browserIdentity } from './device-identity.js';
 
 const STORAGE_KEY = 'tether.ui.login';
@@ -24,6 +25,11 @@ export function takeLoginCode(): string | undefined {
   const code = fragment.get('code');
   if (location.hash !== '') history.replaceState(null, '', location.pathname + location.search);
   return code !== null && CODE_PATTERN.test(code) ? code : undefined;
+}
+
+/** The scopes a code says it grants (its grant letters; the gateway checks them under the MAC). */
+export function codeScopes(code: string): string[] {
+  return grantScopes(code.split('.')[4] ?? '');
 }
 
 function isScopes(value: unknown): value is string[] {

@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Dashboard } from './dashboard.js';
 import { html } from './html.js';
-import { exchangeLoginCode, forgetCredential, logInWithToken, storedCredential, takeLoginCode, type Credential } from './login.js';
+import { codeScopes, exchangeLoginCode, forgetCredential, logInWithToken, storedCredential, takeLoginCode, type Credential } from './login.js';
 import { label } from './text.js';
 
 /** Without a login: how to get a link, or sign in once with the gateway token (sent once, never kept). */
@@ -32,17 +32,54 @@ function Login(props: { message: string | undefined; onToken(token: string): voi
   </main>`;
 }
 
+/**
+ * A link opened by a browser that is logged in already: used only when the person says so, since a
+ * link someone else sent could log this browser in again with fewer scopes than it holds.
+ */
+function Relogin(props: { credential: Credential; code: string; onUse(): void; onKeep(): void }) {
+  const granted = codeScopes(props.code);
+  return html`<main class="login">
+    <h1>Tether Control UI</h1>
+    <p>This browser is logged in already, with ${label(props.credential.scopes.join(', '), 300)}.</p>
+    <p>The link you opened logs it in again with <strong>${label(granted.join(', '), 300)}</strong>, and the current login ends.</p>
+    <div class="actions">
+      <button class="relogin-use" onClick=${props.onUse}>Log in with this link</button>
+      <button class="relogin-keep" onClick=${props.onKeep}>Keep the current login</button>
+    </div>
+  </main>`;
+}
+
 function App() {
   const [credential, setCredential] = useState<Credential | undefined>(() => storedCredential());
   const [error, setError] = useState<string | undefined>();
-  const [code] = useState(() => takeLoginCode());
-  const [exchanging, setExchanging] = useState(code !== undefined);
+  const [code, setCode] = useState(() => takeLoginCode());
+  const [confirmed, setConfirmed] = useState(credential === undefined);
+  const [exchanging, setExchanging] = useState(code !== undefined && credential === undefined);
+
+  // A link pasted into this tab's address bar changes only the fragment: no reload, so listen for it.
+  useEffect(() => {
+    const onHash = () => {
+      const next = takeLoginCode();
+      if (next === undefined) return;
+      setConfirmed(storedCredential() === undefined);
+      setCode(next);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   useEffect(() => {
-    if (code === undefined) return;
-    exchangeLoginCode(code).then(setCredential, (failure: Error) => setError(failure.message)).finally(() => setExchanging(false));
-  }, [code]);
+    if (code === undefined || !confirmed) return;
+    setExchanging(true);
+    exchangeLoginCode(code).then(setCredential, (failure: Error) => setError(failure.message)).finally(() => {
+      setExchanging(false);
+      setCode(undefined);
+    });
+  }, [code, confirmed]);
 
+  if (code !== undefined && credential !== undefined && !confirmed) {
+    return html`<${Relogin} credential=${credential} code=${code} onUse=${() => setConfirmed(true)} onKeep=${() => setCode(undefined)} />`;
+  }
   if (exchanging) return html`<main class="login"><h1>Tether Control UI</h1><p>Logging in…</p></main>`;
   if (!credential) {
     return html`<${Login}
