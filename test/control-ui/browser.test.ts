@@ -4,7 +4,7 @@
  * a node ask to pair without a reload, approve it, watch it go offline, render a hostile device name
  * as text, and check that a page on another origin cannot connect. Screenshots land in docs/images/.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -124,6 +124,23 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     peer.ws.close();
     const list = JSON.parse((await runTether(['devices', 'list', '--json', '--state-dir', gateway.stateDir])).stdout) as { paired: { displayName?: string; commands: string[] }[] };
     expect(list.paired.find((device) => device.displayName === 'cam-pi')?.commands).toEqual(['system.run']);
+  }, CASE_MS);
+
+  it('a real node approved without capture: the Nodes view says which declared commands cannot be called', async () => {
+    const dir = tempDir('tether-ui-cam-node-');
+    writeFileSync(join(dir, 'node-config.json'), JSON.stringify({ version: 1, camera: { source: 'lavfi:color=c=red:s=160x120:r=5' }, location: { gpsd: { enabled: false }, geoclue: false } }));
+    nodes.push(spawnTether(['node', 'run', '--url', gateway.url, '--state-dir', dir, '--display-name', 'porch-cam']));
+    await openView(page, 'Devices');
+    const request = page.locator('li.pending', { hasText: 'porch-cam' });
+    await request.waitFor(WAIT);
+    await request.locator('button.approve-without').click();
+    await request.waitFor({ state: 'detached', ...WAIT });
+    await openView(page, 'Nodes');
+    const card = page.locator('li.node', { hasText: 'porch-cam' });
+    await expect.poll(() => card.getAttribute('data-state'), WAIT).toBe('online');
+    const withheld = card.locator('.withheld code');
+    await expect.poll(() => withheld.allTextContents(), WAIT).toEqual(expect.arrayContaining(['camera.snap', 'camera.clip']));
+    expect(await card.locator('.invoke-capture[data-command="camera.snap"]').count()).toBe(0);
   }, CASE_MS);
 
   it('a page on another origin cannot open a WebSocket to the gateway', async () => {

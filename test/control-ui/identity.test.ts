@@ -11,6 +11,18 @@ import { CASE_MS, chromiumMissing, dashboardLink, launchChromium, logIn, openVie
 import { newTestKey, openRawPeer, signedConnect } from '../helpers/raw-client.js';
 import { cleanup, runTether, startGatewayProcess, type GatewayProcess } from '../helpers/processes.js';
 
+/** The browser globals the page functions below use (this test program is compiled without the DOM lib). */
+interface Store {
+  getItem(key: string): string | null;
+}
+interface BrowserGlobals {
+  indexedDB: { open(name: string, version: number): { result: any; error: unknown; onsuccess: () => void; onerror: () => void } };
+  localStorage: Store & Record<string, string>;
+  sessionStorage: Record<string, string>;
+  crypto: { subtle: { generateKey: (...args: any[]) => Promise<unknown> } };
+  DOMException: new (message: string, name: string) => Error;
+}
+
 let gateway: GatewayProcess;
 let browser: Browser;
 
@@ -30,6 +42,7 @@ async function paired(): Promise<Listed[]> {
 /** What the page keeps in this origin's storage, and the identity record in IndexedDB. */
 function storedState(page: Page) {
   return page.evaluate(async () => {
+    const { indexedDB, localStorage, sessionStorage } = globalThis as unknown as BrowserGlobals;
     const record = await new Promise<unknown>((resolve, reject) => {
       const open = indexedDB.open('tether-control-ui', 1);
       open.onsuccess = () => {
@@ -39,7 +52,7 @@ function storedState(page: Page) {
       };
       open.onerror = () => reject(open.error);
     });
-    const entry = record as { kind?: string; privateKey?: CryptoKey; publicKey?: string } | undefined;
+    const entry = record as { kind?: string; privateKey?: { extractable: boolean }; publicKey?: string } | undefined;
     return {
       kind: entry?.kind,
       extractable: entry?.privateKey?.extractable,
@@ -51,7 +64,7 @@ function storedState(page: Page) {
 
 /** The login a page keeps: which device it is. */
 async function loggedInDevice(page: Page): Promise<string> {
-  const raw = await page.evaluate(() => localStorage.getItem('tether.ui.login'));
+  const raw = await page.evaluate(() => (globalThis as unknown as BrowserGlobals).localStorage.getItem('tether.ui.login'));
   return (JSON.parse(raw ?? '{}') as { deviceId: string }).deviceId;
 }
 
@@ -86,12 +99,11 @@ describe.skipIf(chromiumMissing !== undefined)(`the Control UI's browser identit
   it('falls back to tweetnacl where WebCrypto has no Ed25519, and still connects', async () => {
     const context: BrowserContext = await browser.newContext({ viewport: PHONE });
     await context.addInitScript(() => {
+      const { crypto, DOMException } = globalThis as unknown as BrowserGlobals;
       const subtle = crypto.subtle;
       const original = subtle.generateKey.bind(subtle);
-      (subtle as { generateKey: unknown }).generateKey = (algorithm: AlgorithmIdentifier, ...rest: unknown[]) =>
-        (typeof algorithm === 'object' && algorithm.name === 'Ed25519'
-          ? Promise.reject(new DOMException('Ed25519 is not supported', 'NotSupportedError'))
-          : (original as (...args: unknown[]) => Promise<unknown>)(algorithm, ...rest));
+      subtle.generateKey = (algorithm: string | { name?: string }, ...rest: unknown[]) =>
+        typeof algorithm === 'object' && algorithm.name === 'Ed25519' ? Promise.reject(new DOMException('Ed25519 is not supported', 'NotSupportedError')) : original(algorithm, ...rest);
     });
     const page = await context.newPage();
     await logIn(page, gateway);
@@ -166,7 +178,7 @@ describe.skipIf(chromiumMissing !== undefined)(`the Control UI's browser identit
     const result = await runTether(['devices', 'revoke', '--device', revokedId, '--role', 'operator', '--state-dir', gateway.stateDir]);
     expect(result.code, result.stderr).toBe(0);
     await revoked.page.getByText('tether dashboard').first().waitFor(WAIT);
-    expect(await revoked.page.evaluate(() => localStorage.getItem('tether.ui.login'))).toBeNull();
+    expect(await revoked.page.evaluate(() => (globalThis as unknown as BrowserGlobals).localStorage.getItem('tether.ui.login'))).toBeNull();
     await revoked.page.context().close();
 
     const leaving = await watchedPage(browser);

@@ -15,8 +15,22 @@ export interface NodeInfo {
   displayName?: string;
   platform?: string;
   commands: string[];
+  /** What the node declares on its live connection (commands is what may be called). */
+  declaredCommands?: string[];
   remoteIp?: string;
   approvalState: string;
+}
+
+/**
+ * The policy that applies, where it takes something away: commands the node declares that cannot be
+ * called here (left out when it was approved, or not allowed by the gateway's command policy).
+ */
+function notCallable(node: NodeInfo) {
+  const withheld = (node.declaredCommands ?? []).filter((command) => !node.commands.includes(command));
+  if (withheld.length === 0) return null;
+  return html`<div class="withheld">Not callable here: <${Commands} commands=${withheld} />
+    <div class="muted">declared by the node, but left out when it was approved or not allowed by the gateway's command policy (<code>nodes.allowCommands</code>, <code>nodes.denyCommands</code>)</div>
+  </div>`;
 }
 
 const NODE_EVENTS = ['presence', 'device.pair.resolved', 'node.pair.resolved'];
@@ -38,6 +52,7 @@ export function NodesView(props: { ctx: UiContext }) {
           <div class="title"><strong class="name">${label(node.displayName)}</strong> <span class=${node.connected ? 'badge online' : 'badge offline'}>${node.connected ? 'online' : 'offline'}</span></div>
           <div class="muted">${label(node.platform)} · ${label(node.approvalState)} · node ${shortId(node.nodeId)} · ${label(node.remoteIp)}</div>
           <div>Commands: <${Commands} commands=${node.commands} /></div>
+          ${notCallable(node)}
           ${node.connected ? html`<${InvokePanel} ctx=${ctx} nodeId=${node.nodeId} commands=${node.commands} />` : null}
         </li>`,
       )}
