@@ -38,6 +38,15 @@ export function safeLabel(text: string | undefined, max = 64, fallback = '-'): s
 }
 
 /**
+ * Whether `safeLabel(text, max)` shows `text` whole. Decided on the escaped text: an escape is up to
+ * eight characters, so a short raw path full of zero-width characters can still be shown cut, and a
+ * prompt must then not offer Approve for what it hid (attacker's review of the Control UI).
+ */
+export function shownWhole(text: string | undefined, max: number): boolean {
+  return text === undefined || safeText(text).length <= max;
+}
+
+/**
  * Quotes one argument for a POSIX shell so the line can be pasted as-is. An argument with control or
  * bidi characters uses ANSI-C quoting (`$'…'`, bash/zsh/ksh) with those characters escaped, so the
  * dangerous part of a command can never be hidden from the person reading it.

@@ -20,7 +20,7 @@ import { cleanup, ownerTokenEnv, runTether, spawnTether, startGatewayProcess, te
 const HOSTILE = '<img src=x onerror=alert(1)>\u001b[31m';
 
 /** How the approval history names the page: the browser device it logged in as. */
-const BROWSER_DEVICE = /^Control UI \(tether-control-ui, device [0-9a-f]{12}\)$/;
+const BROWSER_DEVICE = /^device [0-9a-f]{12} · "Control UI" via tether-control-ui$/;
 let gateway: GatewayProcess;
 let node: Spawned;
 const opened: GatewayClient[] = [];
@@ -74,7 +74,7 @@ describe("the approvals view's rules (gateway/ui/src/views/approvals-rules.ts), 
     const shown = present({ ...approval(['touch', 'a b', HOSTILE, 'x\u2028y']), displayName: 'pi\u202e' });
     expect(shown.args).toEqual(['touch', "'a b'", "$'<img src=x onerror=alert(1)>\\x1b[31m'", "$'x\\u{2028}y'"]);
     expect(shown.line).toBe(shown.args.join(' '));
-    expect(shown.node).toBe('pi\\u{202e}');
+    expect(shown.node).toBe(`pi\\u{202e} (${'n'.repeat(12)})`);
     expect(shown.cwd).toBe('(its default folder)');
     expect(shown).toMatchObject({ cut: false, noAlways: false });
   });
@@ -93,6 +93,10 @@ describe("the approvals view's rules (gateway/ui/src/views/approvals-rules.ts), 
     expect(present(approval(['echo'], '/bin/echo', `/${'c'.repeat(600)}`)).cut).toBe(true);
     // Escapes count: 1,000 ESC characters are 4,000 characters shown.
     expect(present(approval(['echo', '\u001b'.repeat(1_000)])).cut).toBe(true);
+    // A short folder of zero-width characters escapes to more than is shown: its hidden tail must not be approvable.
+    const hidden = `/home/me/${'\u200b'.repeat(64)}/../../../../root/.ssh`;
+    expect(hidden.length).toBeLessThan(512);
+    expect(present(approval(['rm', '-f', 'id_ed25519'], '/bin/rm', hidden)).cut).toBe(true);
   });
 });
 
@@ -118,13 +122,13 @@ describe('exec.approval.history on the wire', () => {
     const history = await approver.request<ExecApprovalHistoryResult>('exec.approval.history', { limit: 1 });
     expect(history.limit).toBe(200);
     expect(history.entries).toHaveLength(1);
-    expect(history.entries[0]).toMatchObject({ id: approval.id, decision: 'deny', reason: 'operator', displayName: 'ask-node', decidedBy: 'wire-approver <b> (wire-approver, shared token)' });
+    expect(history.entries[0]).toMatchObject({ id: approval.id, decision: 'deny', reason: 'operator', displayName: 'ask-node', decidedBy: 'shared token · "wire-approver <b>" via wire-approver' });
 
     // The CLI shows the same history.
     const table = await runTether(['approvals', 'history', ...gw()]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/WHEN\s+OUTCOME\s+BY\s+NODE\s+COMMAND/);
-    expect(table.stdout).toMatch(/denied\s+wire-approver <b> \(wire-approver, shared token\)\s+ask-node\s+mkdir \/tmp\/\S+\/wire-denied/);
+    expect(table.stdout).toMatch(/denied\s+shared token · "wire-approver <b>" via wire-approver\s+ask-node\s+mkdir \/tmp\/\S+\/wire-denied/);
     expect((await runTether(['approvals', 'history', '--limit', '0', ...gw()])).code).not.toBe(0);
   }, CASE_MS);
 });
@@ -153,7 +157,7 @@ describe.skipIf(missing !== undefined)(`the Approvals view in Chromium${missing 
     const card = page.locator('li.approval');
     await card.waitFor(WAIT);
     await expect.poll(() => page.getByRole('navigation').getByRole('button', { name: /^Approvals/ }).textContent(), WAIT).toBe('Approvals (1)');
-    expect(await card.locator('.node').textContent()).toBe('ask-node');
+    expect(await card.locator('.node').textContent()).toMatch(/^ask-node \([0-9a-f]{12}\)$/);
     expect(await card.locator('.arg').allTextContents()).toEqual(argv.map(shellQuote));
     expect(await card.locator('.arg').nth(3).textContent()).toBe("$'<img src=x onerror=alert(1)>\\x1b[31mXXXXXX'");
     expect(await card.locator('.cwd').textContent()).toBe(workDir);
@@ -215,7 +219,7 @@ describe.skipIf(missing !== undefined)(`the Approvals view in Chromium${missing 
     expect(await outcomes.allTextContents()).toEqual(['Denied', 'Denied', 'Approved once', 'Denied']);
     const by = await page.locator('li.decided .by').allTextContents();
     expect(by.slice(0, 3).every((text) => BROWSER_DEVICE.test(text))).toBe(true);
-    expect(by[3]).toBe('wire-approver <b> (wire-approver, shared token)');
+    expect(by[3]).toBe('shared token · "wire-approver <b>" via wire-approver');
     expect(await page.locator('main img').count()).toBe(0);
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);

@@ -126,6 +126,21 @@ describe.skipIf(missing !== undefined)(`the Control UI in Chromium${missing ? ` 
     expect(list.paired.find((device) => device.displayName === 'cam-pi')?.commands).toEqual(['system.run']);
   }, CASE_MS);
 
+  it('an operator asking to pair shows the scopes it asks for, and Approve asks once more, naming them', async () => {
+    const peer = await openRawPeer(gateway.url);
+    peer.send(signedConnect(newTestKey(), peer.challenge, { role: 'operator', scopes: ['operator.admin'], displayName: 'Control UI' }));
+    await openView(page, 'Devices');
+    const card = page.locator('li.pending', { hasText: 'operator' });
+    await card.waitFor(WAIT);
+    expect(await card.locator('.strong-scope code').allTextContents()).toEqual(['operator.admin']);
+    await card.locator('button.approve').click();
+    expect(await card.locator('.confirm').textContent()).toMatch(/as an operator with operator\.admin\?/);
+    expect(await card.count()).toBe(1);
+    await card.locator('button.approve').click();
+    await card.waitFor({ state: 'detached', ...WAIT });
+    peer.ws.close();
+  }, CASE_MS);
+
   it('a real node approved without capture: the Nodes view says which declared commands cannot be called', async () => {
     const dir = tempDir('tether-ui-cam-node-');
     writeFileSync(join(dir, 'node-config.json'), JSON.stringify({ version: 1, camera: { source: 'lavfi:color=c=red:s=160x120:r=5' }, location: { gpsd: { enabled: false }, geoclue: false } }));

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOperator } from '../helpers/clients.js';
-import { CASE_MS, chromiumMissing as missing, launchChromium, logIn, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
+import { CASE_MS, chromiumMissing as missing, connectAsBrowser, launchChromium, logIn, loginAsBrowser, openView, screenshot, WAIT, watchedPage } from '../helpers/control-ui.js';
 import { cleanup, runTether, spawnTether, startGatewayProcess, stop, tempDir, type GatewayProcess, type Spawned } from '../helpers/processes.js';
 
 // jsqr is CommonJS (its module.exports is the decoder).
@@ -106,6 +106,25 @@ describe('device.rename at the edge (no browser)', () => {
       await operator.close();
     }
     expect((await paired(deviceId))?.displayName).toBe('edge-pi');
+  }, CASE_MS);
+
+  it('a pairing-only operator device may not rename a node (names are policy: agent.denyNodes), nor take another device\'s name', async () => {
+    const phone = await loginAsBrowser(gateway, 'operator.pairing');
+    const { peer, hello } = await connectAsBrowser(gateway, phone);
+    expect(hello.ok, JSON.stringify(hello)).toBe(true);
+    peer.send({ type: 'req', id: 'r1', method: 'device.rename', params: { deviceId, displayName: 'not-denied-anymore' } });
+    const refused = await peer.nextFrame();
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatchObject({ code: 'FORBIDDEN', details: { missingScope: 'operator.admin' } });
+    peer.ws.close();
+    expect((await paired(deviceId))?.displayName).toBe('edge-pi');
+    const operator = await connectOperator(gateway.url, gateway.stateDir);
+    try {
+      const taken = (await operator.request('device.rename', { deviceId: phone.deviceId, displayName: 'EDGE-PI' }).catch((e: unknown) => e)) as { details?: { reason?: string } };
+      expect(taken.details?.reason).toBe('DISPLAY_NAME_TAKEN');
+    } finally {
+      await operator.close();
+    }
   }, CASE_MS);
 
   it('tether devices rename refuses a hostile name with the reason, and renames by id prefix', async () => {

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { expect } from 'vitest';
+import { buildUiLoginPayload } from '@tether/protocol';
 import { ROOT, runTether, type GatewayProcess } from './processes.js';
+import { newTestKey, openRawPeer, signedConnect, type RawPeer, type TestKey } from './raw-client.js';
 
 export const CHROMIUM = process.env.TETHER_CHROMIUM ?? '/usr/bin/chromium';
 /** Why the browser tests cannot run here, or undefined; CI sets TETHER_UI_REQUIRED=1 so they never skip there. */
@@ -87,4 +89,31 @@ export async function screenshot(page: Page, name: string, heading: string): Pro
   expect(stats.channels.some((channel) => channel.max - channel.min > 64)).toBe(true);
   expect(stats.isOpaque).toBe(true);
   writeFileSync(join(IMAGES, name), png);
+}
+
+/** A browser identity as the page holds one after logging in: its key, device id, device token and scopes. */
+export interface BrowserLogin {
+  key: TestKey;
+  deviceId: string;
+  deviceToken: string;
+  scopes: string[];
+}
+
+/** Logs a fresh browser key in with a `tether dashboard` link (`--scopes` when given), as the page does. */
+export async function loginAsBrowser(gateway: GatewayProcess, scopes?: string, key: TestKey = newTestKey()): Promise<BrowserLogin> {
+  const code = new URL(await dashboardLink(gateway, scopes ? ['--scopes', scopes] : [])).hash.replace(/^#code=/, '');
+  const response = await fetch(`http://127.0.0.1:${gateway.port}/ui/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, publicKey: key.publicKey, signature: key.sign(buildUiLoginPayload(key.publicKey, code)) }),
+  });
+  expect(response.status).toBe(200);
+  return { key, ...((await response.json()) as Omit<BrowserLogin, 'key'>) };
+}
+
+/** Connects as the page does (the key signs the challenge, with the device token); resolves with the peer and the connect answer. */
+export async function connectAsBrowser(gateway: GatewayProcess, login: BrowserLogin, scopes = login.scopes): Promise<{ peer: RawPeer; hello: Record<string, any> }> {
+  const peer = await openRawPeer(gateway.url, { headers: { Origin: `http://127.0.0.1:${gateway.port}` } });
+  peer.send(signedConnect(login.key, peer.challenge, { role: 'operator', scopes, deviceToken: login.deviceToken, deviceId: login.deviceId, displayName: 'Control UI' }));
+  return { peer, hello: await peer.nextFrame() };
 }

@@ -217,6 +217,13 @@ describe('ChatApprovals', () => {
     expect((await t.press(`xa:${approval.id}:o`)).acks).toEqual([APPROVAL_REPLIES.tooLong]);
   });
 
+  it('a folder that is short raw but long once escaped (zero-width characters) is cut too, and deny-only', async () => {
+    const t = setup();
+    t.ask(['rm', '-f', 'id_ed25519'], `/home/me/${'\u200b'.repeat(64)}/../../../../root/.ssh`);
+    await flush();
+    expect(t.channel.posted[0]!.buttons.map((b) => b.label)).toEqual(['Deny']);
+  });
+
   it('offers no Always for a shell or interpreter, and refuses a typed /always for one', async () => {
     const t = setup({ buttons: false });
     const registry = t.registry;

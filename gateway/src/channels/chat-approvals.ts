@@ -15,7 +15,7 @@
  * A node cannot flood phones: approvals with under 5 s left are not posted, and at most 10 a minute
  * per node are (then one line says the rest wait in `tether approvals list`).
  */
-import { alwaysWouldAllowAnything, formatArgv, programName, safeLabel, type ExecApproval, type ExecApprovalDecision, type ExecApprovalResolvedEvent } from '@tether/protocol';
+import { alwaysWouldAllowAnything, formatArgv, programName, safeLabel, shownWhole, type ExecApproval, type ExecApprovalDecision, type ExecApprovalResolvedEvent } from '@tether/protocol';
 import type { Logger } from '../log.js';
 import type { Channel, ChannelButton, InboundAction, InboundMessage } from './channel.js';
 
@@ -285,7 +285,7 @@ export function approvalMessage(
   const node = safeLabel(approval.displayName, 64, approval.nodeId.slice(0, 12));
   const shownCode = code.toUpperCase();
   const head = `Exec approval ${shownCode}: node ${node} wants to run`;
-  const pathCut = (approval.cwd?.length ?? 0) > MAX_PATH_SHOWN || approval.resolvedPath.length > MAX_PATH_SHOWN;
+  const pathCut = !shownWhole(approval.cwd, MAX_PATH_SHOWN) || !shownWhole(approval.resolvedPath, MAX_PATH_SHOWN);
   const program = safeLabel(approval.resolvedPath, MAX_PATH_SHOWN);
   const always = options.noAlways
     ? 'Always is not offered: it would allow any program through this shell or interpreter.'

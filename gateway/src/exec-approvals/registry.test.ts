@@ -188,6 +188,20 @@ describe('ExecApprovalRegistry history', () => {
     expect(registry.history().map((e) => e.argv[1])).toEqual(['9', '8', '7']);
   });
 
+  it('a flood of expiring approvals does not push out who approved what (lapsed entries go first)', async () => {
+    const { registry, owner } = setup({ historyLimit: 3, maxPendingPerNode: 100 });
+    const answered = registry.request({ nodeId: 'n1', owner, params: params({ argv: ['touch', '/tmp/a'] }) });
+    registry.resolve(answered.approval.id, 'allow-once', 'alice (cli, shared token)');
+    for (let i = 0; i < 20; i++) {
+      const { decision } = registry.request({ nodeId: 'rogue', owner, params: params({ argv: ['sleep', String(i)], timeoutMs: 1 }) });
+      await decision;
+    }
+    const entries = registry.history();
+    expect(entries).toHaveLength(3);
+    expect(entries.map((e) => e.decidedBy)).toContain('alice (cli, shared token)');
+    expect(entries.filter((e) => e.reason === 'expired').map((e) => e.argv[1])).toEqual(['19', '18']);
+  });
+
   it('a node asking with huge argvs cannot grow it: each entry is cut (and marked) and the total is bounded', () => {
     const { registry, owner } = setup({ historyMaxChars: 100_000, maxPendingPerNode: 100 });
     const huge = ['sh', ...Array.from({ length: 60 }, () => 'A'.repeat(65_536))];

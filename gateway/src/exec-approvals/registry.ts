@@ -222,7 +222,7 @@ export class ExecApprovalRegistry {
     return ts;
   }
 
-  /** Adds a decided approval to the history, dropping the oldest beyond the count and character bounds. */
+  /** Adds a decided approval to the history, dropping the oldest lapsed one (else the oldest) beyond the count and character bounds. */
   private remember(approval: ExecApproval, decision: ExecApprovalDecision, reason: ExecApprovalReason, resolvedAtMs: number, decidedBy: string | undefined): void {
     if (this.historyLimit <= 0) return;
     const kept = keptForHistory(approval);
@@ -238,7 +238,11 @@ export class ExecApprovalRegistry {
     this.decided.push({ entry, chars });
     this.decidedChars += chars;
     while (this.decided.length > this.historyLimit || (this.decided.length > 1 && this.decidedChars > this.historyMaxChars)) {
-      this.decidedChars -= this.decided.shift()!.chars;
+      // Expiries and drops go first: a node asking with tiny timeouts must not push the record of
+      // who approved what out of the history (attacker's review of the Control UI).
+      const lapsed = this.decided.findIndex(({ entry: kept }) => kept.reason !== 'operator');
+      const [dropped] = this.decided.splice(lapsed >= 0 ? lapsed : 0, 1);
+      this.decidedChars -= dropped!.chars;
     }
   }
 

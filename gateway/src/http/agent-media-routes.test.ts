@@ -47,7 +47,7 @@ function fakeGateway(): GatewayContext {
       getPaired: (deviceId: string) => {
         const record = DEVICE_TOKENS[deviceId];
         if (!record) return undefined;
-        return { deviceId, tokens: { [record.role]: { role: record.role, scopes: record.scopes, hash: 'x', createdAtMs: 0, ...(record.revoked ? { revokedAtMs: 1 } : {}) } } };
+        return { deviceId, roles: [record.role], scopes: record.scopes, tokens: { [record.role]: { role: record.role, scopes: record.scopes, hash: 'x', createdAtMs: 0, ...(record.revoked ? { revokedAtMs: 1 } : {}) } } };
       },
     },
   } as unknown as GatewayContext;

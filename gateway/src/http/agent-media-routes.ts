@@ -12,13 +12,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { GatewayContext } from '../context.js';
-import { isSharedToken } from '../secrets.js';
-import { bearer, fail } from './respond.js';
+import { checkOperatorCredential } from './operator-credential.js';
+import { fail } from './respond.js';
 
 /** The route's pattern: a content hash and one of the agent's extensions, nothing else. */
 export const AGENT_MEDIA_PATH = /^\/agent-media\/([0-9a-f]{64}\.(?:jpg|png|mp4))$/;
 const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png', mp4: 'video/mp4' };
-const DEVICE_ID = /^[0-9a-f]{64}$/;
 const SCOPES_THAT_SEE_TOOL_RESULTS = ['operator.write', 'operator.admin'];
 
 /** Where the main agent keeps its media (the same folder server.ts hands to MeshTools). */
@@ -28,13 +27,7 @@ export function agentMediaDir(stateDir: string): string {
 
 /** The shared token, or a paired operator device's current token with a scope that sees tool results. */
 function mayFetch(gateway: GatewayContext, request: IncomingMessage): boolean {
-  const token = bearer(request);
-  if (isSharedToken(gateway, token)) return true;
-  const deviceId = request.headers['x-tether-device-id'];
-  if (typeof deviceId !== 'string' || !DEVICE_ID.test(deviceId) || !token) return false;
-  if (!gateway.store.verifyToken(deviceId, 'operator', token)) return false;
-  const scopes = gateway.store.getPaired(deviceId)?.tokens.operator?.scopes ?? [];
-  return scopes.some((scope) => SCOPES_THAT_SEE_TOOL_RESULTS.includes(scope));
+  return checkOperatorCredential(gateway, request, SCOPES_THAT_SEE_TOOL_RESULTS).ok;
 }
 
 export async function downloadAgentMedia(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, name: string): Promise<void> {

@@ -7,10 +7,10 @@
 import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { isSharedToken } from '../secrets.js';
 import type { GatewayContext } from '../context.js';
 import { MEDIA_FORMATS, MediaQuotaError, type MediaFormat } from '../media/media-store.js';
 import { bearer, failAndDrain, fail, HttpError, json } from './respond.js';
+import { checkOperatorCredential } from './operator-credential.js';
 
 const CONTENT_TYPES: Record<MediaFormat, string> = { jpg: 'image/jpeg', png: 'image/png', mp4: 'video/mp4' };
 const DEVICE_ID = /^[0-9a-f]{64}$/;
@@ -60,23 +60,14 @@ const DOWNLOAD_UNAUTHORIZED =
  * are decided before the store is looked at, so a refusal says nothing about which media exist.
  */
 function downloadRefusal(gateway: GatewayContext, request: IncomingMessage): { status: 401 | 403; code: string; message: string } | undefined {
-  const token = bearer(request);
-  if (isSharedToken(gateway, token)) return undefined;
-  const deviceId = request.headers['x-tether-device-id'];
-  if (!token || typeof deviceId !== 'string' || !DEVICE_ID.test(deviceId) || !gateway.store.verifyToken(deviceId, 'operator', token)) {
-    return { status: 401, code: 'UNAUTHORIZED', message: DOWNLOAD_UNAUTHORIZED };
-  }
-  const device = gateway.store.getPaired(deviceId);
-  const granted = device?.tokens.operator?.scopes ?? [];
-  const allowed = (scope: string) => granted.includes(scope) && (device?.scopes.includes(scope) ?? false);
-  if (!device?.roles.includes('operator') || !(allowed('operator.read') || allowed('operator.admin'))) {
-    return {
-      status: 403,
-      code: 'MISSING_SCOPE',
-      message: `device ${deviceId.slice(0, 12)} is not granted operator.read, which fetching media needs; approve it with operator.read (\`tether devices list\`) or use the gateway's token`,
-    };
-  }
-  return undefined;
+  const checked = checkOperatorCredential(gateway, request, ['operator.read', 'operator.admin']);
+  if (checked.ok) return undefined;
+  if (checked.reason === 'unauthenticated') return { status: 401, code: 'UNAUTHORIZED', message: DOWNLOAD_UNAUTHORIZED };
+  return {
+    status: 403,
+    code: 'MISSING_SCOPE',
+    message: `device ${checked.deviceId.slice(0, 12)} is not granted operator.read, which fetching media needs; approve it with operator.read (\`tether devices list\`) or use the gateway's token`,
+  };
 }
 
 export async function downloadMedia(gateway: GatewayContext, request: IncomingMessage, response: ServerResponse, mediaId: string): Promise<void> {

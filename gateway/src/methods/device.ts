@@ -133,12 +133,36 @@ export async function removeDevice(gateway: GatewayContext, approver: Connection
  * at most 64 characters). It needs what the device holds, like removing it: renaming the owner's admin
  * laptop to "old phone" is a way to get it removed by mistake.
  */
+/**
+ * A node's name is part of policy: `agent.allowNodes`/`denyNodes` and approval prompts know nodes by
+ * it. Renaming one therefore needs operator.admin (or the owner's token), not only operator.pairing:
+ * otherwise a pairing-only phone could rename a denied node past the agent's deny list.
+ */
+function assertMayRenameNode(gateway: GatewayContext, approver: ConnectionSession, deviceId: string): void {
+  if (approver.ownerToken || approver.scopes.has('operator.admin')) return;
+  if (!gateway.store.getPaired(deviceId)?.roles.includes('node')) return;
+  throw new GatewayError({
+    code: ErrorCode.FORBIDDEN,
+    message: `renaming a node needs operator.admin: the agent's allowNodes/denyNodes and approval prompts know nodes by name (nothing was changed)`,
+    details: { code: DetailCode.MISSING_SCOPE, missingScope: 'operator.admin', requiredScopes: ['operator.admin'] },
+  });
+}
+
 export async function renameDevice(gateway: GatewayContext, approver: ConnectionSession, deviceId: string, displayName: string) {
   const checked = checkDisplayName(displayName);
   if (!checked.ok) {
     throw new GatewayError({ code: ErrorCode.INVALID_REQUEST, message: `${checked.message} (nothing was changed)`, details: { code: DetailCode.INVALID_PARAMS, reason: checked.reason } });
   }
   assertMayManage(gateway, approver, deviceId);
+  assertMayRenameNode(gateway, approver, deviceId);
+  const taken = gateway.store.listPaired().find((other) => other.deviceId !== deviceId && other.displayName?.trim().toLowerCase() === checked.name.toLowerCase());
+  if (taken) {
+    throw new GatewayError({
+      code: ErrorCode.INVALID_REQUEST,
+      message: `device ${taken.deviceId.slice(0, 12)} is named ${safeLabel(taken.displayName)} already; names are how people, approval prompts and the agent tell devices apart, so choose another (nothing was changed)`,
+      details: { code: DetailCode.INVALID_PARAMS, reason: 'DISPLAY_NAME_TAKEN' },
+    });
+  }
   const { device, previous } = await callStore(() => gateway.store.rename(deviceId, checked.name));
   gateway.log.info(`renamed ${device.deviceId.slice(0, 12)} from ${safeLabel(previous)} to ${safeLabel(checked.name)}`);
   // Node lists and the agent's tools read the stored name: a presence change tells pages and the agent.

@@ -21,12 +21,15 @@ import type { ConnectionSession } from '../connection.js';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 
 /**
- * Who answered, for the history: the client's own name and id (as it gave them at connect, so shown as
- * text from that client), and what it proved: its device id, or the shared token.
+ * Who answered, for the history: what it proved first (its device id, or the shared token), then the
+ * name: the owner's stored name for a paired device, else the client's own (as it gave it at connect,
+ * so text from that client, quoted). Proof first, so a self-declared name can neither fake it nor push
+ * it out of a cut table cell.
  */
-export function decidedByOf(session: ConnectionSession): string {
-  const proof = [session.clientId.slice(0, 64), ...(session.deviceId ? [`device ${session.deviceId.slice(0, 12)}`] : []), ...(session.ownerToken ? ['shared token'] : [])];
-  return `${(session.displayName ?? session.clientId).slice(0, 64)} (${proof.join(', ')})`;
+export function decidedByOf(session: ConnectionSession, storedName?: string): string {
+  const proof = [...(session.deviceId ? [`device ${session.deviceId.slice(0, 12)}`] : []), ...(session.ownerToken ? ['shared token'] : [])].join(', ') || 'unauthenticated';
+  const name = storedName ?? session.displayName ?? session.clientId;
+  return `${proof} · ${JSON.stringify(name.slice(0, 64))} via ${session.clientId.slice(0, 64)}`;
 }
 
 export const execApprovalMethods: RegisteredMethod[] = [
@@ -48,7 +51,8 @@ export const execApprovalMethods: RegisteredMethod[] = [
           details: { code: DetailCode.COMMAND_NOT_ALLOWED, command: params.command },
         });
       }
-      const displayName = node.displayName ?? gateway.store.getPaired(nodeId)?.displayName;
+      // The owner's name (device.rename) over the one the node declared when it connected.
+      const displayName = gateway.store.getPaired(nodeId)?.displayName ?? node.displayName;
       const { decision } = gateway.execApprovals.request({ nodeId, ...(displayName ? { displayName } : {}), owner: connection, params });
       return decision;
     },
@@ -65,7 +69,7 @@ export const execApprovalMethods: RegisteredMethod[] = [
     roles: ['operator'],
     scope: 'operator.approvals',
     params: ExecApprovalResolveParamsSchema,
-    handler: ({ gateway, session }, { id, decision }): ExecApprovalResolveResult => gateway.execApprovals.resolve(id, decision, decidedByOf(session)),
+    handler: ({ gateway, session }, { id, decision }): ExecApprovalResolveResult => gateway.execApprovals.resolve(id, decision, decidedByOf(session, session.deviceId ? gateway.store.getPaired(session.deviceId)?.displayName : undefined)),
   }),
   defineMethod({
     method: 'exec.approval.history',

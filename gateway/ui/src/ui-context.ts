@@ -31,9 +31,14 @@ export function scopeReason(scope: string): string {
   return `needs ${scope}, which this login was not granted`;
 }
 
+/** How often a view may re-read at most while events keep coming (a flood must not starve it). */
+const RELOAD_MAX_WAIT_MS = 250;
+
 /**
- * Loads state with `load` now, after every reconnect and (debounced) after any of `events`; keeps the
- * last good value. A failed load goes to the banner.
+ * Loads state with `load` now, after every reconnect and after any of `events`: a burst of events is
+ * one load 30 ms after the last, but never later than RELOAD_MAX_WAIT_MS after the first (a node
+ * flooding events would otherwise keep pushing the load back). Keeps the last good value; a failed
+ * load goes to the banner.
  */
 export function useLoaded<T>(ctx: UiContext, load: () => Promise<T>, events: readonly string[], initial: T): [T, () => void] {
   const [value, setValue] = useState<T>(initial);
@@ -42,12 +47,19 @@ export function useLoaded<T>(ctx: UiContext, load: () => Promise<T>, events: rea
   const reload = useRef(() => {});
   useEffect(() => {
     let timer: number | undefined;
+    let firstAt: number | undefined;
     let alive = true;
-    const run = () => {
+    const fire = () => {
       window.clearTimeout(timer);
-      timer = window.setTimeout(() => {
-        loadRef.current().then((next) => alive && setValue(next), (failure: unknown) => alive && ctx.report(failure));
-      }, 30);
+      timer = undefined;
+      firstAt = undefined;
+      loadRef.current().then((next) => alive && setValue(next), (failure: unknown) => alive && ctx.report(failure));
+    };
+    const run = () => {
+      const now = Date.now();
+      firstAt ??= now;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(fire, Math.max(0, Math.min(30, firstAt + RELOAD_MAX_WAIT_MS - now)));
     };
     reload.current = run;
     const offReady = ctx.onReady(run);

@@ -9,6 +9,12 @@ describe('checkDisplayName', () => {
     }
   });
 
+  it('refuses what renders as nothing or as anything: private use, unassigned, lone surrogates, the braille blank, wide spaces', () => {
+    for (const hostile of ['pi\ue000', 'a\ud800b', 'pi\u{10ffff}', 'x\u0378y', '\u2800', 'laptop\u2003x', 'a\u00a0b', 'a\u3000b']) {
+      expect(checkDisplayName(hostile), JSON.stringify(hostile)).toMatchObject({ ok: false, reason: 'DISPLAY_NAME_UNSAFE' });
+    }
+  });
+
   it('refuses empty and over-long names with their own codes', () => {
     expect(checkDisplayName('')).toMatchObject({ ok: false, reason: 'DISPLAY_NAME_EMPTY' });
     expect(checkDisplayName('   ')).toMatchObject({ ok: false, reason: 'DISPLAY_NAME_EMPTY' });

@@ -60,8 +60,12 @@ export type DeviceRenameParams = Static<typeof DeviceRenameParamsSchema>;
 /** Why a display name was refused: a stable code (in `details.reason`) and a message saying what to type instead. */
 export type DisplayNameRefusal = { ok: false; reason: 'DISPLAY_NAME_EMPTY' | 'DISPLAY_NAME_TOO_LONG' | 'DISPLAY_NAME_UNSAFE'; message: string };
 
-/** Control, format, line/paragraph-separator and blank-rendering characters (as display.ts escapes them). */
-const UNSAFE_NAME_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]/u;
+/**
+ * Control, format, line/paragraph-separator and blank-rendering characters (as display.ts escapes
+ * them), plus what renders as nothing or as anything: private-use, unassigned and lone surrogate code
+ * points, the braille blank, and every space but the plain one (an em space can fake a column).
+ */
+const UNSAFE_NAME_CHARS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}\u115f\u1160\u3164\uffa0\u2800]|(?! )\p{Zs}/u;
 
 /**
  * Trims `raw` and refuses an empty name, one over DISPLAY_NAME_MAX characters (code points), or one

@@ -59,6 +59,9 @@ export function textOf(message: Pick<ChatMessage, 'content'>): string {
     .join('\n');
 }
 
+/** The most tool calls of one run the page lists (the view keeps at most this many live steps too). */
+const MAX_TOOL_ORDER = 500;
+
 /** The run this event belongs to, updated; undefined when the event is not a run event for `sessionKey`. */
 export function nextRun(run: LiveRun | undefined, event: string, payload: unknown, sessionKey: string): LiveRun | undefined {
   if (!isRecord(payload) || payload.sessionKey !== sessionKey) return undefined;
@@ -79,7 +82,8 @@ export function nextRun(run: LiveRun | undefined, event: string, payload: unknow
     if (payload.stream === 'lifecycle' && payload.data.phase === 'start') return { ...base, state: 'running' };
     if (payload.stream === 'tool') {
       const id = str(payload.data.toolCallId);
-      if (id && !base.toolOrder.includes(id)) return { ...base, toolOrder: [...base.toolOrder, id] };
+      // Bounded like the tool steps the view keeps: a run's tool calls are capped by the gateway anyway.
+      if (id && base.toolOrder.length < MAX_TOOL_ORDER && !base.toolOrder.includes(id)) return { ...base, toolOrder: [...base.toolOrder, id] };
       return base;
     }
   }

@@ -5,7 +5,7 @@
  * shells and interpreters, and an argv, folder or program too long to show whole is deny-only.
  */
 import { alwaysWouldAllowAnything, programName } from '../../../../protocol/src/allow-always.js';
-import { formatArgv, shellQuote } from '../../../../protocol/src/display.js';
+import { formatArgv, shellQuote, shownWhole } from '../../../../protocol/src/display.js';
 import { label } from '../text.js';
 
 export interface ExecApproval {
@@ -53,8 +53,10 @@ export interface Presented {
   noAlways: boolean;
 }
 
+/** The node's name and its short id: names are not unique, and the id is what the node proved. */
 export function nodeName(approval: Pick<ExecApproval, 'displayName' | 'nodeId'>): string {
-  return approval.displayName ? label(approval.displayName, 64) : label(approval.nodeId.slice(0, 12));
+  const id = label(approval.nodeId.slice(0, 12));
+  return approval.displayName ? `${label(approval.displayName, 64)} (${id})` : id;
 }
 
 export function present(approval: ExecApproval): Presented {
@@ -62,8 +64,8 @@ export function present(approval: ExecApproval): Presented {
   const cut =
     full.length > MAX_ARGV_SHOWN ||
     approval.argv.length > MAX_ARGS_LISTED ||
-    (approval.cwd?.length ?? 0) > MAX_PATH_SHOWN ||
-    approval.resolvedPath.length > MAX_PATH_SHOWN;
+    !shownWhole(approval.cwd, MAX_PATH_SHOWN) ||
+    !shownWhole(approval.resolvedPath, MAX_PATH_SHOWN);
   return {
     line: full.length > MAX_ARGV_SHOWN ? `${full.slice(0, MAX_ARGV_SHOWN - 1)}…` : full,
     args: approval.argv.slice(0, MAX_ARGS_LISTED).map((arg) => {

@@ -17,6 +17,10 @@ export interface PendingRequest {
   displayName?: string;
   platform?: string;
   role: string;
+  /** Every role it will hold once approved, and the operator scopes it asks for. */
+  roles?: string[];
+  scopes?: string[];
+  isRepair?: boolean;
   commands: string[];
   remoteIp?: string;
   verificationCode?: string;
@@ -44,6 +48,18 @@ function pairedAs(paired: PairedDevice[], deviceId: string) {
   return known ? html`<div class="muted paired-as">already paired as <strong>${label(known.displayName)}</strong>; it asks again</div>` : null;
 }
 
+/** Scopes that let a device change things (not only read): marked like capture commands. */
+const STRONG_SCOPES = new Set(['operator.admin', 'operator.write', 'operator.approvals', 'operator.pairing']);
+
+/** The operator scopes a request asks for, the strong ones marked; nothing for a node. */
+function Scopes(props: { scopes: string[] }) {
+  return html`<ul class="commands scopes">
+    ${props.scopes.map((scope) =>
+      STRONG_SCOPES.has(scope) ? html`<li class="capture strong-scope"><code>${label(scope, 64)}</code></li>` : html`<li><code>${label(scope, 64)}</code></li>`,
+    )}
+  </ul>`;
+}
+
 const NOTHING: PairList = { pending: [], paired: [] };
 const PAIRING_EVENTS = ['presence', 'device.pair.requested', 'device.pair.resolved', 'node.pair.resolved'];
 
@@ -53,6 +69,8 @@ export function DevicesView(props: { ctx: UiContext }) {
   // device.pair.list itself needs operator.pairing: without it there is nothing to show, and no error.
   const [list, reload] = useLoaded<PairList>(ctx, () => (denied ? Promise.resolve(NOTHING) : ctx.socket.request<PairList>('device.pair.list')), PAIRING_EVENTS, NOTHING);
   const [busy, setBusy] = useState<Set<string>>(new Set());
+  // An operator request grants scopes: its Approve asks once more, naming them.
+  const [confirming, setConfirming] = useState<string | undefined>();
   useEffect(() => ctx.setBadge('devices', list.pending.length), [list.pending.length]);
 
   const act = (method: string, requestId: string, without?: string[]) => {
@@ -77,15 +95,20 @@ export function DevicesView(props: { ctx: UiContext }) {
     <ul class="cards">
       ${list.pending.map((request) => {
         const cannotApprove = approveDenial(ctx, request);
+        const scopes = request.role === 'operator' ? (request.scopes ?? []) : [];
+        const approve = () => (scopes.length > 0 && confirming !== request.requestId ? setConfirming(request.requestId) : act('device.pair.approve', request.requestId));
         return html`<li class="card pending" data-request-id=${request.requestId}>
-          <div class="title"><strong class="name">${label(request.displayName)}</strong> <span class="muted">${label(request.platform)} · ${label(request.role)}</span></div>
+          <div class="title"><strong class="name">${label(request.displayName)}</strong> <span class="muted">${label(request.platform)} · ${label((request.roles ?? [request.role]).join(' + '))}${request.isRepair ? ' · asks again' : ''}</span></div>
           <div>Verification code: <code class="code">${label(request.verificationCode)}</code></div>
           <div class="muted">device ${shortId(request.deviceId)} · from ${label(request.remoteIp)}</div>
           ${pairedAs(list.paired, request.deviceId)}
-          <div>Declares: <${Commands} commands=${request.commands} /></div>
+          ${request.role === 'node' ? html`<div>Declares: <${Commands} commands=${request.commands} /></div>` : html`<div>Asks for: ${scopes.length > 0 ? html`<${Scopes} scopes=${scopes} />` : html`<span class="muted">no scopes</span>`}</div>`}
           ${cannotApprove ? html`<div class="muted denied">Approving it ${cannotApprove}.</div>` : null}
+          ${confirming === request.requestId
+            ? html`<div class="confirm" role="alert">Approve <strong>${label(request.displayName)}</strong> (device ${shortId(request.deviceId)}) as an operator with ${scopes.map((scope) => label(scope, 64)).join(', ')}? It can then do what those scopes allow, from wherever it connects.</div>`
+            : null}
           <div class="actions">
-            <button class="approve" title=${cannotApprove} disabled=${cannotApprove !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId)}>Approve</button>
+            <button class="approve" title=${cannotApprove} disabled=${cannotApprove !== undefined || busy.has(request.requestId)} onClick=${approve}>${confirming === request.requestId ? `Yes, grant ${scopes.length} scope${scopes.length === 1 ? '' : 's'}` : 'Approve'}</button>
             ${request.commands.some((command) => UI_CAPTURE_COMMANDS.has(command))
               ? html`<button class="approve-without" title=${cannotApprove} disabled=${cannotApprove !== undefined || busy.has(request.requestId)} onClick=${() => act('device.pair.approve', request.requestId, request.commands.filter((command) => UI_CAPTURE_COMMANDS.has(command)))}>Approve without capture</button>`
               : null}

@@ -4,7 +4,7 @@
  * decoded from small inline base64), their type proven by their first bytes; the element gets a blob:
  * URL that is revoked when the next capture replaces it or the panel goes away.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { label } from '../text.js';
 import type { UiContext } from '../ui-context.js';
@@ -50,6 +50,9 @@ export function CapturePanel(props: { ctx: UiContext; nodeId: string; spec: Capt
   const shownUrl = state.phase === 'shown' ? state.shown.url : undefined;
   // The blob: URL lives exactly as long as it is shown.
   useEffect(() => (shownUrl ? () => URL.revokeObjectURL(shownUrl) : undefined), [shownUrl]);
+  // A capture that finishes after the panel went away (the node went offline) makes no blob: URL at all.
+  const mounted = useRef(true);
+  useEffect(() => () => void (mounted.current = false), []);
 
   const capture = () => {
     setState({ phase: 'busy' });
@@ -57,10 +60,11 @@ export function CapturePanel(props: { ctx: UiContext; nodeId: string; spec: Capt
       .then(async (payload) => {
         const result = (payload ?? {}) as Record<string, unknown>;
         const media = await loadMedia(spec.command, result, ctx.authHeaders());
+        if (!mounted.current) return;
         const { base64: _inline, ...meta } = result;
         setState({ phase: 'shown', shown: { url: URL.createObjectURL(media.blob), media, meta } });
       })
-      .catch((error: unknown) => setState({ phase: 'failed', failure: failureOf(error) }));
+      .catch((error: unknown) => mounted.current && setState({ phase: 'failed', failure: failureOf(error) }));
   };
 
   const isVideo = spec.command === 'camera.clip' || spec.command === 'screen.record';
