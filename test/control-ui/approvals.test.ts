@@ -163,7 +163,7 @@ describe.skipIf(missing !== undefined)(`the Approvals view in Chromium${missing 
     expect(await card.locator('.cwd').textContent()).toBe(workDir);
     expect(await card.locator('.program').textContent()).toMatch(/\/mktemp$/);
     expect(await card.locator('.left').textContent()).toMatch(/^\d+ s left$/);
-    expect(await card.locator('.always-note').textContent()).toContain('with any arguments on ask-node, from now on');
+    expect(await card.locator('.always-note').textContent()).toMatch(/with any arguments on ask-node \([0-9a-f]{12}\), from now on/);
     expect(await card.locator('.actions button').allTextContents()).toEqual(['Approve once', 'Always allow mktemp', 'Deny']);
     // The hostile argument stayed text: no element made of it, no script ran.
     expect(await page.locator('main img').count()).toBe(0);
