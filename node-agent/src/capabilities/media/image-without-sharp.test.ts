@@ -1,5 +1,5 @@
 /** Stills when sharp is not installed (or its native part fails): sent as the tool made them, or refused with the fix. */
-import sharp from 'sharp';
+import sharp, { type JpegOptions } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { CapabilityRegistry } from '../registry.js';
 import { doctorReport, formatDoctorReport } from '../../doctor.js';
@@ -12,7 +12,7 @@ function notFound(): Promise<never> {
 const withoutSharp = createImageCodec(notFound);
 const brokenSharp = createImageCodec(() => Promise.reject(new Error('Could not load the "sharp" module using the linux-arm64 runtime')));
 
-const jpeg = (width: number, height: number, options: sharp.JpegOptions = {}) =>
+const jpeg = (width: number, height: number, options: JpegOptions = {}) =>
   sharp({ create: { width, height, channels: 3, background: '#336699' } }).jpeg(options).toBuffer();
 const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#336699' } }).png().toBuffer();
 

@@ -144,8 +144,9 @@ function asCaptured(input: Buffer, formats: readonly ('jpg' | 'png')[], maxBytes
       : 'run npm rebuild sharp where the node is installed';
   const header = readImageHeader(input);
   if (!header || !formats.includes(header.format)) {
-    const found = header ? `a ${header.format.toUpperCase()}` : 'a file that is neither JPEG nor PNG';
-    throw new Error(`the capture tool wrote ${found}, and ${why} to convert it to ${formats.map((f) => f.toUpperCase()).join(' or ')}; ${fix}`);
+    const NAMES = { jpg: 'JPEG', png: 'PNG' } as const;
+    const found = header ? `a ${NAMES[header.format]}` : 'a file that is neither JPEG nor PNG';
+    throw new Error(`the capture tool wrote ${found}, and ${why} to convert it to ${formats.map((f) => NAMES[f]).join(' or ')}; ${fix}`);
   }
   if (maxBytes !== undefined && input.length > maxBytes) {
     throw new Error(`the capture is ${input.length} bytes, over the ${maxBytes}-byte cap, and ${why} to shrink it; ${fix}, or ask for a smaller capture`);
