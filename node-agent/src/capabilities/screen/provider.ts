@@ -43,7 +43,7 @@ export function createScreenProvider(settings: ScreenSettings = {}): CapabilityP
       await ensureOutput(file, MediaErrorCode.SCREEN_UNAVAILABLE, noOutputMessage(backend.name));
       const raw = await readFile(file);
       const image = await (p.format === 'jpg'
-        ? encodeJpeg(raw, { maxWidth: p.maxWidth, quality: p.quality ?? JPEG_DEFAULT_QUALITY, maxBytes: CAMERA_SNAP_DEFAULT_MAX_BYTES })
+        ? encodeJpeg(raw, { maxWidth: p.maxWidth, quality: p.quality ?? JPEG_DEFAULT_QUALITY, maxBytes: CAMERA_SNAP_DEFAULT_MAX_BYTES, pngWithoutSharp: true })
         : encodePng(raw, { maxWidth: p.maxWidth })
       ).catch((error: unknown) => {
         throw new CommandError(MediaErrorCode.SCREEN_UNAVAILABLE, `the ${backend.name} capture could not be encoded: ${error instanceof Error ? error.message : String(error)}`);
