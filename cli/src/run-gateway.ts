@@ -26,6 +26,8 @@ export function waitForStopSignal(): Promise<string> {
 
 export async function runGatewayUntilSignal(options: RunGatewayOptions): Promise<number> {
   const gateway = await startLocalGateway(options);
+  // Listen for signals before announcing: a script that stops the gateway as soon as it listens must get a clean stop.
+  const stopped = waitForStopSignal();
   process.stderr.write(`[gateway] listening on ${safeText(gateway.url)} (state in ${safeText(gateway.stateDir)})\n`);
   if (gateway.tlsFingerprint) {
     // What a person compares with the fingerprint a node shows on its first connection.
@@ -36,7 +38,7 @@ export async function runGatewayUntilSignal(options: RunGatewayOptions): Promise
   process.stdout.write(
     `${JSON.stringify({ event: 'listening', url: gateway.url, port: gateway.port, pid: process.pid, ...(gateway.tlsFingerprint ? { tlsFingerprint: gateway.tlsFingerprint } : {}) })}\n`,
   );
-  const signal = await waitForStopSignal();
+  const signal = await stopped;
   process.stderr.write(`[gateway] ${signal}: shutting down\n`);
   await gateway.close('gateway stopping');
   return 0;

@@ -74,6 +74,8 @@ export function upCommand(): Command {
         const ready = await Promise.race([node.ready().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
         const name = (flags.displayName as string | undefined) ?? (await import('node:os')).hostname();
         const stateFlag = flags.stateDir ? ` --state-dir ${String(flags.stateDir)}` : '';
+        // Listen for Ctrl+C before saying "Press Ctrl+C": a signal right after the banner must stop us cleanly.
+        const stopped = waitForStopSignal();
         const channels = gateway.context.channels.list();
         const sharedToken = gateway.context.sharedToken;
         // Longer than tether dashboard's two minutes: people read the whole banner before opening it.
@@ -96,7 +98,7 @@ export function upCommand(): Command {
             '',
           ].join('\n'),
         );
-        await waitForStopSignal();
+        await stopped;
         await node.close();
         await gateway.close('gateway stopping');
         return 0;
