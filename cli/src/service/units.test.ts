@@ -73,7 +73,8 @@ function verify(kind: ServiceKind, text: string, name: string): { status: number
   const path = join(dir, name);
   writeFileSync(path, text);
   const args = kind === 'systemd-user' ? ['--user', 'verify', path] : ['verify', path];
-  const result = spawnSync('systemd-analyze', args, { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' } });
+  // A user manager wants a runtime dir; outside a login session there is none, so give it one.
+  const result = spawnSync('systemd-analyze', args, { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning', XDG_RUNTIME_DIR: temp() } });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
