@@ -67,7 +67,7 @@ describe('tether gateway install', () => {
     expect(result.code, result.stderr).toBe(0);
     const unit = readFileSync(join(units, 'tether-gateway.service'), 'utf8');
     expect(unit).toContain('tether-managed-service');
-    expect(unit).toContain('"--state-dir" "' + state.replace('%', '%%').replace('$', '$$') + '"');
+    expect(unit).toContain('"--state-dir" "' + state.split('%').join('%%').split('$').join('$$') + '"');
     expect(calls()).toEqual(['systemctl --user daemon-reload', 'systemctl --user enable --now tether-gateway', 'loginctl show-user ada -p Linger']);
     expect(result.stdout).toContain('Started and enabled at boot');
     expect(result.stdout).toContain('sudo loginctl enable-linger ada');
