@@ -141,7 +141,7 @@ async function runUninstall(role: ServiceRole, flags: Record<string, unknown>): 
     const where = serviceLocation(role, serviceFlags(flags), { platform: process.platform, env: process.env, home: homedir() });
     const result = await uninstallService(role, where, context);
     if (flags.json) printJson(result);
-    else printLines([result.removed ? `Stopped, disabled and removed ${result.path}.` : '', ...result.notes].filter(Boolean));
+    else printLines([result.removed ? (result.stopped ? `Stopped, disabled and removed ${result.path}.` : `Removed ${result.path}.`) : '', ...result.notes].filter(Boolean));
     return EXIT_OK;
   } catch (error) {
     return rethrow(error);

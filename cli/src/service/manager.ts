@@ -4,6 +4,7 @@
  * and the result says so, with the exact commands to run later.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '@tether/pairing';
 import { runTool, shellLine, systemdUnavailable, type ToolResult, type ToolRunner } from './run-tool.js';
@@ -26,7 +27,7 @@ export interface ServiceContext {
 }
 
 export function defaultContext(): ServiceContext {
-  return { run: runTool, uid: process.getuid?.() ?? -1, userName: process.env.USER || process.env.LOGNAME || 'USER' };
+  return { run: runTool, uid: process.getuid?.() ?? -1, userName: process.env.USER || process.env.LOGNAME || userInfo().username };
 }
 
 export interface Step {
@@ -183,13 +184,14 @@ export interface UninstallResult {
   role: ServiceRole;
   path: string;
   removed: boolean;
+  stopped: boolean;
   steps: Step[];
   notes: string[];
 }
 
 export async function uninstallService(role: ServiceRole, where: ServiceLocation, context: ServiceContext): Promise<UninstallResult> {
   const existing = readOwnFile(where.filePath, role, 'remove');
-  if (existing === undefined) return { ok: true, role, path: where.filePath, removed: false, steps: [], notes: [`No tether ${role} service at ${where.filePath}: nothing to remove.`] };
+  if (existing === undefined) return { ok: true, role, path: where.filePath, removed: false, stopped: false, steps: [], notes: [`No tether ${role} service at ${where.filePath}: nothing to remove.`] };
   if (where.kind === 'systemd-system' && !where.customUnitDir && context.uid !== 0) {
     throw new ServiceError(`removing a system service needs root: run it with sudo (… ${role} uninstall --system)`, 'SERVICE_NEEDS_ROOT');
   }
@@ -197,11 +199,11 @@ export async function uninstallService(role: ServiceRole, where: ServiceLocation
   const notes: string[] = [];
   const stop = where.kind === 'launchd' ? ['launchctl', 'bootout', `gui/${context.uid}/${where.name}`] : systemctl(where.kind, 'disable', '--now', where.name);
   const stopped = await step(context, steps, stop);
-  if (!stopped.ok) notes.push(`${shellLine(stop)} failed (${firstLine(stopped.stderr) || `exit code ${stopped.code}`}); the file is removed anyway.`);
+  if (!stopped.ok) notes.push(`${shellLine(stop)} failed (${firstLine(stopped.stderr) || `exit code ${stopped.code}`}); the file is removed anyway${systemdUnavailable(stopped) ? '' : ': if it still runs, stop it yourself'}.`);
   rmSync(where.filePath, { force: true });
   if (where.kind !== 'launchd' && stopped.ok) await step(context, steps, systemctl(where.kind, 'daemon-reload'));
   notes.push('The state dir was left as it is (identity, tokens, config): remove it yourself if you want them gone.');
-  return { ok: true, role, path: where.filePath, removed: true, steps, notes };
+  return { ok: true, role, path: where.filePath, removed: true, stopped: stopped.ok, steps, notes };
 }
 
 export interface StatusResult {
@@ -231,8 +233,9 @@ export async function serviceStatus(role: ServiceRole, where: ServiceLocation, c
     return { ...base, installed: true, managedByTether, enabled: printed.ok ? 'loaded' : 'not loaded', ...(state ? { active: state } : {}) };
   }
   const enabled = await context.run(...splitArgv(systemctl(where.kind, 'is-enabled', where.name)));
-  if (systemdUnavailable(enabled)) return { ...base, installed: true, managedByTether, note: `no running systemd to ask (${firstLine(enabled.stderr) || 'systemctl not found'})` };
   const active = await context.run(...splitArgv(systemctl(where.kind, 'is-active', where.name)));
+  const down = [enabled, active].find(systemdUnavailable);
+  if (down) return { ...base, installed: true, managedByTether, note: `no running systemd to ask (${firstLine(down.stderr) || 'systemctl not found'})` };
   return { ...base, installed: true, managedByTether, enabled: firstLine(enabled.stdout) || 'unknown', active: firstLine(active.stdout) || 'unknown' };
 }
 
