@@ -5,6 +5,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
+import { safeText } from '@tether/protocol';
 import { action } from '../command-kit.js';
 import { CliError, EXIT_FAILED, EXIT_OK, printJson, printLines, usageError } from '../output.js';
 import { defaultContext, installService, serviceStatus, uninstallService, ServiceError, type InstallResult, type ServiceContext, type StatusResult } from '../service/manager.js';
@@ -101,7 +102,8 @@ async function runInstall(role: ServiceRole, flags: Record<string, unknown>): Pr
           ...(typeof flags.trustFingerprint === 'string' ? { trustFingerprint: flags.trustFingerprint } : {}),
           insecure: base.insecure === true,
           timeoutMs: parsePairTimeout(flags.pairTimeout),
-          say: (line) => process.stderr.write(`[node] ${line}\n`),
+          // Lines carry the gateway's words (request ids, errors): each made terminal-safe, as `node run` does.
+          say: (line) => process.stderr.write(`${line.split('\n').map((part) => `[node] ${safeText(part)}`).join('\n')}\n`),
         });
       } catch (error) {
         if (error instanceof PairOnceError) throw error.usage ? usageError(error.message) : new CliError(error.message, EXIT_FAILED, 'SERVICE_PAIR_FAILED');
