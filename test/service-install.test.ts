@@ -103,6 +103,14 @@ describe('tether gateway install', () => {
     expect(calls()).toContain('systemctl enable --now tether-gateway');
   });
 
+  it('--no-start writes the file only and exits 0', async () => {
+    const result = await runTether(['gateway', 'install', '--no-start', '--unit-dir', units, '--state-dir', state], fakeEnv());
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(join(units, 'tether-gateway.service'))).toBe(true);
+    expect(calls().filter((line) => line.startsWith('systemctl'))).toEqual([]);
+    expect(result.stdout).toContain('NOT started: you asked for --no-start');
+  });
+
   it('refuses a state dir with a newline, writing nothing', async () => {
     const result = await runTether(['gateway', 'install', '--unit-dir', units, '--state-dir', '/tmp/a\nExecStartPre=/bin/sh'], fakeEnv());
     expect(result.code).toBe(2);

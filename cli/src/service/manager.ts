@@ -144,7 +144,7 @@ export async function installService(plan: ServicePlan, context: ServiceContext,
   let started = false;
   let notStarted: string | undefined;
   if (options.noStart) {
-    notStarted = 'not started (--no-start)';
+    notStarted = 'you asked for --no-start';
   } else {
     started = true;
     for (const [i, argv] of startCommands.entries()) {
