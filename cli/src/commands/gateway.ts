@@ -8,6 +8,7 @@ import { withGateway } from '../gateway-target.js';
 import { EXIT_FAILED, EXIT_OK, printJson, printLines, printTable, usageError } from '../output.js';
 import { runGatewayUntilSignal } from '../run-gateway.js';
 import { describeChannels } from './channels.js';
+import { registerServiceCommands, runServiceStatus, withServiceLocationOptions } from './service-commands.js';
 
 export function parsePort(value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -152,8 +153,11 @@ export function gatewayCommand(): Command {
       }),
     );
 
-  withConnectionOptions(gateway.command('status').description('what the running gateway is doing')).action(
+  registerServiceCommands(gateway, 'gateway');
+
+  withServiceLocationOptions(withConnectionOptions(gateway.command('status').description('what the running gateway is doing (--service: the installed service)')).option('--service', 'report the installed service (file, enabled, active) instead')).action(
     action(async (flags) => {
+      if (flags.service) return runServiceStatus('gateway', flags);
       const status = await withGateway(flags, ['operator.read'], (client) => client.request<StatusResult>('status', {}));
       if (flags.json) return printJson(status);
       // The gateway answering may be remote (--url): its strings are printed escaped like any other party's.

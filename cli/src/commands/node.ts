@@ -4,6 +4,7 @@ import { identityExists, loadOrCreateIdentity, resetIdentity } from '@tether/pai
 import { action } from '../command-kit.js';
 import { printJson, usageError } from '../output.js';
 import { registerExecPolicyCommands } from './node-exec-policy.js';
+import { registerServiceCommands } from './service-commands.js';
 
 const STATE_DIR_HELP = 'node state directory (default: TETHER_NODE_STATE_DIR or ~/.tether/node)';
 
@@ -44,6 +45,7 @@ export function nodeCommand(): Command {
     );
 
   registerExecPolicyCommands(node, STATE_DIR_HELP);
+  registerServiceCommands(node, 'node');
 
   node
     .command('trust')
