@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient, GatewayError, type HealthResult, type StatusResult } from '@tether/protocol';
 import { answerInvokes, connectTestNode, sharedToken, type TestNode } from './helpers/clients.js';
-import { cleanup, eventually, runTether, runTetherJson, startGatewayProcess, stop, type GatewayProcess } from './helpers/processes.js';
+import { cleanup, eventually, runTether, runTetherJson, spawnTether, stop, tempDir, type GatewayProcess } from './helpers/processes.js';
 
 afterAll(cleanup);
 
@@ -31,7 +31,12 @@ describe('config hot reload', () => {
   };
 
   beforeAll(async () => {
-    gateway = await startGatewayProcess();
+    // The port comes from the file (no --port flag, which would win over it), so changing it means a restart.
+    const stateDir = tempDir('tether-gw-');
+    writeFileSync(join(stateDir, 'tether.json'), '{ gateway: { port: 0 } }', { mode: 0o600 });
+    const spawned = spawnTether(['gateway', 'run', '--state-dir', stateDir]);
+    const match = await spawned.waitFor(/\{"event":"listening","url":"([^"]+)","port":(\d+)/);
+    gateway = { ...spawned, url: match[1]!, port: Number(match[2]), stateDir };
     operator = new GatewayClient({
       url: gateway.url,
       token: sharedToken(gateway.stateDir),
@@ -44,7 +49,7 @@ describe('config hot reload', () => {
     });
     await operator.connect();
     node = await connectTestNode(gateway.url, { token: sharedToken(gateway.stateDir), commands: ['system.run', 'system.which'] });
-    answerInvokes(node, () => ({ payload: { exitCode: 0 } }));
+    answerInvokes(node, () => ({ payload: { exitCode: 0, timedOut: false, success: true, stdout: '', stderr: '', error: null } }));
   });
 
   afterAll(async () => {

@@ -112,7 +112,7 @@ export function loadConfigDocument(mainPath: string, mainText?: string): LoadedD
   }
   const state: LoadState = { root, files: [mainPath] };
   const value = parseConfigText(text, mainPath);
-  if (!isPlainObject(value)) throw new ConfigDocumentError(`${mainPath} must hold an object ({ … }) at the top level`);
+  if (!isPlainObject(value)) throw new ConfigDocumentError(`invalid configuration in ${mainPath}: the top level must be an object ({ … }). Edit the file to fix it, or delete it to use defaults.`);
   const mainReal = realpathOr(mainPath);
   return { value: expandIncludes(value, mainPath, [mainReal], state), files: state.files };
 }
