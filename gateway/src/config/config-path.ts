@@ -110,12 +110,3 @@ export function unsetAtPath(document: Record<string, unknown>, segments: readonl
   else return undefined;
   return root;
 }
-
-/** `set`'s value: JSON5 when it parses (numbers, booleans, lists, objects, quoted strings), else the text itself. */
-export function parseCliValue(text: string, parse: (text: string) => unknown): unknown {
-  try {
-    return parse(text);
-  } catch {
-    return text;
-  }
-}
