@@ -4,6 +4,7 @@ import { exitState } from './command-kit.js';
 import { agentCommand, chatCommand } from './commands/agent.js';
 import { approvalsCommand } from './commands/approvals.js';
 import { channelsCommand } from './commands/channels.js';
+import { configCommand } from './commands/config.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { devicesCommand } from './commands/devices.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand(), configCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.

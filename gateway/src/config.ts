@@ -3,10 +3,10 @@
  * environment on top. Precedence for port and token: flag > env > config file > default.
  * A bad key is reported with its dotted path and the fix.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import JSON5 from 'json5';
 import { z } from 'zod';
+import { ConfigDocumentError, loadConfigDocument } from './config/include.js';
+import { EnvSubstitutionError, substituteEnv } from './config/env-substitution.js';
 import { DEFAULT_GATEWAY_PORT, TICK_INTERVAL_MS, DEFAULT_INVOKE_TIMEOUT_MS } from '@tether/protocol';
 import { unknownCommandNames } from './nodes/command-policy.js';
 import { AGENT_CONFIG_KEYS, AgentFileSchema, resolveAgentConfig, type AgentConfig } from './agent/agent-config.js';
@@ -15,7 +15,7 @@ import { DiscoveryFileSchema, MdnsFlagError, resolveDiscoveryConfig, type Discov
 
 export const CONFIG_FILE_NAME = 'tether.json';
 
-const GatewayFileSchema = z
+export const GatewayFileSchema = z
   .object({
     gateway: z
       .object({
@@ -103,24 +103,41 @@ export interface GatewayOverrides {
   tls?: boolean | 'auto';
 }
 
-export function readConfigFile(stateDir: string): GatewayConfigFile {
-  const path = join(stateDir, CONFIG_FILE_NAME);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
-  }
+export interface ReadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Validate this text as the main file instead of reading it (a candidate edit, before it is written). */
+  text?: string;
+  /** The config file's path (default: `<stateDir>/tether.json`). */
+  path?: string;
+}
+
+export interface ConfigFileRead {
+  file: GatewayConfigFile;
+  /** Every file read: the main file and its `$include`s (the reloader watches them). */
+  files: string[];
+}
+
+/** Reads tether.json: JSON5, `$include`s merged, `${ENV}` substituted, then the schema. */
+export function readConfigFileWithIncludes(stateDir: string, options: ReadConfigOptions = {}): ConfigFileRead {
+  const path = options.path ?? join(stateDir, CONFIG_FILE_NAME);
   let value: unknown;
+  let files: string[];
   try {
-    value = JSON5.parse(text);
+    const loaded = loadConfigDocument(path, options.text);
+    files = loaded.files;
+    value = substituteEnv(loaded.value, options.env ?? process.env);
   } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON5: ${(error as Error).message}. Fix the syntax or delete the file to use defaults.`);
+    if (error instanceof ConfigDocumentError) throw new ConfigError(error.message);
+    if (error instanceof EnvSubstitutionError) throw new ConfigError(`${path}: ${error.message}`);
+    throw error;
   }
   const parsed = GatewayFileSchema.safeParse(value);
   if (!parsed.success) throw new ConfigError(describeIssues(path, parsed.error.issues));
-  return parsed.data;
+  return { file: parsed.data, files };
+}
+
+export function readConfigFile(stateDir: string, env: NodeJS.ProcessEnv = process.env): GatewayConfigFile {
+  return readConfigFileWithIncludes(stateDir, { env }).file;
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
@@ -231,8 +248,17 @@ function discoveryConfig(file: GatewayConfigFile, overrides: GatewayOverrides, e
 }
 
 /** Merges file, environment and flags into the effective configuration, and checks the combination. */
-export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrides = {}, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const file = readConfigFile(stateDir);
+export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrides = {}, env: NodeJS.ProcessEnv = process.env, read?: ReadConfigOptions): GatewayConfig {
+  return resolveGatewayConfigWithFiles(stateDir, overrides, env, read).config;
+}
+
+/** resolveGatewayConfig, and the files it read (the main file and its includes). */
+export function resolveGatewayConfigWithFiles(stateDir: string, overrides: GatewayOverrides = {}, env: NodeJS.ProcessEnv = process.env, read: ReadConfigOptions = {}): { config: GatewayConfig; files: string[] } {
+  const { file, files } = readConfigFileWithIncludes(stateDir, { ...read, env });
+  return { config: checkedConfig(stateDir, file, overrides, env), files };
+}
+
+function checkedConfig(stateDir: string, file: GatewayConfigFile, overrides: GatewayOverrides, env: NodeJS.ProcessEnv): GatewayConfig {
   const token = overrides.token ?? (env.TETHER_GATEWAY_TOKEN || undefined) ?? file.gateway?.auth?.token;
   const config: GatewayConfig = {
     stateDir,
@@ -279,3 +305,7 @@ export function resolveGatewayConfig(stateDir: string, overrides: GatewayOverrid
   }
   return config;
 }
+
+export { setConfigValue, unsetConfigValue, getConfigValue, validateConfigFile, configFilePath, type ConfigEditResult } from './config/edit.js';
+export { configJsonSchema } from './config/json-schema.js';
+export { backupPathOf } from './config/atomic-write.js';

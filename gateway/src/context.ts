@@ -4,6 +4,7 @@ import type { DeviceIdentity, PairingStore } from '@tether/pairing';
 import type { AgentService } from './agent/service-types.js';
 import type { Broadcaster } from './broadcast.js';
 import type { GatewayConfig } from './config.js';
+import type { ConfigState } from './config/reload.js';
 import type { Connection } from './connection.js';
 import type { ExecApprovalRegistry } from './exec-approvals/registry.js';
 import type { PublicKeyCache } from './key-cache.js';
@@ -23,7 +24,10 @@ import type { Channel } from './channels/channel.js';
 import type { DiscoveryHandle } from './discovery/advertiser.js';
 
 export interface GatewayContext {
+  /** Replaced when tether.json is reloaded: read it per use (`gateway.config.x`), never keep a copy. */
   config: GatewayConfig;
+  /** Whether the last load of tether.json worked (absent: no reloader wired). */
+  configState?(): ConfigState;
   version: string;
   startedAtMs: number;
   sharedToken: string | undefined;
@@ -76,4 +80,5 @@ export const GATEWAY_EVENTS = [
   'agent',
   'chat',
   'tools.changed',
+  'config',
 ] as const;

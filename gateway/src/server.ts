@@ -10,7 +10,8 @@ import { WebSocketServer } from 'ws';
 import { CloseCode, DetailCode, ErrorCode, GatewayError, MAX_PAYLOAD_BYTES } from '@tether/protocol';
 import { loadOrCreateIdentity, PairingStore } from '@tether/pairing';
 import { Broadcaster } from './broadcast.js';
-import { isLoopbackHost, normalizeOrigin, resolveGatewayConfig, type GatewayOverrides } from './config.js';
+import { isLoopbackHost, normalizeOrigin, resolveGatewayConfigWithFiles, type GatewayOverrides } from './config.js';
+import { ConfigReloader } from './config/reload.js';
 import { closeMcpHttp } from './mcp/mcp-http.js';
 import { startDiscovery } from './discovery/advertiser.js';
 import { isSharedToken } from './secrets.js';
@@ -71,7 +72,7 @@ export interface Gateway {
 }
 
 export async function startGateway(options: StartGatewayOptions): Promise<Gateway> {
-  const config = resolveGatewayConfig(options.stateDir, options.overrides, options.env);
+  const { config, files: configFiles } = resolveGatewayConfigWithFiles(options.stateDir, options.overrides, options.env);
   // Kept for `status` (invoke rate, recent errors): the logger's warnings and errors, every finished invoke.
   const metrics = new GatewayMetrics();
   const log = metrics.watchLogger(options.log ?? createLogger());
@@ -125,7 +126,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         backend: tools,
         authorize: (request) => isSharedToken(context, bearer(request)),
         // A page may reach /mcp only from an origin the owner allowed, like the WebSocket.
-        originAllowed: (origin) => config.allowedOrigins.includes(normalizeOrigin(origin)),
+        originAllowed: (origin) => context.config.allowedOrigins.includes(normalizeOrigin(origin)),
         log,
         serverInfo: { name: 'tether', version: TETHER_VERSION },
       },
@@ -143,6 +144,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       },
     };
     attachMetrics(context, metrics);
+    const configReloader = new ConfigReloader({
+      stateDir: config.stateDir,
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      files: configFiles,
+      getConfig: () => context.config,
+      setConfig: (next) => (context.config = next),
+      log,
+      emit: (event) => broadcaster.broadcast('config', event, { scope: 'operator.read' }),
+    });
+    context.configState = () => configReloader.status();
 
     // MCP clients and other tool hosts re-read the tool list when nodes come and go.
     context.presence.onChanged(() => broadcaster.broadcast('tools.changed', {}, { scope: 'operator.read' }));
@@ -236,6 +248,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     refreshWaiting.unref();
     const sweepMedia = setInterval(() => void media.sweep().catch(() => undefined), 60_000);
     sweepMedia.unref();
+    configReloader.start();
 
     let closing: Promise<void> | undefined;
     const close = (reason = 'gateway stopping'): Promise<void> => {
@@ -243,6 +256,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         clearInterval(tick);
         clearInterval(refreshWaiting);
         clearInterval(sweepMedia);
+        configReloader.close();
         // Goodbyes first, so the LAN forgets this gateway before its sockets close.
         await context.discovery?.close();
         await runningChannels?.close();

@@ -73,6 +73,10 @@ describe('readNodeConfig', () => {
     ['fractional port', { version: 1, location: { gpsd: { port: 29.5 } } }, '"location.gpsd.port" must be an integer'],
     ['non-boolean geoclue', { version: 1, location: { geoclue: 'yes' } }, '"location.geoclue" must be true or false'],
     ['an array at the top', [], 'the top level must be a JSON object'],
+    ['a blank display', { version: 1, screen: { display: '   ' } }, '"screen.display" must be a non-empty string'],
+    ['a __proto__ key', '{"version":1,"__proto__":{"camera":{}}}', 'unknown key "__proto__"; allowed keys here are version, camera, screen, location, media'],
+    ['a string port', { version: 1, location: { gpsd: { port: '2947' } } }, '"location.gpsd.port" must be an integer between 1 and 65535 (found "2947")'],
+    ['a section that is a list', { version: 1, camera: [] }, '"camera" must be a JSON object (found [])'],
   ])('rejects %s', (_name, content, expected) => {
     write(content);
     expect(failure().message).toContain(expected);

@@ -1,10 +1,12 @@
 /**
  * The node's capture settings, `<stateDir>/node-config.json`: which camera, display and location
  * sources to use. Written by the owner by hand, so every problem names the key, the file and the fix.
- * Validated by hand (node-agent does not depend on TypeBox, and hand checks give better messages).
+ * Validated with a TypeBox schema; the first problem is put in our words (key path, rule, what was found).
  */
 import { join } from 'node:path';
 import { readJsonFile } from '@tether/pairing';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
 
 export const NODE_CONFIG_FILE = 'node-config.json';
 export const DEFAULT_GPSD_HOST = '127.0.0.1';
@@ -66,95 +68,102 @@ export function readNodeConfig(stateDir: string): NodeConfig {
     throw new NodeConfigError(path, error instanceof SyntaxError ? `not valid JSON (${error.message})` : errorText(error));
   }
   if (raw === undefined) return defaultNodeConfig();
-  const problem = check(raw, FILE_SPEC, '');
+  const problem = check(raw);
   if (problem) throw new NodeConfigError(path, problem);
   return withDefaults(raw as RawNodeConfig);
 }
 
-type Spec =
-  | { kind: 'string' }
-  | { kind: 'boolean' }
-  | { kind: 'literal'; value: number }
-  | { kind: 'number' | 'int'; min?: number; max?: number }
-  | { kind: 'object'; fields: Record<string, Spec>; required?: readonly string[] };
+// A TypeBox schema (the node already carries TypeBox through protocol/), with our own wording of its
+// first error: the key path, what it must be and what was found, as the hand-written checks said it.
+const NonEmpty = Type.String({ minLength: 1, pattern: '\\S' });
+const PositiveInt = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const strict = { additionalProperties: false } as const;
 
-const str: Spec = { kind: 'string' };
-const positiveInt: Spec = { kind: 'int', min: 1, max: Number.MAX_SAFE_INTEGER };
-
-const FILE_SPEC: Spec = {
-  kind: 'object',
-  required: ['version'],
-  fields: {
-    version: { kind: 'literal', value: 1 },
-    camera: {
-      kind: 'object',
-      fields: { device: str, source: str, width: { kind: 'int', min: 1, max: 16384 }, height: { kind: 'int', min: 1, max: 16384 }, maxBytes: positiveInt },
-    },
-    screen: { kind: 'object', fields: { display: str } },
-    location: {
-      kind: 'object',
-      fields: {
-        fixed: {
-          kind: 'object',
-          required: ['lat', 'lon'],
-          fields: {
-            lat: { kind: 'number', min: -90, max: 90 },
-            lon: { kind: 'number', min: -180, max: 180 },
-            accuracyMeters: { kind: 'number', min: 0 },
-            altitudeMeters: { kind: 'number' },
-          },
+export const NodeConfigFileSchema = Type.Object(
+  {
+    version: Type.Literal(1),
+    camera: Type.Optional(
+      Type.Object(
+        {
+          device: Type.Optional(NonEmpty),
+          source: Type.Optional(NonEmpty),
+          width: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+          height: Type.Optional(Type.Integer({ minimum: 1, maximum: 16384 })),
+          maxBytes: Type.Optional(PositiveInt),
         },
-        gpsd: { kind: 'object', fields: { enabled: { kind: 'boolean' }, host: str, port: { kind: 'int', min: 1, max: 65535 } } },
-        geoclue: { kind: 'boolean' },
-      },
-    },
-    media: { kind: 'object', fields: { inlineMaxBytes: positiveInt } },
+        strict,
+      ),
+    ),
+    screen: Type.Optional(Type.Object({ display: Type.Optional(NonEmpty) }, strict)),
+    location: Type.Optional(
+      Type.Object(
+        {
+          fixed: Type.Optional(
+            Type.Object(
+              {
+                lat: Type.Number({ minimum: -90, maximum: 90 }),
+                lon: Type.Number({ minimum: -180, maximum: 180 }),
+                accuracyMeters: Type.Optional(Type.Number({ minimum: 0 })),
+                altitudeMeters: Type.Optional(Type.Number()),
+              },
+              strict,
+            ),
+          ),
+          gpsd: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()), host: Type.Optional(NonEmpty), port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })) }, strict)),
+          geoclue: Type.Optional(Type.Boolean()),
+        },
+        strict,
+      ),
+    ),
+    media: Type.Optional(Type.Object({ inlineMaxBytes: Type.Optional(PositiveInt) }, strict)),
   },
-};
+  strict,
+);
 
-/** Why `value` does not match `spec`, or undefined. `at` is the dotted key path ('' for the top). */
-function check(value: unknown, spec: Spec, at: string): string | undefined {
+/** Why `value` does not match the file schema (its first problem, in words), or undefined. */
+function check(value: unknown): string | undefined {
+  const first = Value.Errors(NodeConfigFileSchema, value).First();
+  if (!first) return undefined;
+  const segments = first.path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const at = segments.join('.');
+  if (first.type === ValueErrorType.ObjectRequiredProperty) return `missing required key "${at}"`;
+  if (first.type === ValueErrorType.ObjectAdditionalProperties) {
+    const parent = schemaAt(NodeConfigFileSchema, segments.slice(0, -1));
+    return `unknown key "${at}"; allowed keys here are ${Object.keys(parent?.properties ?? {}).join(', ')}`;
+  }
+  return describeMismatch(at, first.schema as TSchema, first.value);
+}
+
+function schemaAt(schema: TSchema, segments: readonly string[]): TSchema | undefined {
+  let current: TSchema | undefined = schema;
+  for (const segment of segments) current = (current?.properties as Record<string, TSchema> | undefined)?.[segment];
+  return current;
+}
+
+function describeMismatch(at: string, schema: TSchema, value: unknown): string {
   const name = at === '' ? 'the top level' : `"${at}"`;
   const found = `(found ${JSON.stringify(value)})`;
-  switch (spec.kind) {
+  if (schema.const !== undefined) return `${name} must be ${JSON.stringify(schema.const)} ${found}`;
+  switch (schema.type) {
     case 'string':
-      return typeof value === 'string' && value.trim() !== '' ? undefined : `${name} must be a non-empty string ${found}`;
+      return `${name} must be a non-empty string ${found}`;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `${name} must be true or false ${found}`;
-    case 'literal':
-      return value === spec.value ? undefined : `${name} must be ${spec.value} ${found}`;
-    case 'number':
-    case 'int': {
-      const isNumber = typeof value === 'number' && Number.isFinite(value) && (spec.kind === 'number' || Number.isInteger(value));
-      const inRange = isNumber && (spec.min === undefined || value >= spec.min) && (spec.max === undefined || value <= spec.max);
-      if (inRange) return undefined;
-      const what = spec.kind === 'int' ? 'an integer' : 'a number';
-      const range = spec.min !== undefined && spec.max !== undefined ? ` between ${spec.min} and ${spec.max}` : spec.min !== undefined ? ` ≥ ${spec.min}` : '';
+      return `${name} must be true or false ${found}`;
+    case 'object':
+      return `${name} must be a JSON object ${found}`;
+    case 'integer':
+    case 'number': {
+      const what = schema.type === 'integer' ? 'an integer' : 'a number';
+      const { minimum: min, maximum: max } = schema as { minimum?: number; maximum?: number };
+      const range = min !== undefined && max !== undefined ? ` between ${min} and ${max}` : min !== undefined ? ` ≥ ${min}` : '';
       return `${name} must be ${what}${range} ${found}`;
     }
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${name} must be a JSON object ${found}`;
-      const record = value as Record<string, unknown>;
-      const allowed = Object.keys(spec.fields);
-      const extra = Object.keys(record).find((key) => !allowed.includes(key));
-      if (extra !== undefined) return `unknown key "${keyPath(at, extra)}"; allowed keys here are ${allowed.join(', ')}`;
-      const missing = (spec.required ?? []).find((key) => record[key] === undefined);
-      if (missing !== undefined) return `missing required key "${keyPath(at, missing)}"`;
-      for (const [key, fieldSpec] of Object.entries(spec.fields)) {
-        if (record[key] === undefined) continue;
-        const problem = check(record[key], fieldSpec, keyPath(at, key));
-        if (problem) return problem;
-      }
-      return undefined;
-    }
+    default:
+      return `${name} is not valid ${found}`;
   }
 }
 
-function keyPath(at: string, key: string): string {
-  return at === '' ? key : `${at}.${key}`;
-}
-
-/** The file's shape once `check` has passed. */
+/** The file's shape once `check` has passed (Static of the schema, spelt out for readers). */
 interface RawNodeConfig {
   version: 1;
   camera?: NodeConfig['camera'];

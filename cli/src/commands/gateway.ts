@@ -173,11 +173,20 @@ export function gatewayCommand(): Command {
           `TLS:         ${status.tls === undefined ? 'not reported by this gateway' : status.tls.fingerprint ? `on, certificate SHA-256 ${formatFingerprint(status.tls.fingerprint)}` : 'off (plain ws://; loopback only by default)'}`,
           `Discovery:   ${status.discovery ? `mDNS ${status.discovery.summary}` : 'not reported by this gateway'}`,
           `Channels:    ${describeChannels(status.channels)}`,
+          `Config:      ${describeConfig(status.config)}`,
         ],
       );
     }),
   );
   return gateway;
+}
+
+/** The config line of `status`: never silent about a file the gateway could not load. */
+export function describeConfig(config: StatusResult['config']): string {
+  if (!config) return 'not reported by this gateway';
+  const pending = config.restartRequired?.length ? `; restart the gateway to apply ${config.restartRequired.join(', ')}` : '';
+  if (config.ok) return `ok${pending}`;
+  return `INVALID since ${new Date(config.since).toISOString()}, the last good configuration is in force: ${config.error ?? 'unknown error'}${pending}`;
 }
 
 export function healthCommand(): Command {
@@ -187,6 +196,7 @@ export function healthCommand(): Command {
       if (flags.json) return printJson(health);
       const channels = health.channels && health.channels.length > 0 ? ` · channels: ${describeChannels(health.channels)}` : '';
       printLines([`ok · up ${Math.round(health.uptimeMs / 1000)} s · nodes ${health.nodes.connected}/${health.nodes.paired} connected · ${health.pendingPairings} pending${channels}`]);
+      if (health.config && !health.config.ok) printLines([`config: ${describeConfig(health.config)}`]);
     }),
   );
 }

@@ -4,6 +4,7 @@
  * place a channel's SDK may be imported (dynamically), so an unconfigured channel costs nothing.
  * Adding a channel is one folder plus one line in registry.ts.
  */
+import { EnvSubstitutionError, substituteEnvString } from '../config/env-substitution.js';
 import { isLoopbackUrlHost } from '@tether/protocol';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
@@ -94,11 +95,14 @@ export const ApiUrl = encryptedOrLocal('https:').refine((url) => !url.endsWith('
 
 /** `${NAME}` → the variable's value; anything else as written. The value never appears in an error. */
 export function secretValue(value: string, key: string, env: NodeJS.ProcessEnv): string {
-  const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value.trim());
-  if (!match) return value;
-  const resolved = env[match[1]!];
-  if (!resolved) throw new ChannelsConfigError(`${key} is "\${${match[1]}}" but the environment variable ${match[1]} is not set`);
-  return resolved;
+  // The one `${NAME}` rule of tether.json (config/env-substitution.ts). The gateway's loader has
+  // already substituted the file, so this only acts for callers that pass a raw section.
+  try {
+    return substituteEnvString(value, key, env);
+  } catch (error) {
+    if (error instanceof EnvSubstitutionError) throw new ChannelsConfigError(error.message);
+    throw error;
+  }
 }
 
 /**

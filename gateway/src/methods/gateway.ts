@@ -1,5 +1,5 @@
 /** `health` and `status`: cheap, read-only views of the running gateway. */
-import { EmptyParamsSchema, type HealthResult, type StatusResult } from '@tether/protocol';
+import { EmptyParamsSchema, type ConfigStatus, type HealthResult, type StatusResult } from '@tether/protocol';
 import { defineMethod, type RegisteredMethod } from '../method-registry.js';
 import type { GatewayContext } from '../context.js';
 import { describeDiscoveryState, type DiscoveryState } from '../discovery/advertiser.js';
@@ -35,6 +35,13 @@ export function discoverySummary(gateway: GatewayContext): {
   };
 }
 
+/** tether.json's load state; nodes see only whether it is ok, operators the reason and the pending keys. */
+function configField(gateway: GatewayContext, full: boolean): { config?: ConfigStatus } {
+  const state = gateway.configState?.();
+  if (!state) return {};
+  return { config: full ? state : { ok: state.ok, since: state.since } };
+}
+
 function nodeCounts(gateway: GatewayContext): { connected: number; paired: number } {
   const paired = gateway.store.listPaired().filter((device) => device.roles.includes('node')).length;
   return { connected: gateway.registry.connectedCount, paired };
@@ -57,6 +64,7 @@ export const gatewayMethods: RegisteredMethod[] = [
       pendingPairings: gateway.store.listPending().length,
       discovery: { state: discovery.state, summary: discovery.summary },
       channels: session.role === 'operator' ? channels : channels.map(({ name, state }) => ({ name, state })),
+      ...configField(gateway, session.role === 'operator'),
       };
     },
   }),
@@ -86,6 +94,7 @@ export const gatewayMethods: RegisteredMethod[] = [
         discovery: discoverySummary(gateway),
         tls: gateway.tlsFingerprint ? { enabled: true, fingerprint: gateway.tlsFingerprint } : { enabled: false },
         channels: gateway.channels.list(),
+        ...configField(gateway, true),
         ...metricsOf(gateway)?.report(),
       };
     },

@@ -21,6 +21,36 @@ export const DiscoveryStatusSchema = Type.Object(
 );
 export type DiscoveryStatus = Static<typeof DiscoveryStatusSchema>;
 
+/** Whether the gateway's last load of tether.json worked; when not, the last good config is in force. */
+export const ConfigStatusSchema = Type.Object(
+  {
+    ok: Type.Boolean(),
+    /** When this state began (ms since the epoch). */
+    since: Type.Integer(),
+    path: Type.Optional(Type.String()),
+    /** Why the last reload failed (key and fix), operators only. */
+    error: Type.Optional(Type.String()),
+    /** Keys changed in the file that take effect only after a restart. */
+    restartRequired: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true },
+);
+export type ConfigStatus = Static<typeof ConfigStatusSchema>;
+
+/** `config`: tether.json was reloaded (applied keys, keys waiting for a restart) or failed to load. */
+export const ConfigEventSchema = Type.Object(
+  {
+    ok: Type.Boolean(),
+    path: Type.String(),
+    ts: Type.Integer(),
+    error: Type.Optional(Type.String()),
+    applied: Type.Optional(Type.Array(Type.String())),
+    restartRequired: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true, $id: 'ConfigEvent' },
+);
+export type ConfigEvent = Static<typeof ConfigEventSchema>;
+
 export const HealthResultSchema = Type.Object(
   {
     ok: Type.Boolean(),
@@ -31,6 +61,7 @@ export const HealthResultSchema = Type.Object(
     discovery: Type.Optional(DiscoveryStatusSchema),
     /** The configured chat channels (absent from gateways that predate them). */
     channels: Type.Optional(Type.Array(ChannelStateSchema)),
+    config: Type.Optional(ConfigStatusSchema),
   },
   { additionalProperties: true, $id: 'HealthResult' },
 );
@@ -52,6 +83,7 @@ export const StatusResultSchema = Type.Object(
     /** Whether the port serves TLS, and the certificate's SHA-256 (64 hex) to compare with a node's pin. */
     tls: Type.Optional(Type.Object({ enabled: Type.Boolean(), fingerprint: Type.Optional(Type.String()) }, { additionalProperties: false })),
     channels: Type.Optional(Type.Array(ChannelStateSchema)),
+    config: Type.Optional(ConfigStatusSchema),
     /** Finished `node.invoke`s: since start, failed, and in the last 60 s (absent: not counted by this gateway). */
     invokes: Type.Optional(
       Type.Object(
