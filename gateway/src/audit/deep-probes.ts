@@ -126,8 +126,13 @@ export async function probeHttpEdge(target: ProbeTarget): Promise<Finding[]> {
   return findings;
 }
 
-/** A WebSocket upgrade from a foreign page's Origin: refused means any status but 101. */
-function upgradeStatus(target: ProbeTarget, origin: string): Promise<number> {
+/**
+ * A WebSocket upgrade from a foreign page's Origin. The gateway may refuse it with an HTTP status or,
+ * as ours does so a browser sees a reason, complete the upgrade and close at once with 1008. Refused:
+ * a status other than 101, or a close frame before anything else. Accepted: any other first frame
+ * (the connect challenge).
+ */
+function upgradeOutcome(target: ProbeTarget, origin: string): Promise<{ refused: boolean; detail: string }> {
   const base = httpBase(target.url);
   const make = base.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -136,13 +141,33 @@ function upgradeStatus(target: ProbeTarget, origin: string): Promise<number> {
       timeout: target.timeoutMs ?? 5_000,
       ...(base.protocol === 'https:' && target.tlsPin ? pinnedTlsOptions(target.tlsPin) : {}),
     });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 101);
+    req.on('upgrade', (_res, socket, head) => {
+      let data = Buffer.from(head);
+      const timer = setTimeout(() => finish({ refused: false, detail: 'upgraded and kept open' }), target.timeoutMs ?? 5_000);
+      const finish = (outcome: { refused: boolean; detail: string }): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(outcome);
+      };
+      const inspect = (): void => {
+        if (data.length < 2) return;
+        const opcode = data[0]! & 0x0f;
+        if (opcode === 0x8) {
+          const code = data.length >= 4 ? data.readUInt16BE(2) : 0;
+          finish({ refused: true, detail: `closed with ${code || 'no code'}` });
+        } else finish({ refused: false, detail: `sent a frame (opcode ${opcode})` });
+      };
+      inspect();
+      socket.on('data', (chunk: Buffer) => {
+        data = Buffer.concat([data, chunk]);
+        inspect();
+      });
+      socket.on('close', () => finish({ refused: true, detail: 'closed' }));
+      socket.on('error', () => finish({ refused: true, detail: 'closed' }));
     });
     req.on('response', (res) => {
       res.resume();
-      resolve(res.statusCode ?? 0);
+      resolve({ refused: true, detail: `HTTP ${res.statusCode ?? 0}` });
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
@@ -158,25 +183,26 @@ export async function probeForeignOrigin(target: ProbeTarget): Promise<Finding[]
   } else {
     findings.push({ id: 'deep.origin-http-refused', severity: 'info', message: 'HTTP requests from a foreign web origin are refused', fix: 'none needed' });
   }
-  const ws = await upgradeStatus(target, FOREIGN_ORIGIN).catch(() => 0);
-  if (ws === 101) {
-    findings.push({ id: 'deep.origin-ws-accepted', severity: 'critical', message: `a WebSocket upgrade from the foreign origin ${FOREIGN_ORIGIN} was accepted`, fix: 'remove wildcard entries from gateway.allowedOrigins; report it if none are set' });
+  const ws = await upgradeOutcome(target, FOREIGN_ORIGIN).catch((error: Error) => ({ refused: true, detail: error.message }));
+  if (!ws.refused) {
+    findings.push({ id: 'deep.origin-ws-accepted', severity: 'critical', message: `a WebSocket upgrade from the foreign origin ${FOREIGN_ORIGIN} was accepted (${ws.detail})`, fix: 'remove wildcard entries from gateway.allowedOrigins; report it if none are set' });
   } else {
-    findings.push({ id: 'deep.origin-ws-refused', severity: 'info', message: `a WebSocket upgrade from a foreign web origin is refused (${ws || 'connection closed'})`, fix: 'none needed' });
+    findings.push({ id: 'deep.origin-ws-refused', severity: 'info', message: `a WebSocket upgrade from a foreign web origin is refused (${ws.detail})`, fix: 'none needed' });
   }
   return findings;
 }
 
 /**
  * A fresh key connects as a node without any token, from this machine. It must be asked to pair, never
- * admitted. The pending request it leaves is then rejected with the owner token, so the device list
- * shows nothing of the probe beyond the audit log line.
+ * paired. A node the gateway holds "waiting connected" (with no commands) is admitted to the socket
+ * but not paired, so the verdict comes from the owner's view of the store (device.pair.list), not from
+ * whether the connect succeeded. The pending request is then rejected, so no probe device stays listed.
  */
 export async function probeTokenlessPairing(target: ProbeTarget): Promise<Finding[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-audit-'));
-  let requestId: string | undefined;
-  let outcome: 'admitted' | 'pairing' | 'refused' | 'unreachable' = 'unreachable';
-  let detail = '';
+  let verdict: 'paired' | 'pending' | 'absent' | 'unknown' = 'unknown';
+  let refusal = '';
+  let connected = false;
   try {
     const identity = loadOrCreateIdentity({ dir });
     const client = new GatewayClient({
@@ -188,43 +214,38 @@ export async function probeTokenlessPairing(target: ProbeTarget): Promise<Findin
       commands: ['system.run'],
       connectTimeoutMs: target.timeoutMs ?? 5_000,
       requestTimeoutMs: target.timeoutMs ?? 5_000,
-      onPairingRequired: (error) => {
-        const details = error.details as { requestId?: unknown } | undefined;
-        if (typeof details?.requestId === 'string') requestId = details.requestId;
-      },
     });
     try {
       await client.connect();
-      outcome = 'admitted';
+      connected = true;
     } catch (error) {
-      if (error instanceof GatewayError) {
-        outcome = /PAIRING|NOT_PAIRED/.test(`${error.code} ${error.detailCode}`) ? 'pairing' : 'refused';
-        detail = error.detailCode;
-        const details = error.details as { requestId?: unknown } | undefined;
-        if (typeof details?.requestId === 'string') requestId = details.requestId;
-      } else {
-        detail = (error as Error).message;
-      }
+      refusal = error instanceof GatewayError ? error.detailCode : (error as Error).message;
+    }
+    try {
+      if (target.ownerToken) verdict = await ownerVerdict(target, identity.deviceId);
     } finally {
       await client.close();
     }
-    if (requestId && target.ownerToken) await rejectProbeRequest(target, requestId);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  switch (outcome) {
-    case 'admitted':
-      return [{ id: 'deep.tokenless-pairing-admitted', severity: 'critical', message: 'a new key connecting as a node from this machine without a token was admitted without approval', fix: 'set pairing.autoApproveLoopback to false and report this as a bug; remove the device "security-audit-probe" (tether devices list)' }];
-    case 'pairing':
-      return [{ id: 'deep.tokenless-pairing-held', severity: 'info', message: `a tokenless local node is asked for approval (${detail})${requestId ? ', and the probe\'s request was rejected again' : ''}`, fix: 'none needed' }];
-    case 'refused':
-      return [{ id: 'deep.tokenless-pairing-refused', severity: 'info', message: `a tokenless local node is refused (${detail})`, fix: 'none needed' }];
-    default:
-      return [{ id: 'deep.unreachable', severity: 'warn', message: `the pairing probe could not reach the gateway: ${detail}`, fix: 'start the gateway, or pass --url' }];
+  if (verdict === 'paired') {
+    return [{ id: 'deep.tokenless-pairing-admitted', severity: 'critical', message: 'a new key connecting as a node from this machine without a token was paired without approval', fix: 'set pairing.autoApproveLoopback to false and report this as a bug; remove the device "security-audit-probe" (tether devices list)' }];
   }
+  if (verdict === 'pending') {
+    return [{ id: 'deep.tokenless-pairing-held', severity: 'info', message: 'a tokenless local node is held for approval (its request was rejected again by the probe)', fix: 'none needed' }];
+  }
+  if (!connected && refusal) {
+    const unreachable = !/PAIRING|NOT_PAIRED|AUTH|REJECT/.test(refusal);
+    if (unreachable) return [{ id: 'deep.unreachable', severity: 'warn', message: `the pairing probe could not reach the gateway: ${refusal}`, fix: 'start the gateway, or pass --url' }];
+    return [{ id: 'deep.tokenless-pairing-refused', severity: 'info', message: `a tokenless local node is refused or asked to pair (${refusal})`, fix: 'none needed' }];
+  }
+  if (verdict === 'absent') return [{ id: 'deep.tokenless-pairing-refused', severity: 'info', message: 'a tokenless local node was not paired', fix: 'none needed' }];
+  return [{ id: 'deep.tokenless-pairing-unchecked', severity: 'warn', message: 'a tokenless local node was let onto the socket; without the owner token the audit cannot see whether it was paired', fix: 'run the audit on the gateway host (it reads the token from the state dir), or pass --token' }];
 }
 
-async function rejectProbeRequest(target: ProbeTarget, requestId: string): Promise<void> {
+/** Where the probe's device ended up, as the owner sees it; rejects its pending request on the way. */
+async function ownerVerdict(target: ProbeTarget, deviceId: string): Promise<'paired' | 'pending' | 'absent' | 'unknown'> {
   const owner = new GatewayClient({
     url: target.url,
     token: target.ownerToken,
@@ -237,9 +258,16 @@ async function rejectProbeRequest(target: ProbeTarget, requestId: string): Promi
   });
   try {
     await owner.connect();
-    await owner.request('device.pair.reject', { requestId });
+    const list = await owner.request<{ pending?: { requestId: string; deviceId: string }[]; paired?: { deviceId: string }[] }>('device.pair.list', {});
+    if ((list.paired ?? []).some((d) => d.deviceId === deviceId)) {
+      await owner.request('device.pair.remove', { deviceId }).catch(() => undefined);
+      return 'paired';
+    }
+    const pending = (list.pending ?? []).filter((p) => p.deviceId === deviceId);
+    for (const request of pending) await owner.request('device.pair.reject', { requestId: request.requestId }).catch(() => undefined);
+    return pending.length > 0 ? 'pending' : 'absent';
   } catch {
-    // The request expires by itself within minutes; the audit's result does not depend on this.
+    return 'unknown';
   } finally {
     await owner.close();
   }
