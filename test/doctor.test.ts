@@ -1,12 +1,14 @@
 /** `tether doctor` against real state dirs and a real gateway process: clean, modes fixed, stale lock, busy port, JSON, exit codes. */
 import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, runTether, startGatewayProcess, stop, tempDir } from './helpers/processes.js';
 
 const servers: Server[] = [];
+const sockets = new Set<Socket>();
 afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   await cleanup();
 });
@@ -80,6 +82,7 @@ describe('tether doctor', () => {
   it('a port held by a foreign program is a problem with the fix', async () => {
     const foreign = createServer((socket) => socket.end('220 not a gateway\r\n'));
     servers.push(foreign);
+    foreign.on('connection', (socket) => sockets.add(socket));
     const port = await new Promise<number>((resolve) => foreign.listen(0, '127.0.0.1', () => resolve((foreign.address() as { port: number }).port)));
     const stateDir = tempDir('tether-doctor-');
     chmodSync(stateDir, 0o700);

@@ -14,7 +14,7 @@ interface AuditJson {
 }
 
 async function auditJson(stateDir: string, ...extra: string[]): Promise<{ code: number | null; report: AuditJson; stderr: string }> {
-  const result = await runTether(['security', 'audit', '--state-dir', stateDir, '--json', ...extra], extra.includes('--deep') ? {} : {}, 30_000);
+  const result = await runTether(['security', 'audit', '--state-dir', stateDir, '--json', ...extra], {}, 30_000);
   return { code: result.code, report: JSON.parse(result.stdout) as AuditJson, stderr: result.stderr };
 }
 
