@@ -76,7 +76,7 @@ export function auditNodeCommands(config: AuditConfig): Finding[] {
       id: 'nodes.system-run-allowed',
       severity: 'warn',
       message: `nodes.allowCommands (${wide.join(', ')}) lets every paired node be asked to run programs; only each node's own exec policy (its allowlist and approvals) stands between an operator.write caller and a shell`,
-      fix: 'keep each node\'s exec security at "allowlist" (`tether node exec-policy` on the node), and approve system.run per node rather than in nodes.allowCommands',
+      fix: 'keep each node\'s exec security at "allowlist" (`tether node policy --security allowlist` on the node), and approve system.run per node rather than in nodes.allowCommands',
     },
   ];
 }
