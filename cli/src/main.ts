@@ -7,10 +7,12 @@ import { channelsCommand } from './commands/channels.js';
 import { configCommand } from './commands/config.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { devicesCommand } from './commands/devices.js';
+import { doctorCommand } from './commands/doctor.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
 import { mcpCommand } from './commands/mcp.js';
 import { nodeCommand } from './commands/node.js';
 import { nodesCommand } from './commands/nodes.js';
+import { securityCommand } from './commands/security.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { upCommand } from './commands/up.js';
 import { CLI_VERSION } from './gateway-target.js';
@@ -22,7 +24,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand(), configCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand(), configCommand(), doctorCommand(), securityCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.

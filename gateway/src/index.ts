@@ -26,3 +26,4 @@ export { CHANNEL_DEFINITIONS } from './channels/registry.js';
 export { writeCredential, removeCredentials } from './channels/credentials.js';
 export type { ChannelDefinition } from './channels/channel-definition.js';
 export { mintLoginCode, LOGIN_CODE_TTL_MS, UI_SCOPES, type UiScope } from './ui-login-code.js';
+export * as audit from './audit/index.js';
