@@ -7,6 +7,7 @@ import { channelsCommand } from './commands/channels.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { devicesCommand } from './commands/devices.js';
 import { gatewayCommand, healthCommand } from './commands/gateway.js';
+import { logsCommand } from './commands/logs.js';
 import { mcpCommand } from './commands/mcp.js';
 import { nodeCommand } from './commands/node.js';
 import { nodesCommand } from './commands/nodes.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand()]) {
+  for (const command of [upCommand(), gatewayCommand(), healthCommand(), devicesCommand(), nodesCommand(), nodeCommand(), approvalsCommand(), agentCommand(), chatCommand(), sessionsCommand(), mcpCommand(), channelsCommand(), dashboardCommand(), logsCommand()]) {
     program.addCommand(command);
   }
   // Subcommands inherit the exit override so usage errors come back here as exit code 2.
