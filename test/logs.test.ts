@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUiLoginPayload, decodeSetupCode, type DeviceSetupCreateResult } from '@tether/protocol';
 import { connectOperator, connectTestNode, sharedToken } from './helpers/clients.js';
-import { cleanup, runTether, runTetherJson, spawnTether, tempDir, type Spawned } from './helpers/processes.js';
-import { newTestKey } from './helpers/raw-client.js';
+import { cleanup, eventually, runTether, runTetherJson, spawnTether, tempDir, type Spawned } from './helpers/processes.js';
+import { newTestKey, openRawPeer, signedConnect } from './helpers/raw-client.js';
 import { redeemSetupToken } from './helpers/setup-node.js';
 
 let gateway: Spawned & { url: string; port: number; stateDir: string };
@@ -72,6 +72,13 @@ describe('secrets never reach the log', () => {
     stale.peer.ws.close();
     // A Bearer to an HTTP route with a wrong token.
     await fetch(`http://127.0.0.1:${gateway.port}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${secrets.rotatedToken}x` } });
+
+    // A hostile peer quotes secrets in what the gateway logs about it (its display name in the pairing request).
+    const quoting = await openRawPeer(gateway.url);
+    quoting.send(signedConnect(newTestKey(), quoting.challenge, { displayName: `Bearer ${secrets.rotatedToken}` }));
+    await quoting.nextFrame();
+    await eventually(async () => (everyLogText().includes('pairing requested by') ? true : undefined));
+    quoting.ws.close();
 
     const logs = everyLogText();
     expect(logs.split('\n').filter(Boolean).length).toBeGreaterThan(5);
