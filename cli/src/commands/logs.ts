@@ -4,10 +4,10 @@
  * time and subsystem in front; `--json` prints the records as the file holds them, one per line.
  */
 import { Command } from 'commander';
-import { LOG_TAIL_MAX_LINES, safeText, type LogRecordShape, type LogsLineEvent, type LogsTailResult } from '@tether/protocol';
+import { LOG_TAIL_MAX_LINES, type LogRecordShape, type LogsLineEvent, type LogsTailResult } from '@tether/protocol';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
-import { CliError, usageError } from '../output.js';
+import { CliError, printLines, printNote, usageError } from '../output.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
@@ -19,12 +19,18 @@ export function formatRecord(record: LogRecordShape): string {
     if (key === 'ts' || key === 'level' || key === 'subsystem' || key === 'msg') continue;
     fields += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
   }
-  // The message is another party's text at times: escaped like every other line the CLI prints.
-  return safeText(`${record.ts} [${record.subsystem}] ${record.level === 'info' ? '' : `${record.level}: `}${record.msg}${fields}`);
+  return `${record.ts} [${record.subsystem}] ${record.level === 'info' ? '' : `${record.level}: `}${record.msg}${fields}`;
 }
 
+/** JSON Lines: characters a terminal would act on are `\uXXXX` escapes, so the line stays valid JSON and printLines leaves it as is. */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export function jsonLine(record: LogRecordShape): string {
+  return JSON.stringify(record).replace(JSON_UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The message is another party's text at times: printLines escapes it like every other line the CLI prints. */
 function printRecord(record: LogRecordShape, json: boolean): void {
-  process.stdout.write(`${json ? JSON.stringify(record).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) : formatRecord(record)}\n`);
+  printLines([json ? jsonLine(record) : formatRecord(record)]);
 }
 
 export function parseLogsFlags(flags: Record<string, unknown>): { lines: number; level?: Level; subsystem?: string; follow: boolean } {
@@ -56,7 +62,7 @@ export function logsCommand(): Command {
         async (client) => {
           const result = await client.request<LogsTailResult>('logs.tail', params);
           for (const record of result.records) printRecord(record, json);
-          if (result.truncated && !json) process.stderr.write('(older lines may exist beyond what was searched)\n');
+          if (result.truncated && !json) printNote('older lines may exist beyond what was searched');
           if (!params.follow) return;
           await new Promise<void>((resolve, reject) => {
             const onSigint = () => ended?.();
@@ -74,7 +80,7 @@ export function logsCommand(): Command {
             if (event !== 'logs.line') return;
             const line = payload as LogsLineEvent;
             if (line.record) printRecord(line.record, json);
-            else if (line.dropped) process.stderr.write(`(${line.dropped} line(s) skipped: this terminal read slower than the gateway logged)\n`);
+            else if (line.dropped) printNote(`${line.dropped} line(s) skipped: this terminal read slower than the gateway logged`);
           },
           onDisconnect: () => ended?.(new CliError('the gateway closed the connection; run tether logs --follow again once it is back')),
         },
