@@ -5,7 +5,8 @@ import { formatRecord, jsonLine, parseLogsFlags } from './logs.js';
 describe('tether logs', () => {
   it('prints a record like the gateway stderr, with time and subsystem, escaped', () => {
     expect(formatRecord({ ts: 'T', level: 'info', subsystem: 'gateway', msg: 'listening' })).toBe('T [gateway] listening');
-    expect(safeText(formatRecord({ ts: 'T', level: 'warn', subsystem: 'channels', msg: 'x\x1b[2Jy\nz', chat: 4 }))).toBe('T [channels] warn: x\\x1b[2Jy\\x0az chat=4');
+    const withField = { ts: 'T', level: 'warn' as const, subsystem: 'channels', msg: 'x\x1b[2Jy\nz', chat: 4 };
+    expect(safeText(formatRecord(withField))).toBe('T [channels] warn: x\\x1b[2Jy\\x0az chat=4');
     const line = jsonLine({ ts: 'T', level: 'info', subsystem: 'gateway', msg: 'a\u202eb\x9bc' });
     expect(safeText(line)).toBe(line);
     expect(JSON.parse(line)).toMatchObject({ msg: 'a\u202eb\x9bc' });
