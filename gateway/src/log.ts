@@ -1,23 +1,14 @@
-/** A tiny leveled logger to stderr. Secrets are never passed to it. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/**
+ * The gateway's Logger interface and the plain stderr logger. The full one (JSON file, rotation, levels
+ * per subsystem, redaction, followers) is log/gateway-log.ts; every line either writes is redacted.
+ */
+import { GatewayLog } from './log/gateway-log.js';
+import type { LogLevel } from './log/levels.js';
 
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type { LogLevel } from './log/levels.js';
+export { childLogger, GatewayLog, gatewayLogOf, type LogFields, type Logger, type LogRecord } from './log/gateway-log.js';
 
-export function createLogger(level: LogLevel = (process.env.TETHER_LOG_LEVEL as LogLevel) || 'info', prefix = 'gateway'): Logger {
-  const threshold = ORDER[level] ?? ORDER.info;
-  const write = (at: LogLevel, message: string) => {
-    if (ORDER[at] >= threshold) process.stderr.write(`[${prefix}] ${at === 'info' ? '' : `${at}: `}${message}\n`);
-  };
-  return {
-    debug: (m) => write('debug', m),
-    info: (m) => write('info', m),
-    warn: (m) => write('warn', m),
-    error: (m) => write('error', m),
-  };
+/** A stderr-only logger (no file): `[prefix] …` lines at `level` (default: TETHER_LOG_LEVEL, else info). */
+export function createLogger(level?: LogLevel, prefix = 'gateway'): import('./log/gateway-log.js').Logger {
+  return new GatewayLog({ ...(level ? { level, env: { ...process.env, TETHER_LOG_LEVEL: level } } : {}), prefix }).logger;
 }

@@ -25,7 +25,8 @@ import { handleUpgrade } from './upgrade.js';
 import { MediaStore } from './media/media-store.js';
 import { PresenceAnnouncer } from './presence.js';
 import { PublicKeyCache } from './key-cache.js';
-import { createLogger, type Logger } from './log.js';
+import { childLogger, GatewayLog, type Logger } from './log.js';
+import { registerSecret, registerSecretsIn } from './log/redact.js';
 import { attachMetrics, GatewayMetrics } from './metrics/gateway-metrics.js';
 import { certificateHosts, loadOrCreateCertificate, type GatewayCertificate } from './tls/certificate.js';
 import { formatFingerprint } from '@tether/protocol';
@@ -52,6 +53,7 @@ import { channelMethods } from './methods/channels.js';
 import { ChannelPairing } from './channels/pairing-codes.js';
 import { startChannels, type RunningChannels } from './channels/start-channels.js';
 import { listNodes } from './methods/node.js';
+import { logMethods } from './methods/logs.js';
 
 export interface StartGatewayOptions {
   stateDir: string;
@@ -75,11 +77,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   const { config, files: configFiles } = resolveGatewayConfigWithFiles(options.stateDir, options.overrides, options.env);
   // Kept for `status` (invoke rate, recent errors): the logger's warnings and errors, every finished invoke.
   const metrics = new GatewayMetrics();
-  const log = metrics.watchLogger(options.log ?? createLogger());
+  // JSON lines in <stateDir>/logs and the usual stderr lines; an embedder's own logger is used as given.
+  const gatewayLog = options.log ? undefined : new GatewayLog({ stateDir: config.stateDir, env: options.env ?? process.env, onRecord: (r) => (r.level === 'warn' || r.level === 'error') && metrics.errors.record(r.level, r.msg) });
+  const log = options.log ? metrics.watchLogger(options.log) : gatewayLog!.logger;
+  registerSecretsIn(config);
   const releaseLock = acquireGatewayLock(config.stateDir);
   let store: PairingStore | undefined;
   try {
     const sharedToken = config.authMode === 'token' ? (config.token ?? loadOrCreateSharedToken(config.stateDir)) : undefined;
+    registerSecret(sharedToken);
     const identity = loadOrCreateIdentity({ dir: join(config.stateDir, 'identity') });
     const certificate: GatewayCertificate | undefined = config.tls.enabled
       ? await loadOrCreateCertificate({ stateDir: config.stateDir, certPath: config.tls.certPath, keyPath: config.tls.keyPath, hosts: certificateHosts(config.host) })
@@ -89,12 +95,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const media = new MediaStore({ dir: join(config.stateDir, 'media') });
     await media.clear();
     const methods = new MethodRegistry();
-    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods, ...agentMethods, ...channelMethods]);
+    methods.register([...gatewayMethods, ...nodeMethods, ...nodePairMethods, ...deviceMethods, ...execApprovalMethods, ...agentMethods, ...channelMethods, ...logMethods]);
     const broadcaster = new Broadcaster();
     const agentDir = join(config.stateDir, 'agents', 'main');
-    const agentSessions = await SessionStore.open({ stateDir: config.stateDir, log });
+    const agentSessions = await SessionStore.open({ stateDir: config.stateDir, log: childLogger(log, 'agent') });
     const tools = new MeshTools(() => context, config.agent, join(agentDir, 'media'));
-    const agent = new EmbeddedAgent({ config: config.agent, configPath: config.configPath, sessions: agentSessions, tools, model: createConfiguredModel(config.agent), log });
+    const agent = new EmbeddedAgent({ config: config.agent, configPath: config.configPath, sessions: agentSessions, tools, model: createConfiguredModel(config.agent), log: childLogger(log, 'agent') });
     const agentEvents = new AgentEventRelay(broadcaster);
     const channelPairing = new ChannelPairing(config.stateDir);
     let runningChannels: RunningChannels | undefined;
@@ -108,7 +114,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       tlsFingerprint: certificate?.fingerprint,
       store,
       registry: metrics.countInvokes(new NodeRegistry()),
-      execApprovals: new ExecApprovalRegistry({ broadcaster, log }),
+      execApprovals: new ExecApprovalRegistry({ broadcaster, log: childLogger(log, 'approvals') }),
       media,
       publicKeys: new PublicKeyCache(),
       waitingRoom: new WaitingRoom(),
@@ -127,7 +133,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         authorize: (request) => isSharedToken(context, bearer(request)),
         // A page may reach /mcp only from an origin the owner allowed, like the WebSocket.
         originAllowed: (origin) => context.config.allowedOrigins.includes(normalizeOrigin(origin)),
-        log,
+        log: childLogger(log, 'mcp'),
         serverInfo: { name: 'tether', version: TETHER_VERSION },
       },
       log,
@@ -217,7 +223,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       agent,
       pairing: channelPairing,
       approvals: context.execApprovals,
-      log,
+      log: childLogger(log, 'channels'),
       stateDir: config.stateDir,
       statusText: () => {
         const nodes = listNodes(context).filter((node) => node.paired);
@@ -233,7 +239,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       ...(config.discovery.name ? { name: config.discovery.name } : {}),
       ...(config.discovery.interface ? { interface: config.discovery.interface } : {}),
       ...(certificate ? { tls: { fingerprint: certificate.fingerprint } } : {}),
-      log,
+      log: childLogger(log, 'discovery'),
     });
 
     const tick = setInterval(() => {
@@ -284,6 +290,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         await media.clear();
         removeRuntimeInfo(config.stateDir);
         releaseLock();
+        gatewayLog?.close();
       })();
       return closing;
     };
@@ -292,6 +299,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   } catch (error) {
     await store?.close().catch(() => undefined);
     releaseLock();
+    gatewayLog?.close();
     throw error;
   }
 }

@@ -16,6 +16,7 @@ export * from './methods/gateway.js';
 export * from './methods/exec-approval.js';
 export * from './methods/agent.js';
 export * from './methods/channels.js';
+export * from './methods/logs.js';
 export * from './commands/system.js';
 export * from './client/gateway-client.js';
 export * from './client/backoff.js';

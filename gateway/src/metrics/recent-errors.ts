@@ -2,11 +2,12 @@
  * The gateway's recent warnings and errors, for `status` and the Control UI's Health view. Log lines
  * are written without secrets (log.ts), but a line may quote what another party sent (a node's
  * message, a model's answer), so each entry is also made safe to show here: control and bidi
- * characters escaped (safeText), anything shaped like a credential (long base64url or hex runs,
- * `token=…`, `Bearer …`) replaced by `[redacted]`, and capped in length. Repeats of the same line fold
+ * characters escaped (safeText), anything shaped like a credential (the gateway's one redaction pass,
+ * log/redact.ts, in its strict form: long hex runs go too) replaced by `[redacted]`, and capped in length. Repeats of the same line fold
  * into one entry with a count, so a flapping peer cannot push everything else out.
  */
 import { safeText } from '@tether/protocol';
+import { redactStrict } from '../log/redact.js';
 
 export interface RecentError {
   atMs: number;
@@ -20,21 +21,9 @@ export interface RecentError {
 const MAX_ENTRIES = 20;
 const MAX_MESSAGE = 300;
 
-const SECRETS: RegExp[] = [
-  /\b(bearer|basic)\s+[^\s,;]+/gi,
-  /\b(token|secret|password|passwd|api[_-]?key|authorization|bootstrapToken|code)(["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi,
-  /oc-pair:\/\/[^\s"']+/gi,
-  /[A-Za-z0-9_-]{32,}/g,
-];
-
-/** `message` with credential-shaped parts replaced, control characters escaped, capped. */
+/** `message` with credential-shaped parts replaced (log/redact.ts, strict), control characters escaped, capped. */
 export function safeErrorMessage(message: string): string {
-  let text = message;
-  for (const pattern of SECRETS) {
-    text = text.replace(pattern, (_match: string, first?: string, separator?: string) =>
-      typeof first === 'string' && typeof separator === 'string' ? `${first}${separator}[redacted]` : typeof first === 'string' ? `${first} [redacted]` : '[redacted]',
-    );
-  }
+  let text = redactStrict(message);
   text = safeText(text);
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
 }

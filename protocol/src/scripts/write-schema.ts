@@ -20,6 +20,7 @@ import * as deviceSetupMethods from '../methods/device-setup.js';
 import * as execApprovalMethods from '../methods/exec-approval.js';
 import * as gatewayMethods from '../methods/gateway.js';
 import * as nodeMethods from '../methods/node.js';
+import * as logMethods from '../methods/logs.js';
 
 // Listed by hand (not found by scanning files) so a new module is a deliberate addition to the contract.
 const MODULES: readonly Record<string, unknown>[] = [
@@ -32,6 +33,7 @@ const MODULES: readonly Record<string, unknown>[] = [
   execApprovalMethods,
   agentMethods,
   channelMethods,
+  logMethods,
   systemCommands,
   cameraCommands,
   screenCommands,
