@@ -65,6 +65,7 @@ describe('resolveGatewayConfig', () => {
       discovery: { mdns: 'auto', mdnsSource: 'default' },
       channels: {},
       configPath: join(dir, 'tether.json'),
+      logging: {},
       tls: { enabled: false },
     });
   });
@@ -119,6 +120,7 @@ describe('resolveGatewayConfig', () => {
       discovery: { mdns: 'auto', mdnsSource: 'default' },
       channels: {},
       configPath: join(dir, 'tether.json'),
+      logging: {},
       tls: { enabled: false },
     });
   });

@@ -15,6 +15,8 @@ import { DiscoveryFileSchema, MdnsFlagError, resolveDiscoveryConfig, type Discov
 
 export const CONFIG_FILE_NAME = 'tether.json';
 
+const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'must be debug, info, warn, error or silent' });
+
 export const GatewayFileSchema = z
   .object({
     gateway: z
@@ -58,6 +60,13 @@ export const GatewayFileSchema = z
     agent: AgentFileSchema.optional(),
     discovery: DiscoveryFileSchema.optional(),
     channels: ChannelsFileSchema.optional(),
+    logging: z
+      .object({
+        level: LogLevelSchema.optional(),
+        subsystems: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}(\/[a-z][a-z0-9-]{0,31}){0,3}$/, 'must be a subsystem name such as channels or channels/telegram'), LogLevelSchema).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -89,6 +98,8 @@ export interface GatewayConfig {
   discovery: DiscoveryConfig;
   channels: ChannelsConfig;
   configPath: string;
+  /** Log levels (`logging.level`, `logging.subsystems`); TETHER_LOG_LEVEL wins for what it names. Applied live. */
+  logging: { level?: 'debug' | 'info' | 'warn' | 'error' | 'silent'; subsystems?: Record<string, 'debug' | 'info' | 'warn' | 'error' | 'silent'> };
   /** Serve https/wss. Off only on loopback unless forced on; beyond loopback it is on unless turned off. */
   tls: { enabled: boolean; certPath?: string; keyPath?: string };
 }
@@ -141,7 +152,8 @@ export function readConfigFile(stateDir: string, env: NodeJS.ProcessEnv = proces
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery', 'channels'],
+  '': ['gateway', 'pairing', 'nodes', 'agent', 'discovery', 'channels', 'logging'],
+  logging: ['level', 'subsystems'],
   ...channelConfigKeys(),
   discovery: ['mdns', 'name', 'interface'],
   gateway: ['host', 'port', 'auth', 'tickIntervalMs', 'allowedOrigins', 'tls'],
@@ -275,6 +287,7 @@ function checkedConfig(stateDir: string, file: GatewayConfigFile, overrides: Gat
     discovery: discoveryConfig(file, overrides, env),
     channels: channelsConfig(file, env, stateDir),
     configPath: join(stateDir, CONFIG_FILE_NAME),
+    logging: file.logging ?? {},
     tls: { enabled: false },
   };
   const tlsFile = file.gateway?.tls;

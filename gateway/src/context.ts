@@ -81,4 +81,5 @@ export const GATEWAY_EVENTS = [
   'chat',
   'tools.changed',
   'config',
+  'logs.line',
 ] as const;

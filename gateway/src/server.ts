@@ -80,6 +80,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   // JSON lines in <stateDir>/logs and the usual stderr lines; an embedder's own logger is used as given.
   const gatewayLog = options.log ? undefined : new GatewayLog({ stateDir: config.stateDir, env: options.env ?? process.env, onRecord: (r) => (r.level === 'warn' || r.level === 'error') && metrics.errors.record(r.level, r.msg) });
   const log = options.log ? metrics.watchLogger(options.log) : gatewayLog!.logger;
+  // The config's levels (logging.level, logging.subsystems); TETHER_LOG_LEVEL wins for what it names.
+  gatewayLog?.setLevels(config.logging);
   registerSecretsIn(config);
   const releaseLock = acquireGatewayLock(config.stateDir);
   let store: PairingStore | undefined;
@@ -156,7 +158,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       ...(options.env ? { env: options.env } : {}),
       files: configFiles,
       getConfig: () => context.config,
-      setConfig: (next) => (context.config = next),
+      setConfig: (next) => {
+        context.config = next;
+        gatewayLog?.setLevels(next.logging);
+      },
       log,
       emit: (event) => broadcaster.broadcast('config', event, { scope: 'operator.read' }),
     });

@@ -48,6 +48,16 @@ describe('ConfigReloader', () => {
     expect(t.reloader.status().restartRequired).toBeUndefined();
   });
 
+  it('applies log levels live; a bad level is refused and the old levels stay', () => {
+    const t = setup('{}');
+    t.write('{ logging: { level: "warn", subsystems: { channels: "debug" } } }');
+    expect(t.reloader.reload()).toMatchObject({ ok: true, applied: ['logging'], restartRequired: [] });
+    expect(t.config().logging).toEqual({ level: 'warn', subsystems: { channels: 'debug' } });
+    t.write('{ logging: { level: "loud", subsystems: { "Bad Name": "debug" } } }');
+    expect(t.reloader.reload()).toMatchObject({ ok: false, error: expect.stringMatching(/logging/) });
+    expect(t.config().logging).toEqual({ level: 'warn', subsystems: { channels: 'debug' } });
+  });
+
   it('does not report a file change that a flag overrides, nor an unchanged file', () => {
     const t = setup('{ gateway: { port: 20001 } }', { port: 0 });
     t.write('{ gateway: { port: 20002 } }');

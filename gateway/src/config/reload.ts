@@ -11,7 +11,7 @@ import { resolveGatewayConfigWithFiles, type GatewayConfig, type GatewayOverride
 import type { Logger } from '../log.js';
 
 /** Keys whose new value takes effect at once: every reader takes them from `gateway.config` per use. */
-export const LIVE_CONFIG_KEYS = ['allowCommands', 'denyCommands', 'invokeTimeoutMs', 'autoApproveLoopback', 'allowedOrigins'] as const satisfies readonly (keyof GatewayConfig)[];
+export const LIVE_CONFIG_KEYS = ['allowCommands', 'denyCommands', 'invokeTimeoutMs', 'autoApproveLoopback', 'allowedOrigins', 'logging'] as const satisfies readonly (keyof GatewayConfig)[];
 
 /** How each GatewayConfig field is named in tether.json, for messages. */
 const FILE_KEY: Partial<Record<keyof GatewayConfig, string>> = {
