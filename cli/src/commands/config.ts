@@ -1,5 +1,6 @@
 /** `tether config get|set|unset|validate|schema`: tether.json edited safely (validated first, atomic, backed up). */
 import { Command } from 'commander';
+import { safeText } from '@tether/protocol';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { action } from '../command-kit.js';
@@ -29,7 +30,7 @@ export function configCommand(): Command {
         const result = getConfigValue(resolveStateDir(flags.stateDir), path);
         if (!result.found) {
           if (flags.json) printJson({ found: false, path });
-          else process.stderr.write(`${path} is not set in tether.json (the default applies; \`tether config schema\` lists the keys)\n`);
+          else process.stderr.write(`${safeText(path)} is not set in tether.json (the default applies; \`tether config schema\` lists the keys)\n`);
           return EXIT_FAILED;
         }
         if (flags.json || typeof result.value !== 'string') return printJson(result.value);
@@ -72,7 +73,7 @@ export function configCommand(): Command {
         const path = file === undefined ? undefined : resolve(file);
         if (path !== undefined && !existsSync(path)) {
           if (flags.json) printJson({ ok: false, path, error: 'no such file' });
-          else process.stderr.write(`error: ${path} does not exist\n`);
+          else process.stderr.write(`error: ${safeText(path)} does not exist\n`);
           return EXIT_FAILED;
         }
         const result = validateConfigFile(resolveStateDir(flags.stateDir), path);
