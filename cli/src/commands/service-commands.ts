@@ -103,7 +103,9 @@ async function runInstall(role: ServiceRole, flags: Record<string, unknown>): Pr
           insecure: base.insecure === true,
           timeoutMs: parsePairTimeout(flags.pairTimeout),
           // Lines carry the gateway's words (request ids, errors): each made terminal-safe, as `node run` does.
-          say: (line) => process.stderr.write(safeText(line).split('\\n').map((part) => `[node] ${part}`).join('\n') + '\n'),
+          say: (line) => {
+            for (const part of line.split('\n')) process.stderr.write(`[node] ${safeText(part)}\n`);
+          },
         });
       } catch (error) {
         if (error instanceof PairOnceError) throw error.usage ? usageError(error.message) : new CliError(error.message, EXIT_FAILED, 'SERVICE_PAIR_FAILED');
