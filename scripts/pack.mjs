@@ -19,7 +19,9 @@ const STAGE = join(OUT, 'stage');
 /** Packages the node-only tarball must never contain: the gateway's chat channels and the agent's SDKs. */
 export const FORBIDDEN_IN_NODE = ['grammy', '@grammyjs', 'discord.js', '@discordjs', 'baileys', '@whiskeysockets', '@slack', 'openai', '@modelcontextprotocol'];
 /** The cli files the node program may use (its commands and their output helpers); the rest is the gateway's side. */
-const NODE_CLI_FILES = ['cli/dist/commands/node.js', 'cli/dist/commands/node-exec-policy.js', 'cli/dist/command-kit.js', 'cli/dist/output.js'];
+const NODE_CLI_FILES = ['cli/dist/commands/node.js', 'cli/dist/commands/node-exec-policy.js', 'cli/dist/command-kit.js', 'cli/dist/output.js', 'cli/dist/commands/service-commands.js', 'cli/dist/commands/service-flags.js'];
+/** `tether-node install|uninstall|status`: the service units (cli/src/service/), which import no gateway code. */
+const NODE_CLI_DIRS = ['cli/dist/service/'];
 
 function fail(message) {
   process.stderr.write(`pack: ${message}\n`);
@@ -136,7 +138,7 @@ const pulled = inputs.filter((path) => {
   const pkg = path.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1];
   if (pkg) return FORBIDDEN_IN_NODE.some((name) => pkg === name || pkg.startsWith(`${name}/`)) || pkg === '@tether/gateway';
   if (path.startsWith('gateway/')) return true;
-  return path.startsWith('cli/') && !NODE_CLI_FILES.includes(path);
+  return path.startsWith('cli/') && !NODE_CLI_FILES.includes(path) && !NODE_CLI_DIRS.some((dir) => path.startsWith(dir));
 });
 if (pulled.length > 0) fail(`the node bundle pulls code it must not carry (the gateway, the agent or a chat SDK):\n  ${pulled.slice(0, 20).join('\n  ')}`);
 const named = filesUnder(join(node, 'bundle')).flatMap((file) => {

@@ -1,7 +1,7 @@
 /** `tether gateway run|status` and `tether health`. */
 import { Command } from 'commander';
 import { formatFingerprint, type HealthResult, type StatusResult } from '@tether/protocol';
-import { MdnsFlagError, parseMdnsFlag, type MdnsMode } from '@tether/gateway';
+import { MdnsFlagError, parseMdnsFlag, resolveStateDir, type MdnsMode } from '@tether/gateway';
 import { browseGateways, explainNoneFound, type BrowseResult, type DiscoveredGateway } from '@tether/node-agent';
 import { action, withConnectionOptions } from '../command-kit.js';
 import { withGateway } from '../gateway-target.js';
@@ -153,7 +153,7 @@ export function gatewayCommand(): Command {
       }),
     );
 
-  registerServiceCommands(gateway, 'gateway');
+  registerServiceCommands(gateway, 'gateway', async () => resolveStateDir(undefined));
 
   withServiceLocationOptions(withConnectionOptions(gateway.command('status').description('what the running gateway is doing (--service: the installed service)')).option('--service', 'report the installed service (file, enabled, active) instead')).action(
     action(async (flags) => {

@@ -45,7 +45,7 @@ export function nodeCommand(): Command {
     );
 
   registerExecPolicyCommands(node, STATE_DIR_HELP);
-  registerServiceCommands(node, 'node');
+  registerServiceCommands(node, 'node', async () => (await import('@tether/node-agent')).resolveNodeStateDir(undefined));
 
   node
     .command('trust')

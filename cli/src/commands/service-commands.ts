@@ -33,11 +33,19 @@ async function systemdVersion(context: ServiceContext): Promise<number | undefin
   return match ? Number(match[1]) : undefined;
 }
 
-async function machine(context: ServiceContext): Promise<ServiceEnvironment> {
+/**
+ * Each role's default state dir, given by the command that registers it: the node's commands must not
+ * import the gateway (the tether-node package carries no gateway code; scripts/pack.mjs checks).
+ */
+const defaultStateDirs = new Map<ServiceRole, () => Promise<string>>();
+
+async function machine(context: ServiceContext, role: ServiceRole): Promise<ServiceEnvironment> {
+  const resolve = defaultStateDirs.get(role);
+  if (!resolve) throw new CliError(`no default state dir is known for the ${role} service; pass --state-dir`);
+  const stateDir = await resolve();
   const entry = process.argv[1];
   if (!entry) throw new CliError('cannot tell where the tether CLI is installed (process.argv[1] is empty)');
   const version = process.platform === 'linux' ? await systemdVersion(context) : undefined;
-  const [{ resolveStateDir }, { resolveNodeStateDir }] = await Promise.all([import('@tether/gateway/state-dir'), import('@tether/node-agent')]);
   return {
     platform: process.platform,
     env: process.env,
@@ -46,7 +54,7 @@ async function machine(context: ServiceContext): Promise<ServiceEnvironment> {
     entryPath: realpathSync(entry),
     deviceGroups: groupsOnThisMachine(),
     ...(version !== undefined ? { systemdVersion: version } : {}),
-    defaultStateDir: (role) => (role === 'gateway' ? resolveStateDir(undefined) : resolveNodeStateDir(undefined)),
+    defaultStateDir: () => stateDir,
   };
 }
 
@@ -83,7 +91,7 @@ function printInstall(result: InstallResult, role: ServiceRole, extra: string[])
 
 async function runInstall(role: ServiceRole, flags: Record<string, unknown>): Promise<number> {
   const context = defaultContext();
-  const env = await machine(context);
+  const env = await machine(context, role);
   const base = serviceFlags(flags);
   const extra: string[] = [];
   let paired: { url: string; deviceId: string; paired: boolean } | undefined;
@@ -180,7 +188,8 @@ export function withServiceLocationOptions(command: Command): Command {
     .option('--unit-dir <dir>', 'look for the service file here (default: the system\'s own; also TETHER_SERVICE_DIR)');
 }
 
-export function registerServiceCommands(parent: Command, role: ServiceRole): void {
+export function registerServiceCommands(parent: Command, role: ServiceRole, defaultStateDir: () => Promise<string>): void {
+  defaultStateDirs.set(role, defaultStateDir);
   const install = parent
     .command('install')
     .description(
