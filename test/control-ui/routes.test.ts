@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { readFileSync } from 'node:fs';
 import { cleanup, runTether, startGatewayProcess, tempDir, type GatewayProcess } from '../helpers/processes.js';
 import { buildUiLoginPayload } from '@tether/protocol';
+import { connectAsBrowser } from '../helpers/control-ui.js';
 import { newTestKey, openRawPeer, signedConnect, type TestKey } from '../helpers/raw-client.js';
 
 const tempDirFor = () => tempDir('tether-ui-empty-');
@@ -58,11 +59,9 @@ interface DeviceLogin {
 
 /** Connects as the page does: the paired browser key signs the challenge, with its device token. */
 async function connectAsPage(key: TestKey, login: DeviceLogin, scopes = login.scopes): Promise<Record<string, any>> {
-  const peer = await openRawPeer(gateway.url, { headers: { Origin: base } });
-  peer.send(signedConnect(key, peer.challenge, { role: 'operator', scopes, deviceToken: login.deviceToken, displayName: 'Control UI' }));
-  const answer = await peer.nextFrame();
+  const { peer, hello } = await connectAsBrowser(gateway, { key, deviceId: key.deviceId, deviceToken: login.deviceToken, scopes: login.scopes }, scopes);
   peer.ws.close();
-  return answer;
+  return hello;
 }
 
 async function pairedDevice(deviceId: string): Promise<{ roles: string[]; scopes?: string[]; displayName?: string } | undefined> {
