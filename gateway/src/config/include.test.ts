@@ -22,6 +22,28 @@ describe('$include (hostile first)', () => {
     expect(() => loadConfigDocument(join(self, 'tether.json'))).toThrow(/includes itself/);
   });
 
+  it('a fan-out of includes cannot freeze the loader: each file is expanded once, and more than 64 includes are refused', () => {
+    // Each level lists the next file in ten nested objects: 10^8 reads without the cache and the cap.
+    const files: Record<string, string> = {};
+    const fanOut = (next: string) => JSON.stringify(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, { $include: next }])));
+    files['tether.json'] = fanOut('f0.json');
+    for (let level = 0; level < 7; level++) files[`f${level}.json`] = fanOut(`f${level + 1}.json`);
+    files['f7.json'] = '{ leaf: 1 }';
+    expect(() => loadConfigDocument(join(dir(files), 'tether.json'))).toThrow(/more than 64 includes/);
+    // A few mentions of one file are fine, and the file is read once.
+    const small = dir({ 'tether.json': JSON.stringify({ a: { $include: 'x.json' }, b: { $include: 'x.json' } }), 'x.json': '{ y: 1 }' });
+    const loaded = loadConfigDocument(join(small, 'tether.json'));
+    expect(loaded.value).toEqual({ a: { y: 1 }, b: { y: 1 } });
+    expect(loaded.files.filter((file) => file.endsWith('x.json'))).toHaveLength(1);
+  });
+
+  it('refuses the same file twice in one list, and a document nested deeper than 64 levels', () => {
+    const twice = dir({ 'tether.json': '{ $include: ["a.json5", "a.json5"] }', 'a.json5': '{}' });
+    expect(() => loadConfigDocument(join(twice, 'tether.json'))).toThrow(/names the same file twice/);
+    const deep = dir({ 'tether.json': `{ "a": ${'['.repeat(200_000)}${']'.repeat(200_000)} }` });
+    expect(() => loadConfigDocument(join(deep, 'tether.json'))).toThrow(/nests deeper than 64 levels/);
+  });
+
   it('refuses a chain deeper than 8, accepts 8', () => {
     const files: Record<string, string> = { 'tether.json': '{ $include: "f1.json5" }' };
     for (let i = 1; i <= 9; i++) files[`f${i}.json5`] = i < 9 ? `{ $include: "f${i + 1}.json5" }` : '{ nodes: { invokeTimeoutMs: 999 } }';

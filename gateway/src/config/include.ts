@@ -7,13 +7,21 @@
  * resolve (symlinks followed) inside the state dir, must be a regular file of at most 1 MiB, and a
  * chain deeper than 8 or a cycle is refused. `__proto__` keys are refused anywhere.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import JSON5 from 'json5';
 
 export const INCLUDE_KEY = '$include';
 export const MAX_INCLUDE_DEPTH = 8;
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/**
+ * Includes in one load, counting each mention: a file listing another ten times, which lists another
+ * ten times, … would otherwise make the (synchronous) reload read files exponentially often and freeze
+ * the gateway (attacker's review of issue 12). Each file is also expanded once per load and reused.
+ */
+export const MAX_INCLUDES = 64;
+/** Objects and lists nested deeper than this are refused (a deep document would overflow the stack). */
+export const MAX_NESTING = 64;
 
 export class ConfigDocumentError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -46,12 +54,13 @@ export function parseConfigText(text: string, file: string): unknown {
   return value;
 }
 
-function assertNoProtoKeys(value: unknown, file: string, at: string): void {
-  if (Array.isArray(value)) return value.forEach((item, index) => assertNoProtoKeys(item, file, `${at}[${index}]`));
+function assertNoProtoKeys(value: unknown, file: string, at: string, depth = 0): void {
+  if (depth > MAX_NESTING) throw new ConfigDocumentError(`${file}: "${at.slice(0, 120)}…" nests deeper than ${MAX_NESTING} levels; a config file is never that deep`);
+  if (Array.isArray(value)) return value.forEach((item, index) => assertNoProtoKeys(item, file, `${at}[${index}]`, depth + 1));
   if (!isPlainObject(value)) return;
   for (const key of Object.keys(value)) {
     if (key === '__proto__') throw new ConfigDocumentError(`${file}: the key "${at ? `${at}.` : ''}__proto__" is not allowed in a config file; remove it`);
-    assertNoProtoKeys(value[key], file, at ? `${at}.${key}` : key);
+    assertNoProtoKeys(value[key], file, at ? `${at}.${key}` : key, depth + 1);
   }
 }
 
@@ -83,8 +92,14 @@ function readBounded(path: string, shownAs: string): string {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new ConfigDocumentError(`${shownAs} is not a regular file; an included config must be a plain file`);
-    if (stat.size > MAX_CONFIG_FILE_BYTES) throw new ConfigDocumentError(`${shownAs} is ${stat.size} bytes; a config file may be at most ${MAX_CONFIG_FILE_BYTES} bytes`);
-    return readFileSync(fd, 'utf8');
+    const tooBig = () => new ConfigDocumentError(`${shownAs} is over ${MAX_CONFIG_FILE_BYTES} bytes; a config file may be at most ${MAX_CONFIG_FILE_BYTES} bytes`);
+    if (stat.size > MAX_CONFIG_FILE_BYTES) throw tooBig();
+    // Read at most one byte past the limit: a file that grows after the fstat is still refused.
+    const buffer = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    let length = 0;
+    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_CONFIG_FILE_BYTES) throw tooBig();
+    return buffer.subarray(0, length).toString('utf8');
   } finally {
     closeSync(fd);
   }
@@ -93,6 +108,10 @@ function readBounded(path: string, shownAs: string): string {
 interface LoadState {
   root: string;
   files: string[];
+  /** Includes followed so far in this load (each mention counts). */
+  includes: number;
+  /** Each included file, expanded, by real path: a file mentioned again is not read or expanded again. */
+  expanded: Map<string, Record<string, unknown>>;
 }
 
 /**
@@ -110,7 +129,7 @@ export function loadConfigDocument(mainPath: string, mainText?: string): LoadedD
       throw error;
     }
   }
-  const state: LoadState = { root, files: [mainPath] };
+  const state: LoadState = { root, files: [mainPath], includes: 0, expanded: new Map() };
   const value = parseConfigText(text, mainPath);
   if (!isPlainObject(value)) throw new ConfigDocumentError(`invalid configuration in ${mainPath}: the top level must be an object ({ … }). Edit the file to fix it, or delete it to use defaults.`);
   const mainReal = realpathOr(mainPath);
@@ -137,6 +156,7 @@ function expandIncludes(value: Record<string, unknown>, file: string, chain: str
   const spec = value[INCLUDE_KEY];
   const targets = typeof spec === 'string' ? [spec] : Array.isArray(spec) && spec.every((s) => typeof s === 'string') ? (spec as string[]) : undefined;
   if (!targets || targets.some((t) => t.trim() === '')) throw new ConfigDocumentError(`${where} must be a file name or a list of file names, relative to that file`);
+  if (new Set(targets).size !== targets.length) throw new ConfigDocumentError(`${where} names the same file twice; list each file once`);
   let merged: Record<string, unknown> = {};
   for (const target of targets) merged = mergeDeep(merged, loadIncluded(target, file, chain, state, where));
   return mergeDeep(merged, own);
@@ -144,6 +164,7 @@ function expandIncludes(value: Record<string, unknown>, file: string, chain: str
 
 function loadIncluded(target: string, from: string, chain: string[], state: LoadState, where: string): Record<string, unknown> {
   if (target.includes('\0')) throw new ConfigDocumentError(`${where}: "${target}" is not a file name`);
+  if (++state.includes > MAX_INCLUDES) throw new ConfigDocumentError(`${where}: more than ${MAX_INCLUDES} includes in one configuration; include fewer files`);
   if (chain.length > MAX_INCLUDE_DEPTH) throw new ConfigDocumentError(`${where}: includes nest deeper than ${MAX_INCLUDE_DEPTH} files (${chain.join(' → ')}); flatten them`);
   const requested = resolve(dirname(from), target);
   // Checked twice: the path as written (no "../" out of the state dir) and the real file (no symlink out).
@@ -156,8 +177,13 @@ function loadIncluded(target: string, from: string, chain: string[], state: Load
   }
   if (!isInside(state.root, real)) throw new ConfigDocumentError(`${where}: "${target}" resolves to ${real}, outside the state dir ${state.root}; a symlink may not lead out of it`);
   if (chain.includes(real)) throw new ConfigDocumentError(`${where}: "${target}" includes itself (${[...chain, real].join(' → ')}); remove the cycle`);
+  // Expanded already (and so free of cycles): the same file says the same thing.
+  const known = state.expanded.get(real);
+  if (known) return known;
   const value = parseConfigText(readBounded(real, real), real);
   if (!isPlainObject(value)) throw new ConfigDocumentError(`${real} (included by ${where}) must hold an object ({ … })`);
   if (!state.files.includes(real)) state.files.push(real);
-  return expandIncludes(value, real, [...chain, real], state);
+  const expanded = expandIncludes(value, real, [...chain, real], state);
+  state.expanded.set(real, expanded);
+  return expanded;
 }
