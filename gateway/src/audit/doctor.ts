@@ -77,7 +77,7 @@ export function channelChecks(config: GatewayConfig): Check[] {
 function applyFixes(stateDir: string): string[] {
   const fixed: string[] = [];
   const loose = findLooseEntries(stateDir);
-  const failed = fixLooseEntries(loose);
+  const failed = fixLooseEntries(loose, stateDir);
   for (const entry of loose) if (!failed.some((f) => f.entry === entry)) fixed.push(`chmod ${octal(entry.wanted)} ${entry.name}`);
   for (const { entry, error } of failed) fixed.push(`could not chmod ${entry.name}: ${error}`);
   if (removeStaleLock(stateDir)) fixed.push('removed the stale gateway lock');

@@ -21,6 +21,33 @@ afterEach(() => {
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('state dir modes', () => {
+  it('--fix changes nothing outside the state dir when entries are swapped for symlinks after the walk', () => {
+    const dir = stateDir();
+    const outside = mkdtempSync(join(tmpdir(), 'tether-audit-outside-'));
+    dirs.push(outside);
+    mkdirSync(join(dir, 'media'), { mode: 0o777 });
+    chmodSync(join(dir, 'media'), 0o777);
+    writeFileSync(join(dir, 'media', 'a'), 'x', { mode: 0o644 });
+    chmodSync(join(dir, 'media', 'a'), 0o644);
+    writeFileSync(join(dir, 'b'), 'x', { mode: 0o644 });
+    chmodSync(join(dir, 'b'), 0o644);
+    writeFileSync(join(outside, 'a'), 'victim', { mode: 0o644 });
+    chmodSync(join(outside, 'a'), 0o644);
+    writeFileSync(join(outside, 'victim2'), 'victim', { mode: 0o755 });
+    chmodSync(join(outside, 'victim2'), 0o755);
+    const loose = findLooseEntries(dir);
+    expect(loose.map((e) => e.name)).toEqual(['b', 'media', 'media/a']);
+    // The attacker swaps them now, between the walk and the fix.
+    rmSync(join(dir, 'media'), { recursive: true });
+    symlinkSync(outside, join(dir, 'media'));
+    rmSync(join(dir, 'b'));
+    symlinkSync(join(outside, 'victim2'), join(dir, 'b'));
+    const failed = fixLooseEntries(loose, dir);
+    expect(failed.map((f) => f.entry.name).sort()).toEqual(['b', 'media', 'media/a']);
+    expect(mode(join(outside, 'a'))).toBe(0o644);
+    expect(mode(join(outside, 'victim2'))).toBe(0o755);
+  });
+
   it('a world-readable token file is found, is critical in the audit, and --fix chmods it to 0600', () => {
     const dir = stateDir();
     writeFileSync(join(dir, 'gateway.token'), 'x'.repeat(32), { mode: 0o644 });
@@ -28,7 +55,7 @@ describe('state dir modes', () => {
     expect(findLooseEntries(dir).map((e) => e.name)).toEqual(['gateway.token']);
     expect(fileModeFindings(dir).map((f) => [f.id, f.severity])).toEqual([['files.world-readable', 'critical']]);
     expect(stateDirChecks(dir)[0]).toMatchObject({ status: 'problem', fixable: true });
-    expect(fixLooseEntries(findLooseEntries(dir))).toEqual([]);
+    expect(fixLooseEntries(findLooseEntries(dir), dir)).toEqual([]);
     expect(mode(join(dir, 'gateway.token'))).toBe(0o600);
     expect(stateDirChecks(dir)[0]?.status).toBe('ok');
   });
@@ -41,7 +68,7 @@ describe('state dir modes', () => {
     writeFileSync(join(dir, 'run.sh'), '');
     chmodSync(join(dir, 'run.sh'), 0o755);
     expect(findLooseEntries(dir).map((e) => [e.name, e.kind])).toEqual([['pairing', 'dir'], ['pairing/state.json', 'file'], ['run.sh', 'file']]);
-    fixLooseEntries(findLooseEntries(dir));
+    fixLooseEntries(findLooseEntries(dir), dir);
     expect([mode(join(dir, 'pairing')), mode(join(dir, 'pairing', 'state.json')), mode(join(dir, 'run.sh'))]).toEqual([0o700, 0o600, 0o700]);
   });
   it('does not follow a symlink out of the state dir', () => {
@@ -51,7 +78,7 @@ describe('state dir modes', () => {
     chmodSync(join(outside, 'public.txt'), 0o644);
     symlinkSync(outside, join(dir, 'link'));
     expect(findLooseEntries(dir)).toEqual([]);
-    fixLooseEntries(findLooseEntries(dir));
+    fixLooseEntries(findLooseEntries(dir), dir);
     expect(mode(join(outside, 'public.txt'))).toBe(0o644);
   });
 });

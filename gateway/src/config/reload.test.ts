@@ -48,6 +48,15 @@ describe('ConfigReloader', () => {
     expect(t.reloader.status().restartRequired).toBeUndefined();
   });
 
+  it('a reload error in status and events is bounded and carries no secret', () => {
+    const t = setup('{}');
+    t.write(JSON.stringify({ nodes: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`unknown${i}`, 1])), gateway: { auth: { token: 'short' } } }));
+    const event = t.reloader.reload();
+    expect(event.ok).toBe(false);
+    expect(event.error!.length).toBeLessThanOrEqual(2_100);
+    expect(event.error).toMatch(/more characters; run tether config validate/);
+  });
+
   it('applies log levels live; a bad level is refused and the old levels stay', () => {
     const t = setup('{}');
     t.write('{ logging: { level: "warn", subsystems: { channels: "debug" } } }');

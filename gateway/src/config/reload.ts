@@ -4,6 +4,7 @@
  * use) and the keys that need a restart are named; an invalid one is reported loudly — log, `health`,
  * `status`, a `config` event — while the last good config stays in force. Never silent.
  */
+import { redactStrict } from '../log/redact.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,6 +12,9 @@ import { resolveGatewayConfigWithFiles, type GatewayConfig, type GatewayOverride
 import type { Logger } from '../log.js';
 
 /** Keys whose new value takes effect at once: every reader takes them from `gateway.config` per use. */
+/** The longest reload error kept in status and events. */
+const MAX_ERROR_CHARS = 2_000;
+
 export const LIVE_CONFIG_KEYS = ['allowCommands', 'denyCommands', 'invokeTimeoutMs', 'autoApproveLoopback', 'allowedOrigins', 'logging'] as const satisfies readonly (keyof GatewayConfig)[];
 
 /** How each GatewayConfig field is named in tether.json, for messages. */
@@ -118,7 +122,10 @@ export class ConfigReloader {
       next = loaded.config;
       this.files = loaded.files;
     } catch (error) {
-      const message = (error as Error).message;
+      // Operators with operator.read see it in status and the config event: no secret, and bounded
+      // (a file with thousands of unknown keys would otherwise ride on every status answer).
+      const full = redactStrict((error as Error).message);
+      const message = full.length > MAX_ERROR_CHARS ? `${full.slice(0, MAX_ERROR_CHARS)}… (${full.length - MAX_ERROR_CHARS} more characters; run tether config validate)` : full;
       const unchanged = !this.state.ok && this.state.error === message;
       this.state = { ok: false, path, since: unchanged ? this.state.since : Date.now(), error: message, ...(this.state.restartRequired ? { restartRequired: this.state.restartRequired } : {}) };
       this.options.log.error(`config reload failed, the last good configuration stays in force: ${message}`);

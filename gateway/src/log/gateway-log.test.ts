@@ -30,6 +30,15 @@ describe('GatewayLog', () => {
     log.close();
   });
 
+  it('a message or field with a newline or ESC is one escaped stderr line (no forged journal entry); the file keeps it exactly', () => {
+    const { log, stderr, file } = setup();
+    log.logger.info('hi\n[gateway] error: fake\u001b[2J', { who: 'x\ny' });
+    expect(stderr).toEqual(['[gateway] hi\\x0a[gateway] error: fake\\x1b[2J who=x\\x0ay']);
+    expect(stderr[0]).not.toMatch(/[\n\u001b]/);
+    expect(file()[0]).toMatchObject({ msg: 'hi\n[gateway] error: fake\u001b[2J', who: 'x\ny' });
+    log.close();
+  });
+
   it('redacts messages and fields; fields cannot shadow the record keys', () => {
     const { log, stderr, file } = setup();
     log.logger.info('got Bearer abcdefghijk', { token: 'plain', nested: { password: 'x', url: '/?token=zzz' }, level: 'fake' });

@@ -4,6 +4,7 @@
  * today's human line on stderr (`[gateway] warn: …`, the same for every subsystem, because people and
  * tests read it). Levels are per subsystem (levels.ts); `logs.tail` followers get each record too.
  */
+import { safeText } from '@tether/protocol';
 import { join } from 'node:path';
 import { checkLevelSettings, LEVEL_ORDER, levelFor, parseLevelSpec, type LevelSettings, type LogLevel } from './levels.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, FileSink } from './file-sink.js';
@@ -183,16 +184,21 @@ function redactValue(value: unknown, depth: number): unknown {
   return out;
 }
 
-/** Today's stderr line: `[gateway] msg` for info, `[gateway] warn: msg` otherwise; fields as ` key=value`. */
+/**
+ * Today's stderr line: `[gateway] msg` for info, `[gateway] warn: msg` otherwise; fields as ` key=value`.
+ * One line, always: control, format and line-separator characters are escaped (safeText), because
+ * under systemd each newline would become a journal entry of its own, and a peer's text could forge one
+ * (attacker's review of issue 12). The JSON file needs no such care: JSON.stringify escapes them.
+ */
 export function humanLine(record: LogRecord, prefix = 'gateway'): string {
-  return `[${prefix}] ${record.level === 'info' ? '' : `${record.level}: `}${record.msg}${fieldText(record)}`;
+  return `[${prefix}] ${record.level === 'info' ? '' : `${record.level}: `}${safeText(record.msg)}${fieldText(record)}`;
 }
 
 export function fieldText(record: LogRecord): string {
   let out = '';
   for (const [key, value] of Object.entries(record)) {
     if (RESERVED.has(key)) continue;
-    out += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+    out += ` ${safeText(key)}=${typeof value === 'string' ? safeText(value) : JSON.stringify(value)}`;
   }
   return out;
 }

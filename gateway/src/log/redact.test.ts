@@ -7,6 +7,8 @@ describe('redact (every log line)', () => {
   const random = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5X2Q3';
   it.each([
     ['a Bearer value', 'Authorization: Bearer abc.def-123', 'abc.def-123'],
+    ['a 43-character token with no digit', 'rotated abcDEFghiJKLmnoPQRstuVWXyzaBCDefgHIJklmNO_', 'abcDEFghiJKLmnoPQRstuVWXyzaBCDefgHIJklmNO_'],
+    ['a password in a URL', 'connecting to wss://owner:hunter2hunter2@gw.lan:18789', 'hunter2hunter2'],
     ['a token= query parameter', 'GET /ws?token=hunter2secret&x=1', 'hunter2secret'],
     ['a JSON token field', '{"bootstrapToken":"s3cr3t-value"}', 's3cr3t-value'],
     ['a setup code with its prefix', 'run tether node run --pair oc-pair://eyJ1cmwiOiJ3czovL3gifQ', 'eyJ1cmwiOiJ3czovL3gifQ'],

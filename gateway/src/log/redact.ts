@@ -28,13 +28,16 @@ const SHAPES: RegExp[] = [
   /(?<![A-Za-z0-9_-])[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}/g,
   // OpenAI-style API keys.
   /\bsk-[A-Za-z0-9_-]{20,}/g,
+  // A password in a URL's userinfo (wss://owner:hunter2@host): the password part.
+  /(?<=\/\/[^\s/:@]+:)[^\s/@]+(?=@)/g,
 ];
 /**
  * Random tokens (device, bootstrap, shared: 24-32 random bytes, base64url): a run of 32+ such
- * characters mixing upper case, lower case and digits. Hex ids (lowercase only) do not qualify.
+ * characters mixing upper case, lower case and digits, or of 40+ mixing upper and lower case (one
+ * 43-character token in about 1,500 has no digit). Hex ids (lowercase only) do not qualify.
  */
 const RANDOM_RUN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])/g;
-const looksRandom = (run: string): boolean => /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
+const looksRandom = (run: string): boolean => /[A-Z]/.test(run) && /[a-z]/.test(run) && (/[0-9]/.test(run) || run.length >= 40);
 /** Any long opaque run (hex ids too): only for text shown to other readers (status.recentErrors). */
 const OPAQUE_RUN = /[A-Za-z0-9_-]{32,}/g;
 
