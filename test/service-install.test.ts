@@ -4,11 +4,11 @@
  * The fakes record every call and reject verbs the real tools do not have, so a typo fails here.
  * `tether node install --pair` redeems a real setup code against a real gateway.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceSetupCreateResult } from '@tether/protocol';
-import { cleanup, runTether, runTetherJson, startGatewayProcess, tempDir } from './helpers/processes.js';
+import { cleanup, ROOT, runProcess, runTether, runTetherJson, startGatewayProcess, tempDir } from './helpers/processes.js';
 
 afterAll(cleanup);
 
@@ -61,6 +61,18 @@ beforeEach(() => {
   state = join(root, 'state 100% $dir');
 });
 
+/** A copy of this Node.js and of the built CLI outside any home directory (made once). */
+let systemWide: { node: string; entry: string } | undefined;
+function systemWideTether(): { node: string; entry: string } {
+  if (systemWide) return systemWide;
+  const root = tempDir('tether-system-wide-');
+  cpSync(process.execPath, join(root, 'node'));
+  chmodSync(join(root, 'node'), 0o755);
+  for (const dir of ['bin', 'bundle']) cpSync(join(ROOT, 'cli', dir), join(root, 'cli', dir), { recursive: true });
+  systemWide = { node: join(root, 'node'), entry: join(root, 'cli', 'bin', 'tether.js') };
+  return systemWide;
+}
+
 describe('tether gateway install', () => {
   it('writes the user unit, reloads, enables and starts it, and prints the linger hint, status and logs', async () => {
     const result = await runTether(['gateway', 'install', '--unit-dir', units, '--state-dir', state], fakeEnv());
@@ -93,7 +105,12 @@ describe('tether gateway install', () => {
   });
 
   it('--system writes the hardened unit, creates the tether user (as root) or prints how', async () => {
-    const result = await runTetherJson<{ todo: string[]; steps: { command: string }[] }>(['gateway', 'install', '--system', '--unit-dir', units], fakeEnv());
+    // A system unit refuses a Node.js or tether under /home or /root, and the ones running this test
+    // may be there (CI's Node 24 is in ~/.cache): run copies installed system-wide, as a person would.
+    const installed = systemWideTether();
+    const run = await runProcess(installed.node, [installed.entry, 'gateway', 'install', '--system', '--unit-dir', units, '--json'], fakeEnv());
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { todo: string[]; steps: { command: string }[] };
     const unit = readFileSync(join(units, 'tether-gateway.service'), 'utf8');
     expect(unit).toContain('StateDirectory=tether');
     expect(unit).toContain('ProtectSystem=strict');

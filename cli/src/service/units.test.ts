@@ -4,7 +4,7 @@
  * reading of systemd's quoting rules to prove hostile values come back byte for byte.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,18 @@ import { planService, type ServiceEnvironment } from './plan.js';
 import { ServiceValueError } from './quote.js';
 import { isTetherServiceFile, renderSystemdUnit, type ServiceKind, type ServiceRole } from './units.js';
 
-const ENTRY = fileURLToPath(new URL('../../bin/tether.js', import.meta.url));
 const dirs: string[] = [];
+/**
+ * A system unit refuses a Node.js or tether under /home or /root (the service cannot read them), and the
+ * Node.js running these tests may live there (CI's Node 24 is in ~/.cache): the units name links to
+ * them in a temp folder instead, which systemd-analyze follows.
+ */
+const BIN = mkdtempSync(join(tmpdir(), 'tether-svc-bin-'));
+dirs.push(BIN);
+const NODE = join(BIN, 'node');
+const ENTRY = join(BIN, 'tether.js');
+symlinkSync(process.execPath, NODE);
+symlinkSync(fileURLToPath(new URL('../../bin/tether.js', import.meta.url)), ENTRY);
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 function temp(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tether svc '));
@@ -27,7 +37,7 @@ function machine(platform: NodeJS.Platform = 'linux', overrides: Partial<Service
     platform,
     env: {},
     home: '/home/ada',
-    nodePath: process.execPath,
+    nodePath: NODE,
     entryPath: ENTRY,
     deviceGroups: ['video', 'input', 'audio'],
     systemdVersion: 252,
@@ -108,7 +118,7 @@ describe('systemd units', () => {
   it('ExecStart= and Environment= read back exactly what was given', () => {
     const plan = planService('node', { stateDir: HOSTILE_DIR, url: HOSTILE_URL, displayName: 'Kitchen "Pi" 50%', unitDir: '/tmp/u' }, machine());
     const exec = /^ExecStart=(.*)$/m.exec(plan.text)![1]!;
-    expect(readExecStart(exec)).toEqual([process.execPath, ENTRY, 'node', 'run', '--url', HOSTILE_URL, '--state-dir', HOSTILE_DIR, '--display-name', 'Kitchen "Pi" 50%']);
+    expect(readExecStart(exec)).toEqual([NODE, ENTRY, 'node', 'run', '--url', HOSTILE_URL, '--state-dir', HOSTILE_DIR, '--display-name', 'Kitchen "Pi" 50%']);
     const envLine = /^Environment=(.*)$/m.exec(plan.text)![1]!;
     // Environment= does not expand $, so it must stay single; % is still a specifier there.
     expect(envLine).toContain('$HOME');
