@@ -10,3 +10,6 @@ export type UiScope = (typeof UI_SCOPE_LETTERS)[keyof typeof UI_SCOPE_LETTERS];
 export function grantScopes(letters: string): UiScope[] {
   return [...new Set(letters)].flatMap((letter) => (letter in UI_SCOPE_LETTERS ? [UI_SCOPE_LETTERS[letter as keyof typeof UI_SCOPE_LETTERS]] : []));
 }
+
+/** Who the Control UI's page says it is on connect, and the name its pairing is listed under. */
+export const UI_CLIENT = { id: 'tether-control-ui', mode: 'ui', platform: 'web', displayName: 'Control UI' } as const;

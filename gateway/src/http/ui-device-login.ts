@@ -10,14 +10,11 @@
  * device's public key (device.pair.list shows them) and re-pair that device as theirs. The pairing
  * itself is one store write (pairing/src/owner-login.ts) that refuses keys of other kinds of devices.
  */
-import { buildUiLoginPayload, CloseCode, deriveDeviceId, publicKeyObjectFromRaw, rawPublicKeyFrom, safeLabel, verifyEd25519 } from '@tether/protocol';
+import { buildUiLoginPayload, UI_CLIENT, CloseCode, deriveDeviceId, publicKeyObjectFromRaw, rawPublicKeyFrom, safeLabel, verifyEd25519 } from '@tether/protocol';
 import { PairingStoreError, type DeviceClaim } from '@tether/pairing';
 import type { GatewayContext } from '../context.js';
 import { HttpError } from './respond.js';
 
-/** The name and platform a browser device is listed under; the page names nothing itself. */
-export const UI_DEVICE_NAME = 'Control UI';
-export const UI_CLIENT = { id: 'tether-control-ui', mode: 'ui', platform: 'web' } as const;
 
 export interface UiDeviceLogin {
   deviceId: string;
@@ -56,7 +53,8 @@ export async function pairUiDevice(gateway: GatewayContext, publicKey: Buffer, s
     scopes: [...scopes],
     commands: [],
     caps: [],
-    displayName: UI_DEVICE_NAME,
+    // The name and platform a browser device is listed under (protocol's UI_CLIENT); the page names nothing itself.
+    displayName: UI_CLIENT.displayName,
     platform: UI_CLIENT.platform,
     clientId: UI_CLIENT.id,
     clientMode: UI_CLIENT.mode,

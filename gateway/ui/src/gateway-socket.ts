@@ -7,13 +7,14 @@
  */
 import { SUPPORTED_PROTOCOLS } from '../../../protocol/src/constants.js';
 import { buildDeviceAuthPayloadV3 } from '../../../protocol/src/device-auth-payload.js';
+import { UI_CLIENT } from '../../../protocol/src/ui-login-grant.js';
 import { browserIdentity } from './device-identity.js';
 import type { Credential } from './login.js';
 
 /** `code` is the refusal's stable detail code (for example PAIRING_REQUIRED), when the gateway gave one. */
 export type SocketStatus = { state: 'connecting' } | { state: 'online' } | { state: 'offline'; reason: string } | { state: 'refused'; reason: string; code?: string };
 
-export const UI_CLIENT = { id: 'tether-control-ui', version: '0.1.0', platform: 'web', mode: 'ui', displayName: 'Control UI' } as const;
+const CLIENT = { ...UI_CLIENT, version: '0.1.0' };
 
 export interface GatewaySocketOptions {
   credential: Credential;
@@ -179,7 +180,7 @@ export class GatewaySocket {
     const base = {
       minProtocol: SUPPORTED_PROTOCOLS[0],
       maxProtocol: SUPPORTED_PROTOCOLS[SUPPORTED_PROTOCOLS.length - 1],
-      client: UI_CLIENT,
+      client: CLIENT,
       role: 'operator',
       scopes: credential.scopes,
       caps: ['tool-events'],
